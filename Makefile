@@ -28,16 +28,11 @@ test: setup lint
 	$(BIN)/python -m pytest -q
 
 lint: setup
-	$(BIN)/ruff check proactive tests benchmarks
+	$(BIN)/ruff check proactive tests benchmarks book/build.py
 
 # The book executes each notebook in the cpu-smoke profile, then builds offline (Jupyter Book 1).
 book: setup
-	rm -rf book/chapters && mkdir -p book/chapters
-	cd notebooks && for nb in [0-9]*.ipynb; do \
-		../$(BIN)/papermill -k python3 -p profile cpu-smoke -p run_dir ../runs/book "$$nb" "../book/chapters/$$nb" || exit 1; \
-	done
-	$(BIN)/jupyter-book build book/
-	@echo "book: open book/_build/html/index.html"
+	$(BIN)/python book/build.py
 
 lab: setup
 	$(BIN)/python -m pip install -q -c $(CONSTRAINTS) -e ".[lab]"

@@ -40,10 +40,11 @@ from proactive import load_tasks, mask, split_tasks
 from proactive.config import load_profile
 from proactive.files import atomic_write_json, atomic_write_jsonl
 from proactive.masking import STRATEGIES, mask_many
-from proactive.plots import corpus_figure, hidden_categories_figure
+from proactive.plots import corpus_figure, hidden_categories_figure, setup_notebook_plots
 from proactive.tasks import corpus_stats
 from proactive.widgets import masking_explorer, partial_task_html
 
+setup_notebook_plots()
 config = load_profile(profile)
 run = Path(run_dir)
 print(f"profile {config.name}: {config.description}")

@@ -6,10 +6,17 @@ from collections import Counter
 from collections.abc import Sequence
 
 import plotly.graph_objects as go
+import plotly.io as pio
 from plotly.subplots import make_subplots
 
 from .masking import PartialTask
 from .tasks import CATEGORIES, Task
+
+
+def setup_notebook_plots() -> None:
+    """Show figures both as live plotly output (JupyterLab) and as self-contained HTML, so they
+    survive in executed notebooks and in the offline book (plotly.js inlined, no CDN)."""
+    pio.renderers.default = "plotly_mimetype+notebook"
 
 
 def corpus_figure(tasks: Sequence[Task]) -> go.Figure:
