@@ -70,6 +70,66 @@ def cmd_mask(args: argparse.Namespace) -> int:
     return 0
 
 
+def _reward_scorer(backend: str):
+    from .backends import EmbeddingSimilarity, make_chat_backend
+    from .matching import FactMatcher
+    from .reward import ElicitationReward
+
+    chat = None if backend == "embedding" else make_chat_backend(backend)
+    return ElicitationReward(FactMatcher(EmbeddingSimilarity()), chat=chat)
+
+
+def cmd_reward(args: argparse.Namespace) -> int:
+    """Score question lines: each gets the simulated user's answer, revealed fact indices and reward."""
+    from tqdm.auto import tqdm
+
+    from .files import iter_jsonl
+    from .reward import partial_from_columns
+
+    rows, items = [], []
+    for line, row in iter_jsonl(args.input):
+        if not isinstance(row, dict) or not isinstance(row.get("question"), str):
+            raise ProactiveError(f"{args.input}:{line}: field 'question': must be a string")
+        try:
+            partial, history = partial_from_columns(row)
+        except ProactiveError as exc:
+            raise ProactiveError(f"{args.input}:{line}: {exc}") from None
+        rows.append(row)
+        items.append((partial, row["question"], history))
+    scorer = _reward_scorer(args.backend)
+    out_rows = []
+    with tqdm(total=len(items), desc="scoring", unit="question") as bar:
+        for start in range(0, len(items), args.batch_size):
+            chunk = items[start : start + args.batch_size]
+            for row, breakdown in zip(rows[start : start + args.batch_size], scorer.score_many(chunk)):
+                out_rows.append({**row, "answer": breakdown.answer,
+                                 "revealed": [int(fid[1:]) for fid in breakdown.revealed],
+                                 "reward": breakdown.reward, "breakdown": breakdown.to_dict()})
+            bar.update(len(chunk))
+    if args.out:
+        atomic_write_jsonl(args.out, out_rows)
+        mean = sum(r["reward"] for r in out_rows) / max(1, len(out_rows))
+        print(f"scored {len(out_rows)} question(s), mean reward {mean:.3f} -> {args.out}")
+    else:
+        for row in out_rows:
+            print(json.dumps(row, ensure_ascii=False))
+    return 0
+
+
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    """Fit the fact matcher on Qulac and report agreement and AUC on held-out topics."""
+    from .backends import EmbeddingSimilarity
+    from .calibration import calibrate
+    from .data.qulac import load_qulac
+
+    calibration, report = calibrate(load_qulac(args.qulac), EmbeddingSimilarity(), seed=args.seed)
+    print(json.dumps(report, indent=2))
+    if args.out:
+        calibration.save(args.out)
+        print(f"calibration written to {args.out}")
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     """What exists of the pipeline, end to end on CPU: corpus, masking, splits, a real model asking."""
     from .backends import TransformersChat
@@ -137,6 +197,22 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--out", metavar="FILE.jsonl", help="write JSONL instead of printing")
     _tasks_arg(m)
     m.set_defaults(func=cmd_mask)
+
+    rw = sub.add_parser("reward", help="score clarifying questions with the simulated user")
+    rw.add_argument("--input", required=True, metavar="FILE.jsonl",
+                    help='lines of {"request": str, "hidden_facts": [str], "question": str, '
+                         '"known_facts"?: [str], "history"?: [{"question", "answer"}]}')
+    rw.add_argument("--out", metavar="FILE.jsonl", help="write JSONL here (default: print)")
+    rw.add_argument("--backend", default="embedding",
+                    help="'embedding' (offline, default), 'local[:MODEL]' or 'openai:MODEL@URL' (LLM role-play)")
+    rw.add_argument("--batch-size", type=int, default=512)
+    rw.set_defaults(func=cmd_reward)
+
+    cal = sub.add_parser("calibrate", help="fit the simulated user's fact matcher on Qulac")
+    cal.add_argument("--qulac", default=None, help="path to qulac.json (default: ../shared/data/qulac)")
+    cal.add_argument("--seed", type=int, default=0, help="topic split seed")
+    cal.add_argument("--out", default=None, help="write the calibration JSON here")
+    cal.set_defaults(func=cmd_calibrate)
 
     demo = sub.add_parser("demo", help="run the pipeline end to end on CPU")
     demo.add_argument("--profile", default="cpu")

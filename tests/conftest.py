@@ -41,3 +41,22 @@ def bundled_chat():
     from proactive.backends import TransformersChat
 
     return TransformersChat.load("smollm2-135m-instruct")
+
+
+@pytest.fixture(scope="session")
+def matcher(embedder):
+    from proactive.matching import FactMatcher
+
+    return FactMatcher(embedder)
+
+
+@pytest.fixture(scope="session")
+def reward(matcher):
+    from proactive.reward import ElicitationReward
+
+    return ElicitationReward(matcher)
+
+
+@pytest.fixture(scope="session")
+def task_by_id(tasks):
+    return {t.id: t for t in tasks}

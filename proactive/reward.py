@@ -1,0 +1,305 @@
+"""The elicitation reward: credit for genuinely NEW hidden information a question draws out.
+
+The paper rewards a clarifying question by what its answer reveals of the user's implicit
+knowledge. Here a question's reward is
+
+    elicitation  the importance-weighted share of the task's hidden facts that the simulated
+                 user newly reveals, each weighted by how clearly the question asked for it
+                 (the matcher's probability); facts already known earn nothing
+  + shaping      a small credit for the closest miss when nothing is revealed, so a policy
+                 that is getting warmer sees a gradient (GRPO needs reward variance)
+  - penalties    no question at all, several questions at once, restating the request,
+                 repeating an earlier question, going over the length budget
+
+clipped to [-1, 1]. Every call returns a :class:`RewardBreakdown`, so a reader can see why a
+question scored what it did. Garbage (None, empty, wrong type, huge strings) scores exactly 0 with
+a logged warning: a broken completion must never crash training.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .backends import ChatBackend
+from .errors import ProactiveError
+from .masking import PartialTask
+from .matching import FactMatcher
+from .simulator import ALREADY_KNOWN, MAX_QUESTION_CHARS, REVEALED, SimulatedUser, Turn
+from .tasks import Fact
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RewardConfig:
+    """Every weight of the reward in one place. Defaults are the project's recipe."""
+
+    #: Credit for the best near miss (matcher probability below the reveal threshold) times this.
+    shaping: float = 0.1
+    #: The completion contains no question at all (an answer, a plan, a refusal ...).
+    no_question_penalty: float = 0.5
+    #: More than one question, or a list of things to tell ("budget, dates, audience and goals?").
+    multi_question_penalty: float = 0.3
+    #: Asks for something the request already says.
+    restate_penalty: float = 0.3
+    #: Asks again what an earlier turn asked or already got an answer to.
+    repeat_penalty: float = 0.3
+    #: Words allowed before the length penalty starts, and its slope and cap.
+    length_budget_words: int = 30
+    length_penalty_per_word: float = 0.02
+    length_penalty_max: float = 0.5
+    #: Cosine similarity at which two questions count as the same question reworded: the
+    #: definition of a repeat when the earlier one revealed nothing (else the user says so).
+    near_duplicate: float = 0.85
+
+    def __post_init__(self):
+        for name, value in asdict(self).items():
+            if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
+                raise ProactiveError(f"RewardConfig.{name} must be a non-negative number (got {value!r})")
+
+
+@dataclass(frozen=True)
+class RewardBreakdown:
+    """A question's reward and every term that made it."""
+
+    reward: float
+    elicitation: float = 0.0
+    shaping: float = 0.0
+    penalties: dict[str, float] = field(default_factory=dict)
+    revealed: tuple[str, ...] = ()
+    answer: str = ""
+    kind: str = ""
+    notes: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+_QUESTION_START = re.compile(
+    r"^\s*(?:what|when|where|who|whom|whose|which|why|how|is|are|was|were|do|does|did|can|could|would|will|"
+    r"should|shall|have|has|had|may|might|must)\b",
+    re.IGNORECASE,
+)
+_JOINED_QUESTION = re.compile(
+    r"\b(?:and|also|plus|or)\s+(?:what|when|where|who|which|why|how|do|does|is|are|will|would|can|could|should)\b",
+    re.IGNORECASE,
+)
+_LIST = re.compile(r"(?:\b[\w$£€'-]+\b[^,?.;]{0,25},\s*){2,}[^,?]*\b(?:and|or)\b", re.IGNORECASE)
+
+
+def is_question(text: str) -> bool:
+    """Ends in (or contains) a question mark, or opens like a question ("are you looking for ...")."""
+    return "?" in text or bool(_QUESTION_START.match(text))
+
+
+def is_multi_question(text: str) -> bool:
+    """Several questions at once: two question marks, "... and when ...", or a list of three or more."""
+    return text.count("?") > 1 or bool(_JOINED_QUESTION.search(text)) or bool(_LIST.search(text))
+
+
+_FILLER = frozenset(
+    [
+        "a", "an", "the", "and", "or", "of", "to", "in", "on", "at", "for", "with", "by", "from",
+        "as", "is", "are", "was", "were", "be", "been", "being", "do", "does", "did", "can",
+        "could", "would", "will", "should", "shall", "may", "might", "must", "have", "has", "had",
+        "i", "me", "my", "we", "our", "you", "your", "it", "its", "this", "that", "these", "those",
+        "there", "here", "any", "some", "more", "please", "tell", "know", "like", "want", "need",
+        "looking", "interested", "just", "also", "about", "into", "information", "info", "details",
+        "detail", "kind", "sort"
+    ]
+)
+
+
+def _content_words(text: str) -> set[str]:
+    # A crude stem (trailing "s") so "guests" matches "guest".
+    return {w.rstrip("s") for w in re.findall(r"[a-z0-9$£€]+", text.lower()) if w not in _FILLER}
+
+
+def restates_request(question: str, request: str) -> bool:
+    """The question asks nothing the request does not already contain: every content word of it is
+    in the request ("Do you need help planning a wedding reception?"). Question words such as
+    "when" or "how many" count as content, so "When is the wedding?" is not a restatement."""
+    words = _content_words(question)
+    return bool(words) and words <= _content_words(request)
+
+
+def _garbage(question: object) -> str | None:
+    if not isinstance(question, str):
+        return f"completion of type {type(question).__name__}, not text"
+    if not question.strip():
+        return "empty completion"
+    if len(question) > MAX_QUESTION_CHARS:
+        return f"completion of {len(question)} characters (limit {MAX_QUESTION_CHARS})"
+    return None
+
+
+def completion_text(completion: object) -> object:
+    """TRL hands completions as text or as chat messages (``[{"role": "assistant", "content": ...}]``)."""
+    if isinstance(completion, list) and completion and isinstance(completion[-1], dict):
+        return completion[-1].get("content")
+    return completion
+
+
+class ElicitationReward:
+    """Scores clarifying questions against a simulated user; also usable as a TRL reward function.
+
+    ``reward(completions, request=[...], hidden_facts=[...], ...)`` follows TRL's reward-function
+    signature: dataset columns arrive as keyword lists, one entry per completion.
+    """
+
+    def __init__(
+        self,
+        matcher: FactMatcher,
+        config: RewardConfig | None = None,
+        max_facts_per_answer: int = 1,
+        chat: ChatBackend | None = None,
+    ):
+        self.matcher = matcher
+        #: With a chat backend the simulated user role-plays (LLM); otherwise the matcher decides.
+        self.chat = chat
+        self.config = config or RewardConfig()
+        self.max_facts_per_answer = max_facts_per_answer
+        self.__name__ = "elicitation_reward"  # TRL logs reward functions by name
+
+    # -- one question -----------------------------------------------------------------------
+    def score(self, partial: PartialTask, question: object, history: Sequence[Turn] = ()) -> RewardBreakdown:
+        """Reward one question asked on ``partial`` after the turns in ``history``."""
+        problem = _garbage(question)
+        if problem:
+            log.warning("reward: %s; scoring it 0", problem)
+            return RewardBreakdown(0.0, kind="invalid", notes=(f"garbage input: {problem}",))
+        cfg = self.config
+        question = question.strip()
+        user = SimulatedUser(partial, self.matcher, self.chat, self.max_facts_per_answer)
+        turn = user.answer(question, history)
+        notes: list[str] = []
+        penalties: dict[str, float] = {}
+
+        known_before = {fid for t in history for fid in t.revealed}
+        weights = {f.id: f.importance for f in partial.hidden_facts}
+        total_weight = sum(weights.values()) or 1.0
+        new = [(fid, c) for fid, c in zip(turn.revealed, turn.confidence) if fid not in known_before]
+        elicitation = sum(weights[fid] * c for fid, c in new) / total_weight
+        if new:
+            notes.append("revealed " + ", ".join(f"{fid} (confidence {c:.2f})" for fid, c in new))
+
+        shaping = 0.0
+        if not new and turn.kind not in ("refused", "invalid") and cfg.shaping:
+            open_facts = [f.statement for f in partial.hidden_facts if f.id not in known_before]
+            if open_facts:
+                best = float(self.matcher.match(question, user.topic, open_facts).max())
+                shaping = cfg.shaping * best
+                notes.append(f"nothing new revealed; closest miss {best:.2f}")
+
+        if not is_question(question):
+            penalties["no_question"] = cfg.no_question_penalty
+        if is_multi_question(question):
+            penalties["multi_question"] = cfg.multi_question_penalty
+        visible = {f.statement for f in partial.visible_facts}
+        if turn.kind == ALREADY_KNOWN:
+            key = "restated" if turn.known_source in visible else "repeated"
+            penalties[key] = cfg.restate_penalty if key == "restated" else cfg.repeat_penalty
+            notes.append(f"asked for what was already said: {turn.known_source}")
+        earlier = [t.question for t in history if isinstance(t.question, str) and t.question.strip()]
+        if "repeated" not in penalties and earlier and (
+            float(self.matcher.similarity.similarity([question], earlier).max()) >= cfg.near_duplicate
+        ):
+            penalties["repeated"] = cfg.repeat_penalty
+        if "restated" not in penalties and restates_request(question, partial.request):
+            penalties["restated"] = cfg.restate_penalty
+        words = len(question.split())
+        if words > cfg.length_budget_words:
+            penalties["too_long"] = min(cfg.length_penalty_max, cfg.length_penalty_per_word * (words - cfg.length_budget_words))
+
+        total = float(np.clip(elicitation + shaping - sum(penalties.values()), -1.0, 1.0))
+        return RewardBreakdown(round(total, 6), round(elicitation, 6), round(shaping, 6), penalties,
+                               tuple(fid for fid, _ in new), turn.answer, turn.kind, tuple(notes))
+
+    # -- many questions (batched) -----------------------------------------------------------
+    def score_many(
+        self, items: Sequence[tuple[PartialTask, object, Sequence[Turn]]]
+    ) -> list[RewardBreakdown]:
+        """Score many ``(partial, question, history)`` items; embeds all their texts in one batch first."""
+        jobs = []
+        for partial, question, history in items:
+            if _garbage(question):
+                continue
+            topic = SimulatedUser(partial, self.matcher).topic
+            facts = [f.statement for f in (*partial.hidden_facts, *partial.visible_facts)]
+            earlier = [t.question for t in history if isinstance(t.question, str)]
+            # Earlier questions ride along so the repeat check is answered from the cache too.
+            jobs.append(([question.strip(), *earlier], topic, facts))
+        self.matcher.prefetch(jobs)
+        return [self.score(partial, question, history) for partial, question, history in items]
+
+    # -- TRL reward function ----------------------------------------------------------------
+    def __call__(self, completions: Sequence[object], **columns: Any) -> list[float]:
+        """TRL signature: ``completions`` plus dataset columns (``request``, ``hidden_facts``, and
+        optionally ``importances``, ``known_facts``, ``history``) as lists, one per completion."""
+        items = []
+        for i, completion in enumerate(completions):
+            try:
+                partial, history = partial_from_columns({k: v[i] for k, v in columns.items() if _indexable(v, i)})
+            except ProactiveError as exc:
+                log.warning("reward: %s; scoring it 0", exc)
+                partial, history = None, ()
+            items.append((partial, completion_text(completion), history))
+        valid = [(i, item) for i, item in enumerate(items) if item[0] is not None]
+        scores = [0.0] * len(items)
+        for (i, _), breakdown in zip(valid, self.score_many([item for _, item in valid])):
+            scores[i] = breakdown.reward
+        return scores
+
+
+def _indexable(value: object, i: int) -> bool:
+    return isinstance(value, (list, tuple)) and i < len(value)
+
+
+def _text_list(value: object, name: str) -> list[str]:
+    if value is None:
+        return []
+    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+        raise ProactiveError(f"'{name}' must be a list of strings (got {type(value).__name__})")
+    return [v for v in value if v.strip()]
+
+
+def partial_from_columns(row: dict[str, Any]) -> tuple[PartialTask, list[Turn]]:
+    """Build the PartialTask and history a reward needs from one row of plain columns.
+
+    Columns: ``request`` (str), ``hidden_facts`` (list of str), optional ``importances`` (list of
+    float), ``known_facts`` (list of str the user already gave), ``history`` (list of
+    ``{"question", "answer"}``, whose answers are checked for facts they already revealed),
+    ``task_id``.
+    """
+    request = row.get("request")
+    if not isinstance(request, str) or not request.strip():
+        raise ProactiveError("'request' must be a non-empty string")
+    hidden = _text_list(row.get("hidden_facts"), "hidden_facts")
+    if not hidden:
+        raise ProactiveError("'hidden_facts' must be a non-empty list of strings")
+    importances = row.get("importances") or [1.0] * len(hidden)
+    if len(importances) != len(hidden) or not all(
+        isinstance(w, (int, float)) and not isinstance(w, bool) and w > 0 for w in importances
+    ):
+        raise ProactiveError("'importances' must be positive numbers, one per hidden fact")
+    known = _text_list(row.get("known_facts"), "known_facts")
+    facts = tuple(Fact(f"h{i}", s, "context", float(w)) for i, (s, w) in enumerate(zip(hidden, importances)))
+    visible = tuple(Fact(f"k{i}", s, "context", 1.0) for i, s in enumerate(known))
+    partial = PartialTask(str(row.get("task_id", "row")), "", request.strip(), facts, visible, strategy="given")
+    history = []
+    raw_history = row.get("history") or []
+    if not isinstance(raw_history, (list, tuple)):
+        raise ProactiveError("'history' must be a list of {'question': str, 'answer': str}")
+    for turn in raw_history:
+        if not isinstance(turn, dict) or not isinstance(turn.get("question"), str) or not isinstance(turn.get("answer"), str):
+            raise ProactiveError("each 'history' item must be {'question': str, 'answer': str}")
+        answer = turn["answer"]
+        revealed = tuple(f.id for f in facts if f.statement.lower() in answer.lower())
+        history.append(Turn(turn["question"], answer, revealed, REVEALED if revealed else "given"))
+    return partial, history

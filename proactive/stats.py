@@ -1,0 +1,64 @@
+"""Small, dependency-free statistics: ROC-AUC, agreement, bootstrap confidence intervals."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+
+def roc_auc(labels: Sequence[int], scores: Sequence[float]) -> float:
+    """Probability that a random positive scores above a random negative (ties count half)."""
+    y = np.asarray(labels, dtype=bool)
+    s = np.asarray(scores, dtype=float)
+    n_pos, n_neg = int(y.sum()), int((~y).sum())
+    if n_pos == 0 or n_neg == 0:
+        raise ValueError("ROC-AUC needs at least one positive and one negative label")
+    order = np.argsort(s, kind="mergesort")
+    ranks = np.empty(len(s))
+    sorted_s = s[order]
+    # Average ranks over ties.
+    _, first, counts = np.unique(sorted_s, return_index=True, return_counts=True)
+    for start, count in zip(first, counts):
+        ranks[order[start : start + count]] = start + (count + 1) / 2
+    return float((ranks[y].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+
+
+def roc_curve(labels: Sequence[int], scores: Sequence[float]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """False-positive rates, true-positive rates and the thresholds they come from."""
+    y = np.asarray(labels, dtype=bool)
+    s = np.asarray(scores, dtype=float)
+    thresholds = np.r_[np.inf, np.unique(s)[::-1]]
+    tpr = np.array([(s[y] >= t).mean() for t in thresholds])
+    fpr = np.array([(s[~y] >= t).mean() for t in thresholds])
+    return fpr, tpr, thresholds
+
+
+def agreement(labels: Sequence[int], decisions: Sequence[int]) -> dict[str, float]:
+    """How often decisions match labels: raw accuracy, balanced accuracy and Cohen's kappa."""
+    y = np.asarray(labels, dtype=bool)
+    d = np.asarray(decisions, dtype=bool)
+    accuracy = float((y == d).mean())
+    tpr = float(d[y].mean()) if y.any() else 0.0
+    tnr = float((~d[~y]).mean()) if (~y).any() else 0.0
+    chance = y.mean() * d.mean() + (1 - y.mean()) * (1 - d.mean())
+    kappa = float((accuracy - chance) / (1 - chance)) if chance < 1 else 0.0
+    return {"accuracy": accuracy, "balanced_accuracy": (tpr + tnr) / 2, "kappa": kappa,
+            "true_positive_rate": tpr, "true_negative_rate": tnr}
+
+
+def bootstrap_ci(
+    values: Sequence[float] | np.ndarray,
+    statistic: Callable[[np.ndarray], float] = np.mean,
+    n_resamples: int = 2000,
+    confidence: float = 0.95,
+    seed: int = 0,
+) -> tuple[float, float, float]:
+    """(statistic, low, high): a percentile bootstrap interval over the first axis of ``values``."""
+    data = np.asarray(values)
+    if len(data) == 0:
+        raise ValueError("bootstrap_ci needs at least one value")
+    rng = np.random.default_rng(seed)
+    stats = np.array([statistic(data[rng.integers(0, len(data), len(data))]) for _ in range(n_resamples)])
+    alpha = (1 - confidence) / 2
+    return float(statistic(data)), float(np.quantile(stats, alpha)), float(np.quantile(stats, 1 - alpha))
