@@ -38,9 +38,10 @@ from IPython.display import HTML, display
 
 from proactive import load_tasks, mask, split_tasks
 from proactive.config import load_profile
-from proactive.files import atomic_write_json, atomic_write_jsonl
+from proactive.files import atomic_write_json
 from proactive.masking import STRATEGIES, mask_many
 from proactive.plots import corpus_figure, hidden_categories_figure, setup_notebook_plots
+from proactive.runs import masked_test_tasks
 from proactive.tasks import corpus_stats
 from proactive.widgets import masking_explorer, partial_task_html
 
@@ -129,8 +130,6 @@ masking_explorer(tasks, task_id=task.id)
 # there rather than from this notebook's memory.
 
 # %%
-test_tasks = splits["test"][: config.n_tasks] if config.n_tasks else splits["test"]
-masked_test = mask_many(test_tasks, config.mask_strategy, seed=config.seed)
-atomic_write_jsonl(run / "masked_test.jsonl", [p.to_dict() for p in masked_test])
+masked_test = masked_test_tasks(run, config, refresh=True)
 atomic_write_json(run / "corpus_stats.json", stats)
 print(f"wrote {len(masked_test)} masked test tasks to {run / 'masked_test.jsonl'}")

@@ -135,6 +135,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from .backends import TransformersChat
     from .config import load_profile
     from .policy import ask
+    from .runs import masked_test_tasks
 
     started = time.time()
     profile = load_profile(args.profile)
@@ -144,8 +145,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(f"[1/3] corpus: {stats['tasks']} tasks, {stats['domains']} domains, {stats['facts']} facts")
     splits = split_tasks(tasks, seed=profile.seed)
     print("      splits: " + ", ".join(f"{k} {len(v)}" for k, v in splits.items()))
-    test = mask_many(splits["test"], profile.mask_strategy, seed=profile.seed)
-    atomic_write_jsonl(out / "masked_test.jsonl", [p.to_dict() for p in test])
+    test = masked_test_tasks(out, profile, refresh=True)
     print(f"[2/3] masked {len(test)} held-out tasks ({profile.mask_strategy}) -> {out / 'masked_test.jsonl'}")
     print(f"[3/3] loading {profile.model} and asking one question per task ...")
     backend = TransformersChat.load(profile.model)

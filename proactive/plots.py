@@ -51,3 +51,46 @@ def hidden_categories_figure(partials_by_strategy: dict[str, Sequence[PartialTas
         title_text="What each masking strategy hides", yaxis_title="share of hidden facts",
     )
     return fig
+
+
+def reward_terms_figure(labels: Sequence[str], breakdowns: Sequence) -> go.Figure:
+    """Each question's reward split into its terms: credit up, penalties down, total as a marker."""
+    fig = go.Figure()
+    fig.add_trace(go.Bar(name="elicitation", x=list(labels), y=[b.elicitation for b in breakdowns]))
+    fig.add_trace(go.Bar(name="shaping", x=list(labels), y=[b.shaping for b in breakdowns]))
+    names = sorted({k for b in breakdowns for k in b.penalties})
+    for name in names:
+        fig.add_trace(go.Bar(name=f"-{name}", x=list(labels), y=[-b.penalties.get(name, 0.0) for b in breakdowns]))
+    fig.add_trace(go.Scatter(name="reward", x=list(labels), y=[b.reward for b in breakdowns], mode="markers",
+                             marker={"size": 12, "symbol": "diamond", "color": "black"}))
+    fig.update_layout(barmode="relative", height=420, title_text="Reward by question type, term by term",
+                      yaxis_title="reward")
+    return fig
+
+
+def roc_figure(curves: dict[str, tuple[Sequence[int], Sequence[float]]], title: str = "ROC") -> go.Figure:
+    """ROC curves of several scores against the same yes/no labels, with their AUC in the legend."""
+    from .stats import roc_auc, roc_curve
+
+    fig = go.Figure()
+    for name, (labels, scores) in curves.items():
+        fpr, tpr, _ = roc_curve(labels, scores)
+        fig.add_trace(go.Scatter(x=fpr, y=tpr, mode="lines", name=f"{name} (AUC {roc_auc(labels, scores):.3f})"))
+    fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", line={"dash": "dot", "color": "grey"}, name="chance"))
+    fig.update_layout(height=420, title_text=title, xaxis_title="false-positive rate",
+                      yaxis_title="true-positive rate")
+    return fig
+
+
+def agreement_figure(labels: Sequence[int], decisions: Sequence[int], title: str) -> go.Figure:
+    """A 2x2 heatmap: what people answered against what the simulated user did."""
+    import numpy as np
+
+    y, d = np.asarray(labels, dtype=bool), np.asarray(decisions, dtype=bool)
+    counts = [[int((~y & ~d).sum()), int((~y & d).sum())], [int((y & ~d).sum()), int((y & d).sum())]]
+    fig = go.Figure(go.Heatmap(
+        z=counts, x=["user kept it hidden", "user revealed it"], y=["person said no", "person said yes"],
+        text=counts, texttemplate="%{text}", colorscale="Blues", showscale=False,
+    ))
+    fig.update_layout(height=320, title_text=title)
+    return fig

@@ -164,6 +164,11 @@ def load_tasks(paths: str | Path | Iterable[str | Path] | None = None) -> list[T
     return tasks
 
 
+def load_tasks_by_id(paths: str | Path | Iterable[str | Path] | None = None) -> dict[str, Task]:
+    """:func:`load_tasks`, keyed by task id."""
+    return {t.id: t for t in load_tasks(paths)}
+
+
 def corpus_stats(tasks: Sequence[Task]) -> dict[str, Any]:
     """Counts a reader wants first: tasks, domains, facts per task, fact categories."""
     per_task = [len(t.facts) for t in tasks]

@@ -26,6 +26,18 @@ def partial_task_html(partial: PartialTask) -> str:
     )
 
 
+def suite_table_html(results) -> str:
+    """The reward-hacking suite as an HTML table (see ``proactive.reward_hacking``)."""
+    rows = "".join(
+        f"<tr><td>{html.escape(r.kind)}</td><td>{html.escape(r.question[:100])}</td>"
+        f"<td>{r.breakdown.reward:+.3f}</td><td>{html.escape(', '.join(r.breakdown.revealed)) or '—'}</td>"
+        f"<td>{html.escape(', '.join(r.breakdown.penalties)) or '—'}</td><td>{'yes' if r.holds else '<b>NO</b>'}</td></tr>"
+        for r in results
+    )
+    return ("<table><tr><th>kind</th><th>question</th><th>reward</th><th>revealed</th><th>penalties</th>"
+            f"<th>at or below targeted</th></tr>{rows}</table>")
+
+
 def masking_explorer(tasks: Sequence[Task], task_id: str | None = None) -> widgets.VBox:
     """Pick a task, a strategy, k and a seed; see the visible request and the hidden facts change."""
     by_id = {t.id: t for t in tasks}
@@ -47,3 +59,44 @@ def masking_explorer(tasks: Sequence[Task], task_id: str | None = None) -> widge
         box.observe(render, names="value")
     render()
     return widgets.VBox([widgets.HBox([task_box, strategy_box]), widgets.HBox([k_box, seed_box]), view])
+
+
+def user_chat(user) -> widgets.VBox:
+    """Ask the simulated user questions yourself; each answer shows which hidden fact it revealed."""
+    from .simulator import Turn
+
+    history: list[Turn] = []
+    box = widgets.Text(placeholder="Ask a clarifying question and press Enter", layout={"width": "80%"})
+    ask_button = widgets.Button(description="Ask", button_style="primary")
+    reset_button = widgets.Button(description="Start over")
+    log = widgets.HTML()
+    facts = {f.id: f for f in user.partial.hidden_facts}
+
+    def render():
+        rows = []
+        for turn in history:
+            revealed = ", ".join(f"<b>{html.escape(fid)}</b> ({facts[fid].category})" for fid in turn.revealed) or "—"
+            rows.append(f"<tr><td>{html.escape(turn.question)}</td><td>{html.escape(turn.answer)}</td>"
+                        f"<td>{revealed}</td><td>{html.escape(turn.kind)}</td></tr>")
+        still = [f.id for f in user.partial.hidden_facts if f.id not in {i for t in history for i in t.revealed}]
+        log.value = (
+            f"<blockquote>{html.escape(user.partial.request)}</blockquote>"
+            "<table><tr><th>you asked</th><th>the user answered</th><th>revealed</th><th>kind</th></tr>"
+            + "".join(rows) + f"</table><p>still hidden: {len(still)} of {len(facts)} facts</p>"
+        )
+
+    def ask(*_):
+        if box.value.strip():
+            history.append(user.answer(box.value, history))
+            box.value = ""
+            render()
+
+    def reset(*_):
+        history.clear()
+        render()
+
+    box.on_submit(ask)
+    ask_button.on_click(ask)
+    reset_button.on_click(reset)
+    render()
+    return widgets.VBox([widgets.HBox([box, ask_button, reset_button]), log])

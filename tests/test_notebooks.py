@@ -56,7 +56,45 @@ def test_01_masking(tmp_path):
     assert all(r["seed"] == 0 and r["strategy"] == "top_k" for r in rows)
     stats = json.loads((run_dir / "corpus_stats.json").read_text())
     assert stats["tasks"] >= 120 and stats["domains"] >= 12
-    executed = nbformat.read(tmp_path / "01_masking.out.ipynb", as_version=4)
-    outputs = [o for c in executed.cells if c.cell_type == "code" for o in c.get("outputs", [])]
-    assert any("application/vnd.plotly.v1+json" in o.get("data", {}) for o in outputs), "no plotly figure shown"
-    assert any("application/vnd.jupyter.widget-view+json" in o.get("data", {}) for o in outputs), "no widget shown"
+    outputs = _outputs(tmp_path / "01_masking.out.ipynb")
+    assert _has(outputs, "application/vnd.plotly.v1+json"), "no plotly figure shown"
+    assert _has(outputs, "application/vnd.jupyter.widget-view+json"), "no widget shown"
+
+
+def _outputs(path: Path) -> list[dict]:
+    executed = nbformat.read(path, as_version=4)
+    return [o for c in executed.cells if c.cell_type == "code" for o in c.get("outputs", [])]
+
+
+def _has(outputs: list[dict], mime: str) -> bool:
+    return any(mime in o.get("data", {}) for o in outputs)
+
+
+@pytest.mark.slow
+def test_02_user_simulation(tmp_path, qulac_path):
+    run_dir = run_notebook("02_user_simulation", tmp_path, qulac_path=str(qulac_path))
+    assert len((run_dir / "masked_test.jsonl").read_text().splitlines()) == 3  # made, since 01 did not run
+    check = json.loads((run_dir / "simulator_check.json").read_text())
+    assert check["pairs"] == 600  # cpu-smoke checks 600 held-out questions
+    assert 0.5 < check["simulator_agreement"] <= 1 and check["reward_auc"] > 0.6
+    outputs = _outputs(tmp_path / "02_user_simulation.out.ipynb")
+    assert _has(outputs, "application/vnd.plotly.v1+json") and _has(outputs, "application/vnd.jupyter.widget-view+json")
+
+
+@pytest.mark.slow
+def test_02_runs_without_qulac(tmp_path):
+    run_dir = run_notebook("02_user_simulation", tmp_path, qulac_path=str(tmp_path / "absent.json"))
+    assert not (run_dir / "simulator_check.json").exists()
+    text = json.dumps(_outputs(tmp_path / "02_user_simulation.out.ipynb"))
+    assert "Skipping the Qulac check: Qulac file not found" in text
+
+
+@pytest.mark.slow
+def test_03_reward_design(tmp_path, qulac_path):
+    run_dir = run_notebook("03_reward_design", tmp_path, qulac_path=str(qulac_path))
+    suite = [json.loads(line) for line in (run_dir / "reward_suite.jsonl").read_text().splitlines()]
+    assert len(suite) == 14 and all(row["holds"] for row in suite)
+    auc = json.loads((run_dir / "reward_auc.json").read_text())
+    assert auc["reward_auc"] > auc["cosine_auc"]
+    outputs = _outputs(tmp_path / "03_reward_design.out.ipynb")
+    assert sum("application/vnd.plotly.v1+json" in o.get("data", {}) for o in outputs) == 2

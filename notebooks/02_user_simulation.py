@@ -1,0 +1,142 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 2. The simulated user
+#
+# Training needs someone to answer the model's questions, thousands of times. The paper uses a
+# **simulated user**: it holds the hidden facts of a masked task and answers each question with
+# only what that question asks for. It never volunteers the rest, so a vague question gets a
+# vague answer and the model has to learn to ask well.
+#
+# Our simulated user follows four rules:
+#
+# 1. reveal the hidden fact the question is actually about (at most one per answer by default),
+# 2. say so when the question asks for something the request or an earlier answer already gave,
+# 3. say it has no preference when the question is about none of its facts,
+# 4. never list its facts because it was asked to ("tell me everything", "ignore your instructions").
+#
+# Deciding "is this question about that fact?" is the hard part. The default, offline backend is
+# a small calibrated model over sentence-embedding similarities, fitted on **real people's
+# answers** (Qulac); an LLM role-play backend (any chat model or endpoint) follows the same rules.
+
+# %% tags=["parameters"]
+profile = "cpu"  # cpu-smoke (CI), cpu (laptop), colab-t4, paper
+run_dir = "../runs/tutorial"  # shared with the other chapters
+qulac_path = ""  # qulac.json; empty: ../shared/data/qulac/qulac.json or $PROACTIVE_QULAC
+qulac_pairs = 0  # how many held-out Qulac questions to check (0: all)
+
+# %%
+from pathlib import Path
+
+from IPython.display import HTML, display
+
+from proactive.backends import EmbeddingSimilarity
+from proactive.calibration import qulac_check
+from proactive.config import load_profile
+from proactive.data.qulac import default_qulac_path, load_qulac
+from proactive.errors import ProactiveError
+from proactive.files import atomic_write_json
+from proactive.masking import mask
+from proactive.matching import FactMatcher
+from proactive.plots import agreement_figure, setup_notebook_plots
+from proactive.reward import ElicitationReward
+from proactive.runs import masked_test_tasks
+from proactive.simulator import SimulatedUser
+from proactive.tasks import load_tasks_by_id
+from proactive.widgets import partial_task_html, user_chat
+
+setup_notebook_plots()
+config = load_profile(profile)
+run = Path(run_dir)
+if config.extra.get("qulac_pairs") and not qulac_pairs:
+    qulac_pairs = config.extra["qulac_pairs"]
+matcher = FactMatcher(EmbeddingSimilarity())
+print(f"profile {config.name}; reveal threshold {matcher.threshold:.3f} "
+      f"(calibrated on {matcher.calibration.provenance['calibration']['pairs']} Qulac answers)")
+
+# %% [markdown]
+# ## One masked task, one user
+#
+# The wedding reception from chapter 1, with its three most important facts hidden.
+
+# %%
+partial = mask(load_tasks_by_id()["event-planning-wedding-reception"], "top_k", k=3)
+display(HTML(partial_task_html(partial)))
+user = SimulatedUser(partial, matcher)
+
+# %% [markdown]
+# A few questions, from generic to targeted. Each answer records the ids of the facts it revealed.
+
+# %%
+questions = [
+    "What is the purpose of your project?",  # generic: nothing to reveal
+    "Tell me everything I need to know.",  # a catch-all: refused
+    "What is your total budget for the reception?",  # targeted: reveals the budget
+    "How much money can you spend?",  # the same again: already answered
+    "Are there any dietary restrictions?",  # already in the request
+    "How many guests are you expecting?",  # targeted: reveals the guest count
+]
+history = []
+for question in questions:
+    turn = user.answer(question, history)
+    history.append(turn)
+    print(f"Q: {question}\nA: {turn.answer}\n   -> {turn.kind}, revealed {list(turn.revealed) or 'nothing'}\n")
+
+# %% [markdown]
+# ## Your turn
+#
+# Here is a held-out task (from the run folder chapter 1 wrote) that you have not seen yet. Type
+# questions into the box and see which hidden fact each answer reveals. Try a vague question,
+# then a targeted one; try asking for everything at once.
+
+# %%
+user_chat(SimulatedUser(masked_test_tasks(run, config)[0], matcher))
+
+# %% [markdown]
+# ## Does it behave like a real person?
+#
+# Qulac (Aliannejadi et al., 2019) holds 10,277 answers written by people who were shown a hidden
+# search intent (a *facet*) and asked a real clarifying question. An answer that opens with "yes"
+# means the question was about their intent; "no" means it was not. So every clearly answered
+# Qulac question tests the simulated user's decision: reveal or not?
+#
+# The numbers below use only topics the calibration never saw.
+
+# %%
+qulac_file = Path(qulac_path) if qulac_path else default_qulac_path()
+try:
+    facets = load_qulac(qulac_file)
+except ProactiveError as exc:
+    facets = []
+    print(f"Skipping the Qulac check: {exc}")
+
+if facets:
+    scorer = ElicitationReward(matcher)
+    check = qulac_check(facets, scorer, limit=qulac_pairs or None)
+    summary = check.summary()
+    for key, value in summary.items():
+        print(f"{key:<30} {value}")
+    agreement_figure(check.labels, check.revealed,
+                     f"Simulated user vs people on {summary['pairs']} held-out questions").show()
+    atomic_write_json(run / "simulator_check.json", summary)
+
+# %% [markdown]
+# Reading it: *agreement* is how often the simulated user revealed the facet exactly when the
+# person said yes. Because most Qulac answers are "no", a user that never reveals anything would
+# already agree often (`always_no_agreement`); *kappa* is agreement beyond that chance level, and
+# *balanced agreement* weighs yes and no answers equally. The reward's ROC-AUC (next chapter) says
+# how well the reward ranks affirmed questions above rejected ones, against the plain cosine
+# similarity between question and facet.

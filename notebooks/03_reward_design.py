@@ -1,0 +1,113 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 3. Reward design: pay for new information, nothing else
+#
+# GRPO will push the model toward whatever the reward pays for, so the reward must pay for
+# exactly what we want: **genuinely new hidden information** drawn out of the user. The paper's
+# reward counts the implicit knowledge a question elicits; asking what was already said, not
+# asking, or trying to extract everything at once must earn nothing.
+#
+# Our reward, term by term (weights in `RewardConfig`):
+#
+# | term | why it exists |
+# |---|---|
+# | **elicitation** | the importance-weighted share of hidden facts the simulated user *newly* reveals, each weighted by how clearly the question asked for it. Facts already known earn 0. |
+# | **shaping** | a small credit for the closest miss when nothing is revealed, so a policy that gets warmer sees a gradient (GRPO learns nothing from groups whose rewards are all equal). |
+# | **no question** | an answer, a plan or a refusal instead of a question. |
+# | **several questions** | "What is the budget and when is it?" or a list of things to tell: one fact per answer anyway, and a habit that burdens users. |
+# | **restated** | asks for what the request already says. |
+# | **repeated** | asks again what an earlier turn asked or already got an answer to. |
+# | **too long** | questions past the word budget. |
+#
+# Garbage input (None, empty, huge strings) scores exactly 0 with a logged warning: one broken
+# completion must never crash a training run.
+
+# %% tags=["parameters"]
+profile = "cpu"  # cpu-smoke (CI), cpu (laptop), colab-t4, paper
+run_dir = "../runs/tutorial"
+qulac_path = ""  # qulac.json; empty: ../shared/data/qulac/qulac.json or $PROACTIVE_QULAC
+qulac_pairs = 0  # held-out Qulac questions for the ROC curve (0: all)
+
+# %%
+from dataclasses import fields
+from pathlib import Path
+
+from IPython.display import HTML, display
+
+from proactive.backends import EmbeddingSimilarity
+from proactive.calibration import qulac_check
+from proactive.config import load_profile
+from proactive.data.qulac import default_qulac_path, load_qulac
+from proactive.errors import ProactiveError
+from proactive.files import atomic_write_json, atomic_write_jsonl
+from proactive.matching import FactMatcher
+from proactive.plots import reward_terms_figure, roc_figure, setup_notebook_plots
+from proactive.reward import ElicitationReward, RewardConfig
+from proactive.reward_hacking import run_suite
+from proactive.tasks import load_tasks_by_id
+from proactive.widgets import suite_table_html
+
+setup_notebook_plots()
+config = load_profile(profile)
+run = Path(run_dir)
+if config.extra.get("qulac_pairs") and not qulac_pairs:
+    qulac_pairs = config.extra["qulac_pairs"]
+reward = ElicitationReward(FactMatcher(EmbeddingSimilarity()))
+for f in fields(RewardConfig):
+    print(f"{f.name:<26} {getattr(reward.config, f.name)}")
+
+# %% [markdown]
+# ## The reward-hacking suite
+#
+# For each task: one plain, targeted question, and six tricks a policy might learn. Every trick
+# must score no higher than the plain question. (The test suite runs the same cases.)
+
+# %%
+results = run_suite(reward, load_tasks_by_id())
+display(HTML(suite_table_html(results)))
+atomic_write_jsonl(run / "reward_suite.jsonl", [r.to_dict() for r in results])
+print(f"{sum(r.holds for r in results)} of {len(results)} cases hold")
+
+# %% [markdown]
+# The same suite as a picture: credit goes up, penalties go down, the diamond is the reward.
+
+# %%
+first_task = [r for r in results if r.task_id == results[0].task_id]
+reward_terms_figure([r.kind for r in first_task], [r.breakdown for r in first_task]).show()
+
+# %% [markdown]
+# ## Does the reward rank questions the way people do?
+#
+# On Qulac, the reward of a question that a real person affirmed should be higher than that of
+# one they rejected. The ROC curve shows how well it separates the two on held-out topics, next
+# to the plain cosine similarity between question and hidden facet.
+
+# %%
+try:
+    facets = load_qulac(Path(qulac_path) if qulac_path else default_qulac_path())
+except ProactiveError as exc:
+    facets = []
+    print(f"Skipping the Qulac check: {exc}")
+
+if facets:
+    check = qulac_check(facets, reward, limit=qulac_pairs or None)
+    summary = check.summary()
+    roc_figure({"elicitation reward": (check.labels, check.rewards),
+                "cosine(question, facet)": (check.labels, check.cosines)},
+               title=f"Reward vs people's yes/no on {summary['pairs']} held-out Qulac questions").show()
+    print(f"reward AUC {summary['reward_auc']:.3f} vs cosine AUC {summary['cosine_auc']:.3f}")
+    atomic_write_json(run / "reward_auc.json", summary)
