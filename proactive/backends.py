@@ -206,7 +206,8 @@ class EmbeddingSimilarity:
         missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
         if missing:
             vectors = self.model.encode(
-                missing, batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True
+                missing, batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True,
+                show_progress_bar=False,
             )
             if len(self._cache) + len(missing) > self.cache_size:
                 self._cache.clear()

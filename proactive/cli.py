@@ -130,6 +130,18 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_train(args: argparse.Namespace) -> int:
+    """GRPO-train the profile's policy; writes the adapter, metrics, config and curves."""
+    from .config import load_profile
+    from .training import train
+
+    profile = load_profile(args.profile)
+    result = train(profile, args.out or f"runs/{profile.name}", max_steps=args.max_steps, resume=not args.fresh)
+    print(f"trained {result.steps} steps in {result.seconds:.0f} s; adapter: {result.adapter_dir}; "
+          f"metrics: {result.metrics_path}")
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     """What exists of the pipeline, end to end on CPU: corpus, masking, splits, a real model asking."""
     from .backends import TransformersChat
@@ -152,7 +164,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     shown = test[: args.n or profile.n_tasks or 3]
     rows = []
     for partial in shown:
-        question = ask(backend, partial, max_new_tokens=profile.max_new_tokens)
+        question = ask(backend, partial, max_new_tokens=profile.max_new_tokens,
+                       question_prefix=profile.question_prefix)
         rows.append({"task_id": partial.task_id, "request": partial.request, "question": question,
                      "hidden_facts": [f.statement for f in partial.hidden_facts]})
         print(f"\n  request : {partial.request}\n  model   : {question}")
@@ -197,6 +210,13 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--out", metavar="FILE.jsonl", help="write JSONL instead of printing")
     _tasks_arg(m)
     m.set_defaults(func=cmd_mask)
+
+    tr = sub.add_parser("train", help="GRPO-train the question-asking policy")
+    tr.add_argument("--profile", required=True, help="cpu-smoke, cpu, colab-t4, paper, multi-gpu or a YAML path")
+    tr.add_argument("--out", default=None, help="run folder (default: runs/PROFILE)")
+    tr.add_argument("--max-steps", type=int, default=None, help="override the profile's step count")
+    tr.add_argument("--fresh", action="store_true", help="ignore checkpoints in the run folder")
+    tr.set_defaults(func=cmd_train)
 
     rw = sub.add_parser("reward", help="score clarifying questions with the simulated user")
     rw.add_argument("--input", required=True, metavar="FILE.jsonl",

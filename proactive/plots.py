@@ -94,3 +94,34 @@ def agreement_figure(labels: Sequence[int], decisions: Sequence[int], title: str
     ))
     fig.update_layout(height=320, title_text=title)
     return fig
+
+
+def training_curves_figure(metrics: Sequence[dict], title: str = "GRPO training") -> go.Figure:
+    """Reward (with its spread), the reward's terms, KL and completion length per training step."""
+    steps = [m["step"] for m in metrics]
+
+    def series(*keys):
+        for key in keys:
+            if any(key in m for m in metrics):
+                return [m.get(key) for m in metrics]
+        return None
+
+    fig = make_subplots(rows=1, cols=3, subplot_titles=("Reward", "Reward terms", "Length and KL"))
+    reward = series("reward", "rewards/elicitation_reward/mean")
+    if reward:
+        fig.add_trace(go.Scatter(x=steps, y=reward, name="reward (mean of group)", mode="lines+markers"), 1, 1)
+    spread = series("reward_std")
+    if spread:
+        fig.add_trace(go.Scatter(x=steps, y=spread, name="reward std within groups", mode="lines",
+                                 line={"dash": "dot"}), 1, 1)
+    for key in sorted({k for m in metrics for k in m if k.startswith("terms/")}):
+        fig.add_trace(go.Scatter(x=steps, y=series(key), name=key.split("/", 1)[1], mode="lines"), 1, 2)
+    length = series("completions/mean_length", "completion_length")
+    if length:
+        fig.add_trace(go.Scatter(x=steps, y=length, name="completion tokens", mode="lines"), 1, 3)
+    kl = series("kl")
+    if kl:
+        fig.add_trace(go.Scatter(x=steps, y=kl, name="KL", mode="lines", yaxis="y4"), 1, 3)
+    fig.update_layout(height=400, title_text=title)
+    fig.update_xaxes(title_text="step")
+    return fig

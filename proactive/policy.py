@@ -32,11 +32,42 @@ def question_messages(
 
 
 
+LABEL = "Question:"
+
+
 def first_question(text: str) -> str:
-    """The text up to and including its first '?', on one line (the whole first line if it has none)."""
+    """The text up to and including its first '?', on one line (the whole first line if it has
+    none), without a leading "Question:" label."""
     line = next((ln.strip() for ln in text.strip().splitlines() if ln.strip()), "")
+    if line.lower().startswith(LABEL.lower()):
+        line = line[len(LABEL):].strip()
     mark = line.find("?")
     return line[: mark + 1] if mark >= 0 else line
+
+
+def prefix_seed(question_prefix: str) -> str:
+    """The part of the assistant-turn prefix that belongs to the question ("What" of "Question: What")."""
+    if question_prefix.lower().startswith(LABEL.lower()):
+        return question_prefix[len(LABEL):].strip()
+    return question_prefix.strip()
+
+
+def question_prompt(
+    tokenizer, partial: PartialTask, history: Sequence[tuple[str, str]] = (), question_prefix: str = ""
+) -> str:
+    """The exact text a local policy continues: its chat template with the assistant turn opened
+    and started with ``question_prefix``. Training and evaluation prompt through this one function."""
+    messages = question_messages(partial, history)
+    text = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+    return text + question_prefix
+
+
+def question_from_completion(completion: str, question_prefix: str = "") -> str:
+    """The whole question: the prefix's seed word(s) plus what the policy wrote, trimmed to one question."""
+    seed = prefix_seed(question_prefix)
+    glued = not seed or completion[:1].isspace() or completion[:1] in "'’?,.!"
+    joined = f"{seed}{completion}" if glued else f"{seed} {completion}"
+    return first_question(joined)
 
 
 def ask(
@@ -45,7 +76,16 @@ def ask(
     history: Sequence[tuple[str, str]] = (),
     max_new_tokens: int = 48,
     temperature: float = 0.0,
+    question_prefix: str = "",
 ) -> str:
-    """Ask ``backend`` for the next clarifying question on ``partial`` and return it, trimmed."""
+    """Ask ``backend`` for the next clarifying question on ``partial`` and return it, trimmed.
+
+    A local model (:class:`~proactive.backends.TransformersChat`) continues the prompt from
+    ``question_prefix``; an endpoint, which cannot be handed a half-written turn, gets the messages.
+    """
+    if question_prefix and hasattr(backend, "complete") and hasattr(backend, "tokenizer"):
+        prompt = question_prompt(backend.tokenizer, partial, history, question_prefix)
+        completion = backend.complete(prompt, max_new_tokens=max_new_tokens, temperature=temperature)
+        return question_from_completion(completion, question_prefix)
     reply = backend.chat(question_messages(partial, history), max_new_tokens=max_new_tokens, temperature=temperature)
     return first_question(reply)

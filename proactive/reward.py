@@ -6,10 +6,12 @@ knowledge. Here a question's reward is
     elicitation  the importance-weighted share of the task's hidden facts that the simulated
                  user newly reveals, each weighted by how clearly the question asked for it
                  (the matcher's probability); facts already known earn nothing
-  + shaping      a small credit for the closest miss when nothing is revealed, so a policy
-                 that is getting warmer sees a gradient (GRPO needs reward variance)
-  - penalties    no question at all, several questions at once, restating the request,
-                 repeating an earlier question, going over the length budget
+  + shaping      credit for how closely the question targets a fact still hidden (the best
+                 match probability), revealed or not, so a policy that is getting warmer sees
+                 a gradient (GRPO needs reward variance, and reveals are rare at first)
+  - penalties    no question at all, a question with no content ("What?"), several questions
+                 at once, restating the request, repeating an earlier question, going over
+                 the length budget
 
 clipped to [-1, 1]. Every call returns a :class:`RewardBreakdown`, so a reader can see why a
 question scored what it did. Garbage (None, empty, wrong type, huge strings) scores exactly 0 with
@@ -18,6 +20,7 @@ a logged warning: a broken completion must never crash training.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from collections.abc import Sequence
@@ -30,6 +33,7 @@ from .backends import ChatBackend
 from .errors import ProactiveError
 from .masking import PartialTask
 from .matching import FactMatcher
+from .policy import question_from_completion
 from .simulator import ALREADY_KNOWN, MAX_QUESTION_CHARS, REVEALED, SimulatedUser, Turn
 from .tasks import Fact
 
@@ -40,8 +44,9 @@ log = logging.getLogger(__name__)
 class RewardConfig:
     """Every weight of the reward in one place. Defaults are the project's recipe."""
 
-    #: Credit for the best near miss (matcher probability below the reveal threshold) times this.
-    shaping: float = 0.1
+    #: Dense credit: this times the best match probability among facts still hidden, revealed or not.
+    #: It tells a policy that is getting warmer so (GRPO learns nothing from equal rewards).
+    shaping: float = 0.5
     #: The completion contains no question at all (an answer, a plan, a refusal ...).
     no_question_penalty: float = 0.5
     #: More than one question, or a list of things to tell ("budget, dates, audience and goals?").
@@ -54,9 +59,8 @@ class RewardConfig:
     length_budget_words: int = 30
     length_penalty_per_word: float = 0.02
     length_penalty_max: float = 0.5
-    #: Cosine similarity at which two questions count as the same question reworded: the
-    #: definition of a repeat when the earlier one revealed nothing (else the user says so).
-    near_duplicate: float = 0.85
+    #: A question with no content at all ("What?", "What's your question?").
+    vacuous_penalty: float = 0.5
 
     def __post_init__(self):
         for name, value in asdict(self).items():
@@ -118,7 +122,31 @@ _FILLER = frozenset(
 
 def _content_words(text: str) -> set[str]:
     # A crude stem (trailing "s") so "guests" matches "guest".
-    return {w.rstrip("s") for w in re.findall(r"[a-z0-9$£€]+", text.lower()) if w not in _FILLER}
+    words = (w.rstrip("s") for w in re.findall(r"[a-z0-9$£€]+", text.lower()) if w not in _FILLER)
+    return {w for w in words if len(w) > 1 or w.isdigit()}  # drops the "s" of "what's"
+
+
+# Words that ask without saying about what: a question made only of these has no content.
+_QUESTION_WORDS = frozenset([
+    "what", "whats", "when", "where", "who", "whom", "whose", "which", "why", "how", "much", "many", "long",
+    "often", "else", "question", "questions", "thing", "things", "something", "anything", "detail",
+    "specific", "specifics", "important", "point", "answer", "help",
+])
+
+
+def is_vacuous(question: str) -> bool:
+    """A question with no content: "What?", "What's your question?", "Anything else?"."""
+    return not (_content_words(question) - {w.rstrip("s") for w in _QUESTION_WORDS})
+
+
+def repeats_earlier(question: str, earlier: Sequence[object]) -> bool:
+    """Asks again what an earlier question asked: its content words are a subset of that question's
+    ("What is the budget?" after "What's your budget?"). A reworded repeat of a question that got a
+    fact is caught by the simulated user instead ("I already mentioned that")."""
+    words = _content_words(question)
+    return bool(words) and any(
+        isinstance(q, str) and words <= _content_words(q) for q in earlier
+    )
 
 
 def restates_request(question: str, request: str) -> bool:
@@ -166,6 +194,8 @@ class ElicitationReward:
         self.config = config or RewardConfig()
         self.max_facts_per_answer = max_facts_per_answer
         self.__name__ = "elicitation_reward"  # TRL logs reward functions by name
+        #: Mean reward terms of the last TRL batch, for the training log (see ``summarize``).
+        self.last_terms: dict[str, float] = {}
 
     # -- one question -----------------------------------------------------------------------
     def score(self, partial: PartialTask, question: object, history: Sequence[Turn] = ()) -> RewardBreakdown:
@@ -189,16 +219,19 @@ class ElicitationReward:
         if new:
             notes.append("revealed " + ", ".join(f"{fid} (confidence {c:.2f})" for fid, c in new))
 
+        vacuous = is_vacuous(question)
         shaping = 0.0
-        if not new and turn.kind not in ("refused", "invalid") and cfg.shaping:
+        if not vacuous and turn.kind not in ("refused", "invalid") and cfg.shaping:
             open_facts = [f.statement for f in partial.hidden_facts if f.id not in known_before]
             if open_facts:
                 best = float(self.matcher.match(question, user.topic, open_facts).max())
                 shaping = cfg.shaping * best
-                notes.append(f"nothing new revealed; closest miss {best:.2f}")
+                notes.append(f"closest still-hidden fact: match {best:.2f}")
 
         if not is_question(question):
             penalties["no_question"] = cfg.no_question_penalty
+        elif vacuous:
+            penalties["vacuous"] = cfg.vacuous_penalty
         if is_multi_question(question):
             penalties["multi_question"] = cfg.multi_question_penalty
         visible = {f.statement for f in partial.visible_facts}
@@ -206,10 +239,7 @@ class ElicitationReward:
             key = "restated" if turn.known_source in visible else "repeated"
             penalties[key] = cfg.restate_penalty if key == "restated" else cfg.repeat_penalty
             notes.append(f"asked for what was already said: {turn.known_source}")
-        earlier = [t.question for t in history if isinstance(t.question, str) and t.question.strip()]
-        if "repeated" not in penalties and earlier and (
-            float(self.matcher.similarity.similarity([question], earlier).max()) >= cfg.near_duplicate
-        ):
+        if "repeated" not in penalties and repeats_earlier(question, [t.question for t in history]):
             penalties["repeated"] = cfg.repeat_penalty
         if "restated" not in penalties and restates_request(question, partial.request):
             penalties["restated"] = cfg.restate_penalty
@@ -232,9 +262,7 @@ class ElicitationReward:
                 continue
             topic = SimulatedUser(partial, self.matcher).topic
             facts = [f.statement for f in (*partial.hidden_facts, *partial.visible_facts)]
-            earlier = [t.question for t in history if isinstance(t.question, str)]
-            # Earlier questions ride along so the repeat check is answered from the cache too.
-            jobs.append(([question.strip(), *earlier], topic, facts))
+            jobs.append(([question.strip()], topic, facts))
         self.matcher.prefetch(jobs)
         return [self.score(partial, question, history) for partial, question, history in items]
 
@@ -244,16 +272,24 @@ class ElicitationReward:
         optionally ``importances``, ``known_facts``, ``history``) as lists, one per completion."""
         items = []
         for i, completion in enumerate(completions):
+            row = {k: v[i] for k, v in columns.items() if _indexable(v, i)}
             try:
-                partial, history = partial_from_columns({k: v[i] for k, v in columns.items() if _indexable(v, i)})
+                partial, history = partial_from_columns(row)
             except ProactiveError as exc:
                 log.warning("reward: %s; scoring it 0", exc)
                 partial, history = None, ()
-            items.append((partial, completion_text(completion), history))
+            text = completion_text(completion)
+            if isinstance(text, str) and row.get("question_prefix"):
+                # The prompt opened the assistant turn with e.g. "Question: What"; the question
+                # the user hears is that seed plus the completion.
+                text = question_from_completion(text, row["question_prefix"])
+            items.append((partial, text, history))
         valid = [(i, item) for i, item in enumerate(items) if item[0] is not None]
         scores = [0.0] * len(items)
-        for (i, _), breakdown in zip(valid, self.score_many([item for _, item in valid])):
+        breakdowns = self.score_many([item for _, item in valid])
+        for (i, _), breakdown in zip(valid, breakdowns):
             scores[i] = breakdown.reward
+        self.last_terms = summarize(breakdowns, len(items))
         return scores
 
 
@@ -261,7 +297,29 @@ def _indexable(value: object, i: int) -> bool:
     return isinstance(value, (list, tuple)) and i < len(value)
 
 
+def summarize(breakdowns: Sequence[RewardBreakdown], n: int | None = None) -> dict[str, float]:
+    """Mean of each reward term over a batch, and the share of questions that revealed a fact."""
+    n = n or len(breakdowns) or 1
+    terms = {"elicitation": sum(b.elicitation for b in breakdowns) / n,
+             "shaping": sum(b.shaping for b in breakdowns) / n,
+             "revealed_share": sum(1 for b in breakdowns if b.revealed) / n}
+    for name in ("no_question", "vacuous", "multi_question", "restated", "repeated", "too_long"):
+        terms[f"penalty_{name}"] = sum(b.penalties.get(name, 0.0) for b in breakdowns) / n
+    return {k: round(v, 6) for k, v in terms.items()}
+
+
+def _maybe_json(value: object) -> object:
+    # Training datasets carry list columns as JSON text (Arrow cannot type an all-empty list column).
+    if isinstance(value, str) and value[:1] in "[{":
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            return value
+    return value
+
+
 def _text_list(value: object, name: str) -> list[str]:
+    value = _maybe_json(value)
     if value is None:
         return []
     if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
@@ -293,7 +351,7 @@ def partial_from_columns(row: dict[str, Any]) -> tuple[PartialTask, list[Turn]]:
     visible = tuple(Fact(f"k{i}", s, "context", 1.0) for i, s in enumerate(known))
     partial = PartialTask(str(row.get("task_id", "row")), "", request.strip(), facts, visible, strategy="given")
     history = []
-    raw_history = row.get("history") or []
+    raw_history = _maybe_json(row.get("history")) or []
     if not isinstance(raw_history, (list, tuple)):
         raise ProactiveError("'history' must be a list of {'question': str, 'answer': str}")
     for turn in raw_history:

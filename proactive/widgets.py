@@ -100,3 +100,32 @@ def user_chat(user) -> widgets.VBox:
     reset_button.on_click(reset)
     render()
     return widgets.VBox([widgets.HBox([box, ask_button, reset_button]), log])
+
+
+def group_html(partial: PartialTask, questions, breakdowns, advantages) -> str:
+    """One GRPO group: the sampled questions, their rewards, and the advantage each gets."""
+    rows = "".join(
+        f"<tr><td>{html.escape(q)}</td><td>{b.reward:+.3f}</td><td>{adv:+.2f}</td>"
+        f"<td>{html.escape(', '.join(b.revealed)) or '—'}</td><td>{html.escape(', '.join(b.penalties)) or '—'}</td></tr>"
+        for q, b, adv in sorted(zip(questions, breakdowns, advantages), key=lambda x: -x[2])
+    )
+    return (f"<blockquote>{html.escape(partial.request)}</blockquote>"
+            "<table><tr><th>sampled question</th><th>reward</th><th>advantage</th><th>revealed</th>"
+            f"<th>penalties</th></tr>{rows}</table>")
+
+
+def side_by_side_html(partials, systems: dict) -> str:
+    """Each task's request, then every system's question, its reward and the user's answer.
+
+    ``systems`` maps a name to ``(questions, breakdowns)``, one of each per task."""
+    blocks = []
+    for i, partial in enumerate(partials):
+        rows = "".join(
+            f"<tr><td><b>{html.escape(name)}</b></td><td>{html.escape(questions[i])}</td>"
+            f"<td>{breakdowns[i].reward:+.3f}</td><td>{html.escape(breakdowns[i].answer)}</td></tr>"
+            for name, (questions, breakdowns) in systems.items()
+        )
+        blocks.append(f"<h4>{html.escape(partial.task_id)}</h4><blockquote>{html.escape(partial.request)}</blockquote>"
+                      "<table><tr><th>system</th><th>question</th><th>reward</th><th>the user answered</th></tr>"
+                      f"{rows}</table>")
+    return "".join(blocks)

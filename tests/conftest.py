@@ -12,7 +12,6 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 ROOT = Path(__file__).resolve().parents[1]
-QULAC = ROOT.parent / "shared" / "data" / "qulac" / "qulac.json"
 
 
 @pytest.fixture(scope="session")
@@ -24,9 +23,12 @@ def tasks():
 
 @pytest.fixture(scope="session")
 def qulac_path() -> Path:
-    if not QULAC.is_file():
-        pytest.skip(f"Qulac data not found at {QULAC} (it lives in ../shared, outside the repository)")
-    return QULAC
+    from proactive.data.qulac import default_qulac_path
+
+    path = default_qulac_path()  # ../shared/data/qulac/qulac.json, or $PROACTIVE_QULAC
+    if not path.is_file():
+        pytest.skip(f"Qulac data not found at {path} (it lives in ../shared, outside the repository)")
+    return path
 
 
 @pytest.fixture(scope="session")

@@ -36,3 +36,10 @@ def test_bundled_model_is_converted_once_into_a_trainable_folder(bundled_chat):
     model = bundled_chat.model
     assert 130e6 < model.num_parameters() < 140e6
     assert bundled_chat.tokenizer.chat_template
+
+
+@pytest.mark.slow
+def test_bundled_tokenizer_ends_turns_with_im_end(bundled_chat):
+    # The GGUF metadata names <|im_start|> as end-of-sequence; generation must stop at <|im_end|>.
+    assert bundled_chat.tokenizer.eos_token == "<|im_end|>"
+    assert bundled_chat.model.generation_config.eos_token_id == bundled_chat.tokenizer.eos_token_id

@@ -98,3 +98,15 @@ def test_03_reward_design(tmp_path, qulac_path):
     assert auc["reward_auc"] > auc["cosine_auc"]
     outputs = _outputs(tmp_path / "03_reward_design.out.ipynb")
     assert sum("application/vnd.plotly.v1+json" in o.get("data", {}) for o in outputs) == 2
+
+
+@pytest.mark.slow
+def test_04_grpo_training(tmp_path):
+    run_dir = run_notebook("04_grpo_training", tmp_path)
+    out = run_dir / "grpo-cpu-smoke"
+    assert (out / "adapter" / "adapter_config.json").is_file()
+    assert len((out / "metrics.jsonl").read_text().splitlines()) == 2  # cpu-smoke: 2 steps
+    text = json.dumps(_outputs(tmp_path / "04_grpo_training.out.ipynb"))
+    assert "advantage" in text and "sampled question" in text  # the GRPO group table
+    assert "untrained" in text and "trained" in text  # before/after on held-out tasks
+    assert _has(_outputs(tmp_path / "04_grpo_training.out.ipynb"), "application/vnd.plotly.v1+json")

@@ -1,0 +1,225 @@
+"""GRPO training of the question-asking policy with TRL (Unsloth on a GPU, the same code on CPU).
+
+GRPO (group relative policy optimisation) samples a *group* of questions for each prompt, scores
+each with the elicitation reward, and pushes the policy toward the questions that scored above
+their group's mean: the advantage of a question is its reward minus the group mean (divided by
+the group's spread). No value network, no learned reward model: the simulated user is the judge.
+
+Prompts come from masked training tasks at several points of a dialogue (no question yet; after
+one or two questions already answered), so the policy learns follow-up questions too.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .config import Profile
+from .errors import ProactiveError
+from .files import atomic_write_json, atomic_write_text
+from .masking import PartialTask, mask_many, split_tasks
+from .policy import question_prompt
+from .tasks import load_tasks
+
+log = logging.getLogger(__name__)
+
+#: How an earlier turn of a training dialogue was asked, by the category of the fact it drew out.
+HISTORY_QUESTIONS = {
+    "audience": "Who is this for?",
+    "goal": "What is the main goal?",
+    "budget": "What is your budget?",
+    "timeline": "What is the timeline?",
+    "constraint": "Are there any constraints I should know about?",
+    "preference": "Do you have any preferences?",
+    "context": "Could you give me some background?",
+    "specifics": "Could you share the key details?",
+}
+
+
+def training_rows(partials: Sequence[PartialTask], tokenizer: Any, profile: Profile) -> list[dict[str, Any]]:
+    """One row per (task, dialogue depth): the prompt text and the columns the reward needs.
+
+    At depth d, d hidden facts have already been asked for and answered (the simulated user's
+    answer is the fact itself); the policy must ask about what is still hidden.
+    """
+    rng = random.Random(profile.seed)
+    rows = []
+    for partial in partials:
+        for depth in profile.train.history_depths:
+            if depth >= len(partial.hidden_facts):
+                continue
+            asked = rng.sample(list(partial.hidden_facts), depth)
+            history = [(HISTORY_QUESTIONS[f.category], f.statement) for f in asked]
+            rows.append({
+                "prompt": question_prompt(tokenizer, partial, history, profile.question_prefix),
+                "task_id": partial.task_id,
+                "request": partial.request,
+                "hidden_facts": [f.statement for f in partial.hidden_facts],
+                "importances": [f.importance for f in partial.hidden_facts],
+                # Lists of varying (often zero) length travel as JSON text; Arrow cannot type an
+                # all-empty list column.
+                "known_facts": json.dumps([f.statement for f in partial.visible_facts]),
+                "history": json.dumps([{"question": q, "answer": a} for q, a in history]),
+                "question_prefix": profile.question_prefix,
+                "depth": depth,
+            })
+    rng.shuffle(rows)
+    return rows
+
+
+def group_advantages(rewards: Sequence[float]) -> list[float]:
+    """GRPO's advantage of each completion in one group: (reward - group mean) / group std.
+
+    A group whose rewards are all equal teaches nothing (every advantage is 0)."""
+    n = len(rewards)
+    mean = sum(rewards) / n
+    std = (sum((r - mean) ** 2 for r in rewards) / max(n - 1, 1)) ** 0.5
+    return [0.0 if std < 1e-8 else (r - mean) / std for r in rewards]
+
+
+def train_partials(profile: Profile) -> list[PartialTask]:
+    """Masked tasks of the train split (never the test split), as many as the profile asks for."""
+    train = split_tasks(load_tasks(), seed=profile.seed)["train"]
+    limit = profile.train.train_tasks
+    return mask_many(train[:limit] if limit else train, profile.mask_strategy, seed=profile.seed)
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    out_dir: Path
+    adapter_dir: Path
+    metrics_path: Path
+    steps: int
+    seconds: float
+
+
+def _metrics_callback(path: Path, reward, resumed_step: int, listener: Callable[[list[dict]], None] | None = None):
+    from transformers import TrainerCallback
+
+    if path.exists():  # keep what the resumed checkpoint already covered
+        kept = [ln for ln in path.read_text().splitlines() if ln.strip() and json.loads(ln).get("step", 0) <= resumed_step]
+        atomic_write_text(path, "".join(ln + "\n" for ln in kept))
+
+    class MetricsLog(TrainerCallback):
+        """Appends each logged step (TRL's reward, KL, lengths) plus the reward's terms to metrics.jsonl."""
+
+        def on_log(self, args, state, control, logs=None, **kwargs):
+            if not logs or "loss" not in logs and "reward" not in logs:
+                return
+            record = {"step": state.global_step, **{k: v for k, v in logs.items() if isinstance(v, (int, float))}}
+            record.update({f"terms/{k}": v for k, v in reward.last_terms.items()})
+            with path.open("a", encoding="utf-8") as handle:
+                handle.write(json.dumps(record) + "\n")
+            if listener is not None:  # e.g. a notebook redrawing its live reward curve
+                listener([json.loads(ln) for ln in path.read_text().splitlines() if ln.strip()])
+
+    return MetricsLog()
+
+
+def grpo_config(profile: Profile, checkpoints: Path, max_steps: int):
+    """TRL's GRPOConfig from a profile (only arguments TRL 1.15 and 1.16 share)."""
+    import torch
+    from trl import GRPOConfig
+
+    s = profile.train
+    gpu = torch.cuda.is_available()
+    bf16 = gpu and torch.cuda.is_bf16_supported()
+    kwargs = {
+        "output_dir": str(checkpoints),
+        "max_steps": max_steps,
+        "learning_rate": s.learning_rate,
+        "per_device_train_batch_size": s.num_generations * s.prompts_per_step,
+        "gradient_accumulation_steps": s.gradient_accumulation_steps,
+        "num_generations": s.num_generations,
+        "max_completion_length": s.max_completion_length,
+        "temperature": s.temperature,
+        "beta": s.beta,
+        "logging_steps": 1,
+        "save_steps": s.save_steps,
+        "save_total_limit": 2,
+        "report_to": "none",
+        "seed": profile.seed,
+        "use_cpu": not gpu,
+        "bf16": bf16,
+        "fp16": gpu and not bf16,
+        "remove_unused_columns": False,
+        "lr_scheduler_type": "constant_with_warmup",
+        "warmup_steps": min(5, max_steps // 10),
+        "use_vllm": s.use_vllm,
+    }
+    if s.use_vllm:
+        kwargs["vllm_mode"] = "server"
+    return GRPOConfig(**kwargs)
+
+
+def train(
+    profile: Profile,
+    out_dir: str | Path,
+    max_steps: int | None = None,
+    resume: bool = True,
+    on_log: Callable[[list[dict]], None] | None = None,
+) -> TrainResult:
+    """Train the profile's policy with GRPO and write the run folder:
+
+    ``adapter/`` (the LoRA adapter and tokenizer), ``metrics.jsonl`` (reward, its terms, KL and
+    completion length per step), ``config.json`` (the resolved profile), ``curves.html`` (plotly),
+    ``checkpoints/`` (resumable: a rerun continues from the last checkpoint). ``on_log`` receives
+    all metrics so far after every step.
+    """
+    from datasets import Dataset
+    from transformers import set_seed
+    from transformers.trainer_utils import get_last_checkpoint
+
+    from .backends import EmbeddingSimilarity
+    from .matching import FactMatcher
+    from .models import load_policy
+    from .plots import training_curves_figure
+    from .reward import ElicitationReward
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    steps = profile.train.max_steps if max_steps is None else max_steps
+    if steps < 1:
+        raise ProactiveError(f"max_steps must be at least 1 (got {steps})")
+    set_seed(profile.seed)
+    started = time.time()
+    model, tokenizer, peft_config = load_policy(profile)
+    rows = training_rows(train_partials(profile), tokenizer, profile)
+    log.info("training on %d prompts from the train split", len(rows))
+    reward = ElicitationReward(FactMatcher(EmbeddingSimilarity()))
+    checkpoints = out / "checkpoints"
+    last = get_last_checkpoint(str(checkpoints)) if resume and checkpoints.is_dir() else None
+    resumed_step = int(Path(last).name.split("-")[-1]) if last else 0
+    metrics_path = out / "metrics.jsonl"
+    atomic_write_json(out / "config.json", {**dataclasses.asdict(profile), "max_steps": steps,
+                                            "train_prompts": len(rows), "resumed_from": last})
+
+    from trl import GRPOTrainer
+
+    trainer = GRPOTrainer(
+        model=model,
+        reward_funcs=[reward],
+        args=grpo_config(profile, checkpoints, steps),
+        train_dataset=Dataset.from_list(rows),
+        processing_class=tokenizer,
+        peft_config=peft_config,
+        callbacks=[_metrics_callback(metrics_path, reward, resumed_step, on_log)],
+    )
+    if last:
+        log.info("resuming from %s", last)
+    trainer.train(resume_from_checkpoint=last)
+    adapter_dir = out / "adapter"
+    trainer.save_model(str(adapter_dir))
+    tokenizer.save_pretrained(str(adapter_dir))
+    metrics = [json.loads(ln) for ln in metrics_path.read_text().splitlines() if ln.strip()] if metrics_path.exists() else []
+    if metrics:
+        figure = training_curves_figure(metrics, title=f"GRPO on {profile.model} ({profile.name})")
+        atomic_write_text(out / "curves.html", figure.to_html(include_plotlyjs=True))
+    return TrainResult(out, adapter_dir, metrics_path, trainer.state.global_step, time.time() - started)

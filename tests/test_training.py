@@ -1,0 +1,81 @@
+import json
+
+import pytest
+
+from proactive.cli import main
+from proactive.config import load_profile
+from proactive.errors import ProactiveError
+from proactive.masking import split_tasks
+from proactive.models import cuda_available, load_adapter, load_policy
+from proactive.tasks import load_tasks
+from proactive.training import group_advantages, train_partials, training_rows
+
+
+class TemplateTokenizer:
+    """A stand-in tokenizer for prompt-building tests: a visible, fake chat template."""
+
+    def apply_chat_template(self, messages, tokenize=False, add_generation_prompt=True):
+        return "".join(f"<{m['role']}>{m['content']}" for m in messages) + "<assistant>"
+
+
+def test_training_rows_cover_dialogue_depths_and_carry_reward_columns():
+    profile = load_profile("cpu-smoke")
+    partials = train_partials(profile)
+    rows = training_rows(partials, TemplateTokenizer(), profile)
+    assert {r["depth"] for r in rows} == set(profile.train.history_depths)
+    for row in rows:
+        history = json.loads(row["history"])
+        assert len(history) == row["depth"]
+        assert row["prompt"].endswith("<assistant>" + profile.question_prefix)
+        for turn in history:  # each earlier answer is a hidden fact the user already gave
+            assert turn["answer"] in row["hidden_facts"] and turn["answer"] in row["prompt"]
+        assert len(row["importances"]) == len(row["hidden_facts"])
+
+
+def test_training_never_sees_test_tasks():
+    profile = load_profile("cpu")
+    test_ids = {t.id for t in split_tasks(load_tasks(), seed=profile.seed)["test"]}
+    assert not {p.task_id for p in train_partials(profile)} & test_ids
+
+
+def test_group_advantages_are_relative_to_the_group():
+    adv = group_advantages([0.2, 0.0, -0.5, 0.3])
+    assert abs(sum(adv)) < 1e-9 and adv[3] > adv[0] > adv[1] > adv[2]
+    assert group_advantages([0.1, 0.1]) == [0.0, 0.0]
+
+
+@pytest.mark.skipif(cuda_available(), reason="checks the CPU machine's refusal")
+def test_unsloth_profile_without_gpu_is_a_clear_error():
+    with pytest.raises(ProactiveError, match="uses Unsloth, which needs a CUDA GPU and none is visible"):
+        load_policy(load_profile("colab-t4"))
+
+
+def test_bad_step_count(tmp_path):
+    from proactive.training import train
+
+    with pytest.raises(ProactiveError, match="max_steps must be at least 1"):
+        train(load_profile("cpu-smoke"), tmp_path, max_steps=0)
+
+
+@pytest.mark.slow
+def test_train_cpu_smoke_writes_a_loadable_adapter_and_resumes(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["train", "--profile", "cpu-smoke", "--out", str(out)]) == 0
+    assert "trained 2 steps" in capsys.readouterr().out
+    metrics = [json.loads(x) for x in (out / "metrics.jsonl").read_text().splitlines()]
+    assert [m["step"] for m in metrics] == [1, 2]
+    assert all("reward" in m and "terms/elicitation" in m and "completions/mean_length" in m for m in metrics)
+    config = json.loads((out / "config.json").read_text())
+    assert config["name"] == "cpu-smoke" and config["train"]["max_steps"] == 2
+    assert (out / "curves.html").stat().st_size > 10_000
+
+    model, tokenizer = load_adapter(out / "adapter")
+    assert model.peft_config and tokenizer.eos_token == "<|im_end|>"
+    batch = tokenizer("What is", return_tensors="pt")
+    assert model.generate(**batch, max_new_tokens=3, do_sample=False).shape[1] > batch["input_ids"].shape[1]
+
+    # A rerun with more steps continues from the last checkpoint instead of starting over.
+    assert main(["train", "--profile", "cpu-smoke", "--out", str(out), "--max-steps", "3"]) == 0
+    metrics = [json.loads(x) for x in (out / "metrics.jsonl").read_text().splitlines()]
+    assert [m["step"] for m in metrics] == [1, 2, 3]
+    assert json.loads((out / "config.json").read_text())["resumed_from"].endswith("checkpoint-2")
