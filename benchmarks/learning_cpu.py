@@ -14,18 +14,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import time
 from pathlib import Path
 
 from proactive.backends import EmbeddingSimilarity
 from proactive.config import load_profile
-from proactive.evaluation import (
-    LocalPolicy,
-    elicited_share,
-    paired_difference,
-    run_dialogues,
-    score_questions,
-)
+from proactive.evaluation import LocalPolicy, compare, evaluate_policy
 from proactive.files import atomic_write_json
 from proactive.masking import mask_many, split_tasks
 from proactive.matching import FactMatcher
@@ -33,12 +28,6 @@ from proactive.models import load_adapter, load_model_and_tokenizer
 from proactive.reward import ElicitationReward
 from proactive.tasks import load_tasks
 from proactive.training import train
-
-
-def evaluate(policy, partials, reward, matcher, samples, seed):
-    scores = score_questions(policy, partials, reward, samples=samples, temperature=0.7, seed=seed)
-    dialogues = run_dialogues(policy, partials, matcher, turns=3)
-    return scores, [elicited_share(d) for d in dialogues], dialogues
 
 
 def main() -> None:
@@ -57,45 +46,42 @@ def main() -> None:
         result = train(profile, out, max_steps=args.max_steps)
         print(f"trained {result.steps} steps in {result.seconds:.0f} s")
     metrics = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines() if line.strip()]
-    step_seconds = sorted(m["step_time"] for m in metrics if "step_time" in m)
+    step_seconds = [m["step_time"] for m in metrics if "step_time" in m]
 
     test = mask_many(split_tasks(load_tasks(), seed=profile.seed)["test"], profile.mask_strategy, seed=profile.seed)
-    matcher = FactMatcher(EmbeddingSimilarity())
-    reward = ElicitationReward(matcher)
+    reward = ElicitationReward(FactMatcher(EmbeddingSimilarity()))
     tokens = profile.train.max_completion_length
     base_model, tokenizer = load_model_and_tokenizer(profile.model)
     base = LocalPolicy(base_model, tokenizer, profile.question_prefix, tokens, name="untrained")
     t0 = time.time()
-    base_scores, base_share, base_dialogues = evaluate(base, test, reward, matcher, args.samples, profile.seed)
+    before = evaluate_policy(base, test, reward, samples=args.samples, seed=profile.seed)
     eval_seconds = time.time() - t0
     trained_model, trained_tokenizer = load_adapter(out / "adapter", profile.model)
     trained = LocalPolicy(trained_model, trained_tokenizer, profile.question_prefix, tokens, name="trained")
-    after_scores, after_share, after_dialogues = evaluate(trained, test, reward, matcher, args.samples, profile.seed)
+    after = evaluate_policy(trained, test, reward, samples=args.samples, seed=profile.seed)
 
+    completion_tokens = [profile.train.num_generations * m["completions/mean_length"] for m in metrics]
     report = {
         "profile": profile.name,
         "model": profile.model,
         "train_steps": len(metrics),
-        "held_out_tasks": len(test),
-        "reward_per_question": paired_difference(after_scores.per_task, base_scores.per_task),
-        "elicited_share_3_turns": paired_difference(after_share, base_share),
-        "seconds_per_step_median": round(step_seconds[len(step_seconds) // 2], 2) if step_seconds else None,
+        **compare(before, after),
+        "seconds_per_step_median": round(statistics.median(step_seconds), 2) if step_seconds else None,
+        "completion_tokens_per_second": round(sum(completion_tokens) / sum(step_seconds), 1) if step_seconds else None,
         "eval_seconds_per_model": round(eval_seconds, 1),
-        "examples": [
-            {"task_id": b.partial.task_id, "untrained": [t.question for t in b.turns],
-             "trained": [t.question for t in a.turns]}
-            for b, a in list(zip(base_dialogues, after_dialogues))[:4]
-        ],
         "wall_seconds": round(time.time() - started, 1),
     }
     atomic_write_json(out / "learning.json", report)
-    for key in ("reward_per_question", "elicited_share_3_turns"):
+    for key in ("reward_per_question", "elicited_share_dialogue"):
         r = report[key]
         print(f"{key}: untrained {r['before']:.3f} -> trained {r['after']:.3f}; difference {r['difference']:+.3f} "
               f"(95% CI {r['ci_low']:+.3f} to {r['ci_high']:+.3f}, {r['tasks']} held-out tasks)")
-    print(f"median seconds per GRPO step: {report['seconds_per_step_median']}; total {report['wall_seconds']:.0f} s")
-    for example in report["examples"]:
-        print(f"  {example['task_id']}\n    untrained: {example['untrained']}\n    trained:   {example['trained']}")
+    print(f"median seconds per GRPO step: {report['seconds_per_step_median']}; "
+          f"{report['completion_tokens_per_second']} completion tokens/s; total {report['wall_seconds']:.0f} s")
+    for example in report["examples"][:4]:
+        print(f"  {example['task_id']}")
+        for name in ("untrained", "trained"):
+            print(f"    {name:>9}: {[q for q, _ in example[name]]}")
 
 
 if __name__ == "__main__":

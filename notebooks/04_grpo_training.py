@@ -37,7 +37,7 @@ if "google.colab" in sys.modules and REPO_URL:
     sys.path.insert(0, "proactive")
 
 # %% tags=["parameters"]
-profile = "cpu"  # cpu-smoke (CI, seconds), cpu (laptop, ~12 min), colab-t4 (GPU), paper (large GPU)
+profile = "cpu"  # cpu-smoke (CI, seconds), cpu (laptop, ~17 min), colab-t4 (GPU), paper (large GPU)
 run_dir = "../runs/tutorial"  # the trained adapter goes to RUN_DIR/grpo-PROFILE
 max_steps = 0  # 0: the profile's step count
 
@@ -69,10 +69,11 @@ print(f"profile {config.name}: {config.model}; {max_steps or settings.max_steps}
 # ## What the policy sees
 #
 # Prompts come from masked *training* tasks at several points of a dialogue: before any question,
-# and after one or two questions were already asked and answered, so the model also learns
-# follow-ups. The assistant's turn is opened with a short prefix (`Question: What`): a 135M model
-# left to itself mostly writes the deliverable instead of asking, and GRPO cannot learn from
-# groups in which every answer scores the same.
+# and after one or two questions were already asked and answered (sometimes a vague question that
+# got nothing), so the model also learns follow-ups and not to ask again. The assistant's turn is
+# opened with a short prefix (`Question: What`): a 135M model left to itself mostly writes the
+# deliverable instead of asking, and GRPO cannot learn from groups in which every answer scores
+# the same.
 
 # %%
 model, tokenizer = load_model_and_tokenizer(config.model) if not config.use_unsloth else (None, None)
@@ -134,5 +135,5 @@ display(HTML(side_by_side_html(held_out, systems)))
 
 # %% [markdown]
 # With the `cpu-smoke` profile the "trained" model has taken two steps, so expect little change.
-# The `cpu` profile's 60 steps (about 12 minutes on 2 cores) make a measurable difference; the
-# project measures it with confidence intervals in `benchmarks/learning_cpu.py`.
+# The `cpu` profile runs 80 steps (about 17 minutes on 2 cores); `benchmarks/learning_cpu.py`
+# measures what they buy on all 24 held-out tasks, with confidence intervals.

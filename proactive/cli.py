@@ -6,11 +6,9 @@ import argparse
 import json
 import logging
 import sys
-import time
-from pathlib import Path
 
 from .errors import ProactiveError
-from .files import atomic_write_json, atomic_write_jsonl
+from .files import atomic_write_jsonl
 from .masking import STRATEGIES, mask_many, split_tasks
 from .tasks import CATEGORIES, corpus_stats, load_tasks
 
@@ -143,40 +141,11 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    """What exists of the pipeline, end to end on CPU: corpus, masking, splits, a real model asking."""
-    from .backends import TransformersChat
+    """The main job end to end on CPU: corpus, masking, GRPO training, evaluation, report."""
     from .config import load_profile
-    from .policy import ask
-    from .runs import masked_test_tasks
+    from .pipeline import run_demo
 
-    started = time.time()
-    profile = load_profile(args.profile)
-    out = Path(args.out)
-    tasks = load_tasks()
-    stats = corpus_stats(tasks)
-    print(f"[1/3] corpus: {stats['tasks']} tasks, {stats['domains']} domains, {stats['facts']} facts")
-    splits = split_tasks(tasks, seed=profile.seed)
-    print("      splits: " + ", ".join(f"{k} {len(v)}" for k, v in splits.items()))
-    test = masked_test_tasks(out, profile, refresh=True)
-    print(f"[2/3] masked {len(test)} held-out tasks ({profile.mask_strategy}) -> {out / 'masked_test.jsonl'}")
-    print(f"[3/3] loading {profile.model} and asking one question per task ...")
-    backend = TransformersChat.load(profile.model)
-    shown = test[: args.n or profile.n_tasks or 3]
-    rows = []
-    for partial in shown:
-        question = ask(backend, partial, max_new_tokens=profile.max_new_tokens,
-                       question_prefix=profile.question_prefix)
-        rows.append({"task_id": partial.task_id, "request": partial.request, "question": question,
-                     "hidden_facts": [f.statement for f in partial.hidden_facts]})
-        print(f"\n  request : {partial.request}\n  model   : {question}")
-        for fact in partial.hidden_facts:
-            print(f"  hidden  : {fact.statement}")
-    atomic_write_jsonl(out / "questions.jsonl", rows)
-    atomic_write_json(out / "summary.json", {"profile": profile.name, "model": profile.model,
-                                             "corpus": stats, "questions": len(rows),
-                                             "wall_seconds": round(time.time() - started, 1)})
-    print(f"\nDone in {time.time() - started:.0f} s. Results in {out}/ "
-          "(the untrained model's questions: the baseline that GRPO training improves on).")
+    run_demo(load_profile(args.profile), args.out, samples=args.samples)
     return 0
 
 
@@ -234,10 +203,10 @@ def build_parser() -> argparse.ArgumentParser:
     cal.add_argument("--out", default=None, help="write the calibration JSON here")
     cal.set_defaults(func=cmd_calibrate)
 
-    demo = sub.add_parser("demo", help="run the pipeline end to end on CPU")
+    demo = sub.add_parser("demo", help="run the pipeline end to end: mask, train, evaluate, report")
     demo.add_argument("--profile", default="cpu")
     demo.add_argument("--out", default="runs/demo")
-    demo.add_argument("--n", type=int, default=None, help="tasks to ask about (default: the profile's)")
+    demo.add_argument("--samples", type=int, default=None, help="sampled questions per held-out task")
     demo.set_defaults(func=cmd_demo)
     return parser
 

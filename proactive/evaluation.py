@@ -122,3 +122,43 @@ def paired_difference(after: Sequence[float], before: Sequence[float], seed: int
     return {"before": round(float(np.mean(before)), 4), "after": round(float(np.mean(after)), 4),
             "difference": round(mean, 4), "ci_low": round(low, 4), "ci_high": round(high, 4),
             "tasks": len(diff)}
+
+
+@dataclass(frozen=True)
+class PolicyResult:
+    """One policy on the held-out tasks: sampled first questions and greedy 3-turn dialogues."""
+
+    name: str
+    scores: QuestionScores
+    dialogues: tuple[Dialogue, ...]
+
+    @property
+    def elicited(self) -> list[float]:
+        return [elicited_share(d) for d in self.dialogues]
+
+
+def evaluate_policy(
+    policy: LocalPolicy, partials: Sequence[PartialTask], reward: ElicitationReward, samples: int = 8,
+    turns: int = 3, seed: int = 0,
+) -> PolicyResult:
+    """Reward of ``samples`` sampled first questions per task, and a greedy ``turns``-question dialogue."""
+    scores = score_questions(policy, partials, reward, samples=samples, temperature=0.7, seed=seed)
+    dialogues = run_dialogues(policy, partials, reward.matcher, turns=turns)
+    return PolicyResult(policy.name, scores, tuple(dialogues))
+
+
+def compare(before: PolicyResult, after: PolicyResult) -> dict[str, Any]:
+    """Paired per-task differences (after - before) with bootstrap 95% intervals, and examples."""
+    return {
+        "before": before.name,
+        "after": after.name,
+        "held_out_tasks": len(before.dialogues),
+        "reward_per_question": paired_difference(after.scores.per_task, before.scores.per_task),
+        "elicited_share_dialogue": paired_difference(after.elicited, before.elicited),
+        "examples": [
+            {"task_id": b.partial.task_id, "request": b.partial.request,
+             before.name: [(t.question, t.answer) for t in b.turns],
+             after.name: [(t.question, t.answer) for t in a.turns]}
+            for b, a in zip(before.dialogues, after.dialogues)
+        ],
+    }

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from .backends import ChatBackend
 from .masking import PartialTask
 
 SYSTEM_PROMPT = (
-    "You are an expert assistant. The user's request is missing details that only the user knows. "
-    "Before writing anything, ask ONE short, specific question about the most important missing "
-    "detail. Do not repeat what the user already said. Reply with the question only."
+    "You are an expert assistant. The user's request leaves out details that only the user knows. "
+    "Before writing anything, ask ONE short, specific question to find out a detail the user has not given "
+    "yet, such as who it is for, how many people, the budget, the dates, or the constraints. "
+    "Do not repeat what the user already said. Reply with the question only."
 )
 
 
@@ -68,24 +68,3 @@ def question_from_completion(completion: str, question_prefix: str = "") -> str:
     glued = not seed or completion[:1].isspace() or completion[:1] in "'’?,.!"
     joined = f"{seed}{completion}" if glued else f"{seed} {completion}"
     return first_question(joined)
-
-
-def ask(
-    backend: ChatBackend,
-    partial: PartialTask,
-    history: Sequence[tuple[str, str]] = (),
-    max_new_tokens: int = 48,
-    temperature: float = 0.0,
-    question_prefix: str = "",
-) -> str:
-    """Ask ``backend`` for the next clarifying question on ``partial`` and return it, trimmed.
-
-    A local model (:class:`~proactive.backends.TransformersChat`) continues the prompt from
-    ``question_prefix``; an endpoint, which cannot be handed a half-written turn, gets the messages.
-    """
-    if question_prefix and hasattr(backend, "complete") and hasattr(backend, "tokenizer"):
-        prompt = question_prompt(backend.tokenizer, partial, history, question_prefix)
-        completion = backend.complete(prompt, max_new_tokens=max_new_tokens, temperature=temperature)
-        return question_from_completion(completion, question_prefix)
-    reply = backend.chat(question_messages(partial, history), max_new_tokens=max_new_tokens, temperature=temperature)
-    return first_question(reply)

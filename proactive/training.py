@@ -43,11 +43,22 @@ HISTORY_QUESTIONS = {
 }
 
 
+#: Vague questions an untrained model likes to ask. Some training dialogues open with one, answered
+#: as the simulated user answers it, so the policy learns not to ask it again.
+VAGUE_QUESTIONS = (
+    "What is the most important detail you need to know?",
+    "What is the main objective of this?",
+    "What is the purpose of your project?",
+)
+VAGUE_ANSWER = "I don't have a particular preference about that."
+
+
 def training_rows(partials: Sequence[PartialTask], tokenizer: Any, profile: Profile) -> list[dict[str, Any]]:
     """One row per (task, dialogue depth): the prompt text and the columns the reward needs.
 
-    At depth d, d hidden facts have already been asked for and answered (the simulated user's
-    answer is the fact itself); the policy must ask about what is still hidden.
+    At depth d, d questions were already asked: usually one hidden fact each (the simulated user's
+    answer is the fact itself), and, in half the dialogues, the first of them a vague question that
+    got nothing. The policy must ask about what is still hidden, without asking anything again.
     """
     rng = random.Random(profile.seed)
     rows = []
@@ -55,8 +66,10 @@ def training_rows(partials: Sequence[PartialTask], tokenizer: Any, profile: Prof
         for depth in profile.train.history_depths:
             if depth >= len(partial.hidden_facts):
                 continue
-            asked = rng.sample(list(partial.hidden_facts), depth)
-            history = [(HISTORY_QUESTIONS[f.category], f.statement) for f in asked]
+            vague = depth > 0 and rng.random() < 0.5
+            asked = rng.sample(list(partial.hidden_facts), depth - vague)
+            history = [(rng.choice(VAGUE_QUESTIONS), VAGUE_ANSWER)] if vague else []
+            history += [(HISTORY_QUESTIONS[f.category], f.statement) for f in asked]
             rows.append({
                 "prompt": question_prompt(tokenizer, partial, history, profile.question_prefix),
                 "task_id": partial.task_id,

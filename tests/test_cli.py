@@ -35,3 +35,22 @@ def test_bad_task_file_is_one_line_error(tmp_path, capsys):
 def test_unknown_profile_is_one_line_error(capsys):
     assert main(["demo", "--profile", "nope", "--out", "unused"]) == 2
     assert "unknown profile 'nope'" in capsys.readouterr().err
+
+
+def test_demo_runs_the_pipeline_end_to_end(tmp_path, capsys):
+    import pytest
+
+    pytest.importorskip("trl")
+    out = tmp_path / "demo"
+    assert main(["demo", "--profile", "cpu-smoke", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "[4/4]" in printed and "report.html" in printed
+    report = json.loads((out / "report.json").read_text())
+    assert report["train_steps"] == 2 and report["held_out_tasks"] == 3
+    for key in ("reward_per_question", "elicited_share_dialogue"):
+        r = report[key]
+        assert r["ci_low"] <= r["difference"] <= r["ci_high"] and r["tasks"] == 3
+    assert len(report["examples"][0]["trained"]) == 3  # a 3-question dialogue
+    page = (out / "report.html").read_text()
+    assert "difference [95% CI]" in page and "plotly" in page
+    assert (out / "train" / "adapter" / "adapter_config.json").is_file()

@@ -8,7 +8,7 @@ from proactive.errors import ProactiveError
 from proactive.masking import split_tasks
 from proactive.models import cuda_available, load_adapter, load_policy
 from proactive.tasks import load_tasks
-from proactive.training import group_advantages, train_partials, training_rows
+from proactive.training import VAGUE_ANSWER, group_advantages, train_partials, training_rows
 
 
 class TemplateTokenizer:
@@ -27,9 +27,10 @@ def test_training_rows_cover_dialogue_depths_and_carry_reward_columns():
         history = json.loads(row["history"])
         assert len(history) == row["depth"]
         assert row["prompt"].endswith("<assistant>" + profile.question_prefix)
-        for turn in history:  # each earlier answer is a hidden fact the user already gave
-            assert turn["answer"] in row["hidden_facts"] and turn["answer"] in row["prompt"]
+        for turn in history:  # each earlier answer is a hidden fact the user gave, or a vague question's reply
+            assert turn["answer"] in row["hidden_facts"] + [VAGUE_ANSWER] and turn["answer"] in row["prompt"]
         assert len(row["importances"]) == len(row["hidden_facts"])
+    assert any(json.loads(r["history"])[:1] and json.loads(r["history"])[0]["answer"] == VAGUE_ANSWER for r in rows)
 
 
 def test_training_never_sees_test_tasks():
