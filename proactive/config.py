@@ -96,19 +96,19 @@ def load_profile(name_or_path: str) -> Profile:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as exc:
         raise ProactiveError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
-    if not isinstance(data, dict):
-        raise ProactiveError(f"{path}: a profile must be a YAML mapping of settings")
-    known_fields = {f.name for f in dataclasses.fields(Profile)}
-    unknown = sorted(set(data) - known_fields)
-    if unknown:
-        raise ProactiveError(f"{path}: unknown settings {unknown}; known: {', '.join(sorted(known_fields))}")
+    _check_settings(path, data, Profile, "settings")
     data.setdefault("name", path.stem)
     train = data.pop("train", None) or {}
-    if not isinstance(train, dict):
-        raise ProactiveError(f"{path}: 'train' must be a mapping of GRPO settings")
-    known_train = {f.name for f in dataclasses.fields(TrainSettings)}
-    unknown = sorted(set(train) - known_train)
-    if unknown:
-        raise ProactiveError(f"{path}: unknown train settings {unknown}; known: {', '.join(sorted(known_train))}")
+    _check_settings(path, train, TrainSettings, "train settings")
     train = {k: tuple(v) if isinstance(v, list) else v for k, v in train.items()}
     return Profile(train=TrainSettings(**train), **data)
+
+
+def _check_settings(path: Path, data: object, cls: type, what: str) -> None:
+    """A YAML mapping whose keys are all fields of ``cls``, or a one-line error naming the strays."""
+    if not isinstance(data, dict):
+        raise ProactiveError(f"{path}: {what} must be a YAML mapping")
+    known = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ProactiveError(f"{path}: unknown {what} {unknown}; known: {', '.join(sorted(known))}")

@@ -31,3 +31,15 @@ def test_bad_profile_files(tmp_path):
     bad.write_text("model: [unclosed\n")
     with pytest.raises(ProactiveError, match="not valid YAML"):
         load_profile(str(bad))
+
+
+def test_train_settings_are_typed_and_checked(tmp_path):
+    profile = load_profile("cpu")
+    assert profile.train.max_steps > 0 and profile.train.lora_targets == ("q_proj", "k_proj", "v_proj", "o_proj")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("train:\n  learnin_rate: 0.1\n")
+    with pytest.raises(ProactiveError, match=r"unknown train settings \['learnin_rate'\]"):
+        load_profile(str(bad))
+    bad.write_text("train: 5\n")
+    with pytest.raises(ProactiveError, match="train settings must be a YAML mapping"):
+        load_profile(str(bad))
