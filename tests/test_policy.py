@@ -1,5 +1,11 @@
 from proactive.masking import mask
-from proactive.policy import first_question, prefix_seed, question_from_completion, question_messages, question_prompt
+from proactive.policy import (
+    first_question,
+    prefix_seed,
+    question_from_completion,
+    question_messages,
+    question_prompt,
+)
 
 
 class TemplateTokenizer:
