@@ -16,7 +16,7 @@ import json
 import logging
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -53,12 +53,19 @@ VAGUE_QUESTIONS = (
 VAGUE_ANSWER = "I don't have a particular preference about that."
 
 
-def training_rows(partials: Sequence[PartialTask], tokenizer: Any, profile: Profile) -> list[dict[str, Any]]:
+def training_rows(
+    partials: Sequence[PartialTask],
+    tokenizer: Any,
+    profile: Profile,
+    own: Mapping[str, Sequence[tuple[str, str]]] | None = None,
+) -> list[dict[str, Any]]:
     """One row per (task, dialogue depth): the prompt text and the columns the reward needs.
 
-    At depth d, d questions were already asked: usually one hidden fact each (the simulated user's
-    answer is the fact itself), and, in half the dialogues, the first of them a vague question that
-    got nothing. The policy must ask about what is still hidden, without asking anything again.
+    At depth d, d questions were already asked. With ``own`` (task id -> the starting model's own
+    sampled dialogue, see :func:`own_dialogues`), a share ``train.own_history`` of the deeper prompts
+    replay its first d turns: the policy then reads its own questions back, as in evaluation, and
+    asking one again is penalised. Otherwise the turns are template questions that each drew out a
+    hidden fact, the first of them, in half the dialogues, a vague question that got nothing.
     """
     rng = random.Random(profile.seed)
     rows = []
@@ -66,10 +73,14 @@ def training_rows(partials: Sequence[PartialTask], tokenizer: Any, profile: Prof
         for depth in profile.train.history_depths:
             if depth >= len(partial.hidden_facts):
                 continue
-            vague = depth > 0 and rng.random() < 0.5
-            asked = rng.sample(list(partial.hidden_facts), depth - vague)
-            history = [(rng.choice(VAGUE_QUESTIONS), VAGUE_ANSWER)] if vague else []
-            history += [(HISTORY_QUESTIONS[f.category], f.statement) for f in asked]
+            replay = (own or {}).get(partial.task_id, ())
+            if depth and len(replay) >= depth and rng.random() < profile.train.own_history:
+                history = list(replay[:depth])
+            else:
+                vague = depth > 0 and rng.random() < 0.5
+                asked = rng.sample(list(partial.hidden_facts), depth - vague)
+                history = [(rng.choice(VAGUE_QUESTIONS), VAGUE_ANSWER)] if vague else []
+                history += [(HISTORY_QUESTIONS[f.category], f.statement) for f in asked]
             rows.append({
                 "prompt": question_prompt(tokenizer, partial, history, profile.question_prefix),
                 "task_id": partial.task_id,
@@ -85,6 +96,22 @@ def training_rows(partials: Sequence[PartialTask], tokenizer: Any, profile: Prof
             })
     rng.shuffle(rows)
     return rows
+
+
+def own_dialogues(model: Any, tokenizer: Any, partials: Sequence[PartialTask], matcher: Any, profile: Profile,
+                  ) -> dict[str, list[tuple[str, str]]]:
+    """The starting model's own sampled dialogues with the simulated user, ``max(history_depths)``
+    turns per training task: the histories ``training_rows`` replays."""
+    from .evaluation import LocalPolicy, run_dialogues
+
+    depth = max(profile.train.history_depths, default=0)
+    if depth == 0 or profile.train.own_history <= 0:
+        return {}
+    policy = LocalPolicy(model, tokenizer, profile.question_prefix, profile.train.max_completion_length,
+                         name="starting model")
+    dialogues = run_dialogues(policy, partials, matcher, turns=depth, temperature=profile.train.temperature,
+                              seed=profile.seed)
+    return {d.partial.task_id: d.history() for d in dialogues}
 
 
 def group_advantages(rewards: Sequence[float]) -> list[float]:
@@ -204,9 +231,11 @@ def train(
     set_seed(profile.seed)
     started = time.time()
     model, tokenizer, peft_config = load_policy(profile)
-    rows = training_rows(train_partials(profile), tokenizer, profile)
-    log.info("training on %d prompts from the train split", len(rows))
     reward = ElicitationReward(FactMatcher(EmbeddingSimilarity()))
+    partials = train_partials(profile)
+    own = own_dialogues(model, tokenizer, partials, reward.matcher, profile)
+    rows = training_rows(partials, tokenizer, profile, own)
+    log.info("training on %d prompts from the train split", len(rows))
     checkpoints = out / "checkpoints"
     last = get_last_checkpoint(str(checkpoints)) if resume and checkpoints.is_dir() else None
     resumed_step = int(Path(last).name.split("-")[-1]) if last else 0

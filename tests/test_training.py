@@ -33,6 +33,21 @@ def test_training_rows_cover_dialogue_depths_and_carry_reward_columns():
     assert any(json.loads(r["history"])[:1] and json.loads(r["history"])[0]["answer"] == VAGUE_ANSWER for r in rows)
 
 
+def test_deeper_prompts_can_replay_the_models_own_questions():
+    import dataclasses
+
+    profile = load_profile("cpu-smoke")
+    profile = dataclasses.replace(profile, train=dataclasses.replace(profile.train, own_history=1.0))
+    partials = train_partials(profile)
+    own = {p.task_id: [("What is it?", "I don't have a particular preference about that."), ("What else?", "No.")]
+           for p in partials}
+    rows = training_rows(partials, TemplateTokenizer(), profile, own)
+    for row in rows:
+        history = [(t["question"], t["answer"]) for t in json.loads(row["history"])]
+        assert history == own[row["task_id"]][: row["depth"]]  # replayed verbatim, so repeating it is penalised
+    assert rows and {r["depth"] for r in rows} == set(profile.train.history_depths)
+
+
 def test_training_never_sees_test_tasks():
     profile = load_profile("cpu")
     test_ids = {t.id for t in split_tasks(load_tasks(), seed=profile.seed)["test"]}
