@@ -6,6 +6,7 @@ import argparse
 import json
 import logging
 import sys
+from pathlib import Path
 
 from .errors import ProactiveError
 from .files import atomic_write_jsonl
@@ -149,6 +150,73 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _judge(spec: str):
+    from .backends import EmbeddingSimilarity, make_chat_backend
+    from .judges import EmbeddingJudge, LLMJudge
+
+    return EmbeddingJudge(EmbeddingSimilarity()) if spec == "embedding" else LLMJudge(make_chat_backend(spec))
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    """Dialogues with the simulated user on held-out tasks, then outlines; metrics with 95% intervals."""
+    from .backends import EmbeddingSimilarity
+    from .comparison import held_out_tasks, make_system
+    from .config import load_profile
+    from .evaluation import evaluate_system
+    from .files import atomic_write_json
+    from .matching import FactMatcher
+
+    profile = load_profile(args.profile)
+    if args.turns < 0:
+        raise ProactiveError(f"--turns must be 0 or more (got {args.turns})")
+    partials = held_out_tasks(profile, args.split)
+    judge = _judge(args.judge)
+    system = make_system(args.policy, profile, name=args.name)
+    matcher = FactMatcher(judge.similarity if hasattr(judge, "similarity") else EmbeddingSimilarity())
+    result = evaluate_system(system, partials, matcher, judge, turns=args.turns, temperature=args.temperature,
+                             seed=profile.seed)
+    out = args.out or f"runs/eval/{system.name.replace(' ', '-').replace('/', '-')}.json"
+    record = {**result.to_dict(), "policy": args.policy, "profile": profile.name, "split": args.split}
+    atomic_write_json(out, record)
+    for key, value in record["metrics"].items():
+        if value:
+            print(f"{key:>18}: {value['mean']:.3f} [{value['ci_low']:.3f}, {value['ci_high']:.3f}]")
+    print(f"{system.name}: {len(partials)} {args.split} tasks, up to {args.turns} questions -> {out}")
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    """The results table of several evaluation files, with the reference's pairwise win rates."""
+    from .evaluation import SystemResult
+    from .files import atomic_write_json
+    from .results_table import results_table, table_markdown
+
+    results = []
+    for path in args.files:
+        try:
+            data = json.loads(Path(path).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ProactiveError(f"{path}: no such evaluation file; write it with `proactive evaluate`") from None
+        except json.JSONDecodeError as exc:
+            raise ProactiveError(f"{path}: not JSON ({exc.msg}, line {exc.lineno})") from None
+        try:
+            results.append(SystemResult.from_dict(data))
+        except ProactiveError as exc:
+            raise ProactiveError(f"{path}: {exc}") from None
+    names = [r.name for r in results]
+    if len(set(names)) != len(names):
+        raise ProactiveError(f"two files hold systems with the same name {names}; rerun evaluate with --name")
+    reference = args.reference or names[0]
+    if reference not in names:
+        raise ProactiveError(f"--reference {reference!r} is not one of {names}")
+    table = results_table(results, _judge(args.judge), reference=reference)
+    print(table_markdown(table))
+    if args.out:
+        atomic_write_json(args.out, table)
+        print(f"table written to {args.out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="proactive", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
@@ -202,6 +270,26 @@ def build_parser() -> argparse.ArgumentParser:
     cal.add_argument("--seed", type=int, default=0, help="topic split seed")
     cal.add_argument("--out", default=None, help="write the calibration JSON here")
     cal.set_defaults(func=cmd_calibrate)
+
+    from .comparison import SPECS_HELP
+
+    ev = sub.add_parser("evaluate", help="dialogues + outlines on held-out tasks, metrics with 95%% intervals")
+    ev.add_argument("--policy", required=True, help=SPECS_HELP)
+    ev.add_argument("--profile", default="cpu", help="model, held-out task count and lengths (default cpu)")
+    ev.add_argument("--split", default="test", help="test (default) or validation")
+    ev.add_argument("--turns", type=int, default=3, help="most questions per dialogue (default 3)")
+    ev.add_argument("--temperature", type=float, default=0.0, help="0: greedy questions (default)")
+    ev.add_argument("--judge", default="embedding", help="'embedding' (offline) or a chat backend spec")
+    ev.add_argument("--name", default=None, help="the system's name in tables")
+    ev.add_argument("--out", default=None, help="evaluation JSON (default runs/eval/NAME.json)")
+    ev.set_defaults(func=cmd_evaluate)
+
+    cp = sub.add_parser("compare", help="the results table of evaluation files, with pairwise win rates")
+    cp.add_argument("files", nargs="+", metavar="EVAL.json")
+    cp.add_argument("--reference", default=None, help="system whose win rates are shown (default: the first)")
+    cp.add_argument("--judge", default="embedding", help="'embedding' (offline) or a chat backend spec")
+    cp.add_argument("--out", default=None, help="write the table as JSON too")
+    cp.set_defaults(func=cmd_compare)
 
     demo = sub.add_parser("demo", help="run the pipeline end to end: mask, train, evaluate, report")
     demo.add_argument("--profile", default="cpu")

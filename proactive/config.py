@@ -38,6 +38,10 @@ class TrainSettings:
     lora_targets: tuple[str, ...] = ("q_proj", "k_proj", "v_proj", "o_proj")
     #: Dialogue points a prompt is taken at: questions already asked and answered (0 = first question).
     history_depths: tuple[int, ...] = (0, 1, 2)
+    #: Share of the deeper prompts whose earlier turns are the starting model's OWN sampled questions,
+    #: answered by the simulated user (the rest use template questions that each drew out a fact).
+    #: In evaluation the policy reads its own questions back; this is where it learns not to repeat them.
+    own_history: float = 0.0
     #: Training tasks used (None: the whole train split).
     train_tasks: int | None = None
     save_steps: int = 20
@@ -65,6 +69,8 @@ class Profile:
     mask_strategy: str = "top_k"
     #: Token budget for one generated question.
     max_new_tokens: int = 48
+    #: Length budget of the final outline a local model writes after the dialogue (evaluation).
+    outline_tokens: int = 128
     #: Text the assistant's turn starts with: a label, and the question's first word, so that even
     #: a 135M model's first attempt is a question (the policy writes the rest).
     question_prefix: str = "Question: What"

@@ -1,71 +1,33 @@
-"""Evaluation: questions sampled from a policy and multi-turn dialogues with the simulated user.
+"""Evaluation like the paper: multi-turn dialogues on held-out tasks, final outlines, metrics with intervals.
 
-The paper evaluates a policy by letting it talk to the simulated user on held-out tasks and
-measuring how much of the hidden knowledge it draws out. This module generates questions from
-a local model in batches (the same prompt as training) and plays those dialogues.
+A system (see ``proactive.systems``) talks to the simulated user on each held-out PartialTask for
+up to T turns (it may stop early), then writes the outline the request asks for. The metrics:
+share of hidden facts elicited (importance-weighted), questions that revealed nothing new,
+questions asked, outline coverage of the hidden and of the visible facts (judged), and pairwise
+win rates between systems by a judge that sees both orders. Every figure carries a bootstrap 95%
+interval over tasks.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
 from tqdm.auto import tqdm
 
+from .errors import ProactiveError
+from .judges import OUTLINE, QUESTIONS, Judge, PairVerdict, judge_pair, weighted_share
 from .masking import PartialTask
 from .matching import FactMatcher
-from .policy import question_from_completion, question_prompt
 from .reward import ElicitationReward
-from .simulator import Dialogue, SimulatedUser
+from .simulator import Dialogue, SimulatedUser, Turn
 from .stats import bootstrap_ci
+from .systems import LocalPolicy, System
 
-
-class LocalPolicy:
-    """A local causal LM (base model or base + LoRA adapter) that asks questions in batches."""
-
-    def __init__(self, model: Any, tokenizer: Any, question_prefix: str = "", max_new_tokens: int = 24,
-                 name: str = "policy"):
-        self.model = model
-        self.tokenizer = tokenizer
-        self.question_prefix = question_prefix
-        self.max_new_tokens = max_new_tokens
-        self.name = name
-
-    def ask_many(
-        self,
-        partials: Sequence[PartialTask],
-        histories: Sequence[Sequence[tuple[str, str]]] | None = None,
-        temperature: float = 0.0,
-        seed: int = 0,
-        batch_size: int = 16,
-    ) -> list[str]:
-        """One question per task (greedy at temperature 0), generated in left-padded batches."""
-        import torch
-
-        histories = histories or [()] * len(partials)
-        prompts = [question_prompt(self.tokenizer, p, h, self.question_prefix) for p, h in zip(partials, histories)]
-        side, self.tokenizer.padding_side = self.tokenizer.padding_side, "left"
-        questions: list[str] = []
-        try:
-            torch.manual_seed(seed)
-            for start in range(0, len(prompts), batch_size):
-                batch = self.tokenizer(prompts[start : start + batch_size], return_tensors="pt", padding=True,
-                                       add_special_tokens=False).to(self.model.device)
-                kwargs: dict[str, Any] = {"max_new_tokens": self.max_new_tokens,
-                                          "pad_token_id": self.tokenizer.pad_token_id}
-                if temperature > 0:
-                    kwargs.update(do_sample=True, temperature=temperature, top_p=1.0, top_k=0)
-                else:
-                    kwargs.update(do_sample=False, temperature=None, top_p=None, top_k=None)
-                with torch.no_grad():
-                    out = self.model.generate(**batch, **kwargs)
-                texts = self.tokenizer.batch_decode(out[:, batch["input_ids"].shape[1]:], skip_special_tokens=True)
-                questions += [question_from_completion(t, self.question_prefix) for t in texts]
-        finally:
-            self.tokenizer.padding_side = side
-        return questions
+__all__ = ["LocalPolicy", "SystemResult", "evaluate_system", "pairwise", "run_dialogues", "run_episodes",
+           "system_metrics"]
 
 
 def elicited_share(dialogue: Dialogue) -> float:
@@ -76,13 +38,15 @@ def elicited_share(dialogue: Dialogue) -> float:
 
 def run_dialogues(
     policy: LocalPolicy, partials: Sequence[PartialTask], matcher: FactMatcher, turns: int = 3,
-    progress: bool = True,
+    progress: bool = True, temperature: float = 0.0, seed: int = 0,
 ) -> list[Dialogue]:
-    """Every task's dialogue advances one turn at a time, all tasks batched per turn."""
+    """Every task's dialogue advances one turn at a time, all tasks batched per turn (greedy at
+    temperature 0, else sampled)."""
     users = [SimulatedUser(p, matcher) for p in partials]
     dialogues = [Dialogue(p) for p in partials]
-    for _ in tqdm(range(turns), desc=f"{policy.name}: dialogue turns", disable=not progress):
-        questions = policy.ask_many(partials, [d.history() for d in dialogues])
+    for turn in tqdm(range(turns), desc=f"{policy.name}: dialogue turns", disable=not progress):
+        questions = policy.ask_many(partials, [d.history() for d in dialogues], temperature=temperature,
+                                    seed=seed + turn)
         for dialogue, user, question in zip(dialogues, users, questions):
             dialogue.turns.append(user.answer(question, dialogue.turns))
     return dialogues
@@ -162,3 +126,165 @@ def compare(before: PolicyResult, after: PolicyResult) -> dict[str, Any]:
             for b, a in zip(before.dialogues, after.dialogues)
         ],
     }
+
+
+# --- Episodes: dialogue, then the final outline ------------------------------------------------
+
+
+def run_episodes(
+    system: System, partials: Sequence[PartialTask], matcher: FactMatcher, turns: int = 3,
+    temperature: float = 0.0, seed: int = 0, progress: bool = True,
+) -> list[Dialogue]:
+    """Each task: up to ``turns`` questions answered by the simulated user (a task stops when the
+    system returns an empty question), then the system's outline. Tasks are batched per turn."""
+    users = [SimulatedUser(p, matcher) for p in partials]
+    dialogues = [Dialogue(p) for p in partials]
+    active = [] if system.sees_all_facts else list(range(len(partials)))
+    for turn in tqdm(range(turns), desc=f"{system.name}: questions", disable=not progress or not active):
+        if not active:
+            break
+        questions = system.ask_many([partials[i] for i in active], [dialogues[i].history() for i in active],
+                                    temperature=temperature, seed=seed + turn)
+        still = []
+        for i, question in zip(active, questions):
+            if question.strip():
+                dialogues[i].turns.append(users[i].answer(question, dialogues[i].turns))
+                still.append(i)
+        active = still
+    outlines = system.write_outlines(partials, [d.history() for d in dialogues])
+    for dialogue, outline in zip(dialogues, outlines):
+        dialogue.outline = outline
+    return dialogues
+
+
+def dialogue_to_dict(dialogue: Dialogue) -> dict[str, Any]:
+    return {"partial": dialogue.partial.to_dict(), "turns": [asdict(t) for t in dialogue.turns],
+            "outline": dialogue.outline}
+
+
+def dialogue_from_dict(data: dict[str, Any]) -> Dialogue:
+    turns = [Turn(**{**t, "revealed": tuple(t.get("revealed", ())), "confidence": tuple(t.get("confidence", ()))})
+             for t in data.get("turns", [])]
+    return Dialogue(PartialTask.from_dict(data["partial"]), turns, data.get("outline", ""))
+
+
+@dataclass
+class SystemResult:
+    """One system on the held-out tasks: its dialogues (with outlines) and the judged coverage."""
+
+    name: str
+    dialogues: list[Dialogue]
+    covered_hidden: list[list[bool]]
+    covered_visible: list[list[bool]]
+    judge: str = "embedding"
+    turns: int = 3
+    sees_all_facts: bool = False
+
+    def elicited(self) -> list[float]:
+        """Per task; the oracle is handed every fact, so it gets 1 by construction."""
+        return [1.0 if self.sees_all_facts else elicited_share(d) for d in self.dialogues]
+
+    def elicited_by_turn(self) -> np.ndarray:
+        """``[task, t]``: share elicited after t questions (t = 0..turns), a task that stopped keeps its share."""
+        rows = []
+        for d in self.dialogues:
+            weights = {f.id: f.importance for f in d.partial.hidden_facts}
+            total = sum(weights.values()) or 1.0
+            seen: set[str] = set()
+            row = [1.0 if self.sees_all_facts else 0.0]
+            for t in range(self.turns):
+                if t < len(d.turns):
+                    seen.update(d.turns[t].revealed)
+                row.append(1.0 if self.sees_all_facts else sum(weights.get(i, 0.0) for i in seen) / total)
+            rows.append(row)
+        return np.array(rows)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"system": self.name, "judge": self.judge, "turns": self.turns, "sees_all_facts": self.sees_all_facts,
+                "metrics": system_metrics(self),
+                "tasks": [{**dialogue_to_dict(d), "covered_hidden": h, "covered_visible": v}
+                          for d, h, v in zip(self.dialogues, self.covered_hidden, self.covered_visible)]}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SystemResult:
+        try:
+            tasks = data["tasks"]
+            return cls(data["system"], [dialogue_from_dict(t) for t in tasks],
+                       [list(t["covered_hidden"]) for t in tasks], [list(t["covered_visible"]) for t in tasks],
+                       data.get("judge", "embedding"), int(data.get("turns", 3)), bool(data.get("sees_all_facts")))
+        except (KeyError, TypeError, ProactiveError) as exc:
+            raise ProactiveError(f"not an evaluation file ({exc}); write one with `proactive evaluate`") from None
+
+
+def evaluate_system(
+    system: System, partials: Sequence[PartialTask], matcher: FactMatcher, judge: Judge, turns: int = 3,
+    temperature: float = 0.0, seed: int = 0, progress: bool = True,
+) -> SystemResult:
+    """Run the episodes and judge each outline's coverage of the hidden and of the visible facts."""
+    dialogues = run_episodes(system, partials, matcher, turns=turns, temperature=temperature, seed=seed,
+                             progress=progress)
+    hidden = [judge.covered(d.outline, d.partial.hidden_facts) for d in dialogues]
+    visible = [judge.covered(d.outline, d.partial.visible_facts) for d in dialogues]
+    return SystemResult(system.name, dialogues, hidden, visible, judge.name, turns, system.sees_all_facts)
+
+
+def _interval(values: Sequence[float], seed: int = 0) -> dict[str, float] | None:
+    values = [v for v in values if v is not None and not np.isnan(v)]
+    if not values:
+        return None
+    mean, low, high = bootstrap_ci(values, seed=seed)
+    return {"mean": round(mean, 4), "ci_low": round(low, 4), "ci_high": round(high, 4), "n": len(values)}
+
+
+def redundant_share(dialogue: Dialogue) -> float:
+    """Share of the dialogue's questions that revealed nothing new (NaN when it asked none)."""
+    if not dialogue.turns:
+        return float("nan")
+    return sum(not t.revealed for t in dialogue.turns) / len(dialogue.turns)
+
+
+def system_metrics(result: SystemResult) -> dict[str, dict[str, float] | None]:
+    """Each metric's mean over tasks with its bootstrap 95% interval (None where it does not apply)."""
+    dialogues = result.dialogues
+    return {
+        "elicited_share": _interval(result.elicited()),
+        "redundant_share": _interval([redundant_share(d) for d in dialogues]),
+        "questions_asked": _interval([float(len(d.turns)) for d in dialogues]),
+        "coverage_hidden": _interval([weighted_share(c, d.partial.hidden_facts)
+                                      for c, d in zip(result.covered_hidden, dialogues)]),
+        "coverage_visible": _interval([weighted_share(c, d.partial.visible_facts)
+                                       for c, d in zip(result.covered_visible, dialogues)
+                                       if d.partial.visible_facts]),
+    }
+
+
+def questions_text(dialogue: Dialogue) -> str:
+    return "\n".join(t.question for t in dialogue.turns)
+
+
+def pairwise(a: SystemResult, b: SystemResult, judge: Judge, kind: str = OUTLINE, seed: int = 0) -> dict[str, Any]:
+    """A's win rate over B on the tasks both ran (a win 1, a tie 0.5), judged in both orders per task,
+    with a bootstrap 95% interval. ``kind`` is ``outline`` or ``questions`` (then only tasks on which
+    both asked something)."""
+    if kind not in (OUTLINE, QUESTIONS):
+        raise ProactiveError(f"unknown comparison {kind!r}; use {OUTLINE!r} or {QUESTIONS!r}")
+    theirs = {d.partial.task_id: d for d in b.dialogues}
+    verdicts: list[tuple[str, PairVerdict]] = []
+    for mine in a.dialogues:
+        other = theirs.get(mine.partial.task_id)
+        if other is None:
+            continue
+        if kind == QUESTIONS:
+            if not mine.turns or not other.turns:
+                continue
+            texts = questions_text(mine), questions_text(other)
+        else:
+            texts = mine.outline, other.outline
+        verdicts.append((mine.partial.task_id, judge_pair(judge, kind, mine.partial, *texts)))
+    result: dict[str, Any] = {"a": a.name, "b": b.name, "kind": kind, "judge": judge.name, "tasks": len(verdicts),
+                              "wins": sum(v.winner == "a" for _, v in verdicts),
+                              "ties": sum(v.winner == "tie" for _, v in verdicts),
+                              "losses": sum(v.winner == "b" for _, v in verdicts),
+                              "verdicts": [{"task_id": t, **asdict(v)} for t, v in verdicts]}
+    result["win_rate"] = _interval([v.score for _, v in verdicts], seed=seed)
+    return result

@@ -1,88 +1,182 @@
-"""The main job, end to end: mask, simulate, train with GRPO, compare with the untrained model.
+"""The main job, end to end: mask, simulate, train with GRPO, evaluate against baselines, report.
 
-``make demo`` runs this with the ``cpu`` profile (offline, bundled model, about 20 minutes on
-2 cores); the ``cpu-smoke`` profile runs the same stages in about a minute.
+``make demo`` runs this with the ``cpu`` profile (offline, bundled model, about half an hour on
+2 cores); the ``cpu-smoke`` profile runs the same stages in a couple of minutes.
 """
 
 from __future__ import annotations
 
 import html
 import json
+import os
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .backends import EmbeddingSimilarity
+from .backends import EmbeddingSimilarity, TransformersChat
+from .comparison import local_policy, make_system
 from .config import Profile
-from .evaluation import LocalPolicy, compare, evaluate_policy
+from .evaluation import SystemResult, evaluate_system, paired_difference, pairwise, score_questions
 from .files import atomic_write_json, atomic_write_text
+from .human_eval import pair_items, save_items
+from .judges import OUTLINE, EmbeddingJudge, Judge, LLMJudge, agreement_rate
+from .masking import PartialTask
 from .matching import FactMatcher
-from .models import load_adapter, load_model_and_tokenizer
-from .plots import training_curves_figure
+from .plots import elicitation_by_domain_figure, elicitation_by_turn_figure, training_curves_figure
+from .results_table import results_table, table_html, table_markdown
 from .reward import ElicitationReward
 from .runs import masked_test_tasks
+from .systems import LocalPolicy, System
 from .tasks import corpus_stats, load_tasks
 from .training import train
 
+#: Set to MODEL@URL to add an OpenAI-compatible model (e.g. a larger served model) to the demo's table.
+ENDPOINT_ENV = "PROACTIVE_ENDPOINT"
+
+
+def baseline_systems(profile: Profile, base: LocalPolicy, trained: LocalPolicy | None,
+                     endpoint: str | None = None) -> list[System]:
+    """The paper's comparison: no clarification, template questions, the untrained model, the trained
+    adapter, an oracle that sees all facts, and (optionally) an endpoint model. Baselines write
+    their outlines with the untrained model, so only their questions differ."""
+    systems: list[System] = [make_system("none", profile, base), make_system("template", profile, base), base]
+    if trained is not None:
+        systems.append(trained)
+    systems.append(make_system("oracle", profile, base))
+    if endpoint:
+        systems.append(make_system(f"endpoint:{endpoint}", profile))
+    return systems
+
+
+def evaluate_all(systems: Sequence[System], partials: Sequence[PartialTask], matcher: FactMatcher, judge: Judge,
+                 turns: int = 3, seed: int = 0, out_dir: str | Path | None = None, log=print) -> list[SystemResult]:
+    """Each system's dialogues, outlines and coverage; with ``out_dir``, one ``NAME.json`` per system."""
+    results = []
+    for system in systems:
+        started = time.time()
+        result = evaluate_system(system, partials, matcher, judge, turns=turns, seed=seed)
+        results.append(result)
+        if out_dir is not None:
+            atomic_write_json(Path(out_dir) / f"{system.name.split(' (')[0].replace(' ', '-')}.json", result.to_dict())
+        log(f"      {system.name}: {time.time() - started:.0f} s")
+    return results
+
+
+def judge_agreement(a: SystemResult, b: SystemResult, judges: Sequence[Judge], n: int) -> dict[str, Any]:
+    """Outline verdicts of A vs B on the first ``n`` tasks by each judge (both orders), and how often they agree."""
+    from dataclasses import replace
+
+    sample_a = replace(a, dialogues=a.dialogues[:n])
+    runs = [pairwise(sample_a, b, judge, OUTLINE) for judge in judges]
+    first, second = ([_verdict(v) for v in run["verdicts"]] for run in runs[:2])
+    return {"pair": [a.name, b.name], "tasks": len(first), "judges": [j.name for j in judges],
+            "agreement": round(agreement_rate(first, second), 4),
+            "win_rates": {run["judge"]: run["win_rate"] for run in runs},
+            "verdicts": {run["judge"]: [v["winner"] for v in run["verdicts"]] for run in runs}}
+
+
+def _verdict(record: dict[str, Any]):
+    from .judges import PairVerdict
+
+    return PairVerdict(record["winner"], record["a_first"], record["b_first"])
+
 
 def run_demo(profile: Profile, out: str | Path, samples: int | None = None, log=print) -> dict[str, Any]:
-    """Every stage in order; writes ``report.json`` and ``report.html`` into ``out`` and returns the report."""
+    """Every stage in order; writes ``report.json``, ``report.html``, ``eval/`` and the human-evaluation
+    items into ``out`` and returns the report."""
     out = Path(out)
     started = time.time()
     stats = corpus_stats(load_tasks())
-    log(f"[1/4] corpus: {stats['tasks']} tasks in {stats['domains']} domains, {stats['facts']} facts")
+    log(f"[1/5] corpus: {stats['tasks']} tasks in {stats['domains']} domains, {stats['facts']} facts")
     test = masked_test_tasks(out, profile, refresh=True)
-    log(f"[2/4] masked {len(test)} held-out tasks ({profile.mask_strategy}); the simulated user holds their hidden facts")
-    log(f"[3/4] GRPO training: {profile.train.max_steps} steps on {profile.model} -> {out / 'train'}")
+    log(f"[2/5] masked {len(test)} held-out tasks ({profile.mask_strategy}); the simulated user holds their hidden facts")
+    log(f"[3/5] GRPO training: {profile.train.max_steps} steps on {profile.model} -> {out / 'train'}")
     trained_run = train(profile, out / "train")
     log(f"      {trained_run.steps} steps in {trained_run.seconds:.0f} s")
-    log("[4/4] evaluating the untrained and the trained model on the held-out tasks")
-    reward = ElicitationReward(FactMatcher(EmbeddingSimilarity()))
-    tokens = profile.train.max_completion_length
+
+    log("[4/5] evaluating: sampled first questions, then dialogues + outlines for every system")
+    similarity = EmbeddingSimilarity()
+    matcher = FactMatcher(similarity)
+    reward = ElicitationReward(matcher)
+    judge = EmbeddingJudge(similarity)
     samples = samples or (2 if profile.name == "cpu-smoke" else 8)
-    base = LocalPolicy(*load_model_and_tokenizer(profile.model), profile.question_prefix, tokens, name="untrained")
-    trained = LocalPolicy(*load_adapter(trained_run.adapter_dir, profile.model), profile.question_prefix, tokens,
-                          name="trained")
-    before = evaluate_policy(base, test, reward, samples=samples, seed=profile.seed)
-    after = evaluate_policy(trained, test, reward, samples=samples, seed=profile.seed)
-    report = {"profile": profile.name, "model": profile.model, "corpus": stats, "train_steps": trained_run.steps,
-              "train_seconds": round(trained_run.seconds, 1), **compare(before, after),
-              "wall_seconds": round(time.time() - started, 1)}
+    base = local_policy(profile, name="untrained")
+    trained = local_policy(profile, trained_run.adapter_dir, name="trained")
+    first_before = score_questions(base, test, reward, samples=samples, seed=profile.seed)
+    first_after = score_questions(trained, test, reward, samples=samples, seed=profile.seed)
+    systems = baseline_systems(profile, base, trained, os.environ.get(ENDPOINT_ENV))
+    results = evaluate_all(systems, test, matcher, judge, seed=profile.seed, out_dir=out / "eval", log=log)
+    by_name = {r.name: r for r in results}
+    table = results_table(results, judge, reference="trained")
+    llm_judge = LLMJudge(TransformersChat(base.model, base.tokenizer, name=profile.model), name=f"llm:{profile.model}")
+    agreement = judge_agreement(by_name["trained"], by_name["untrained"], [judge, llm_judge],
+                                n=min(len(test), 3 if profile.name == "cpu-smoke" else 12))
+    save_items(out / "human_eval_items.jsonl", pair_items(by_name["trained"], by_name["untrained"]))
+
+    report = {
+        "profile": profile.name, "model": profile.model, "corpus": stats, "held_out_tasks": len(test),
+        "train_steps": trained_run.steps, "train_seconds": round(trained_run.seconds, 1),
+        "before": "untrained", "after": "trained",
+        "reward_per_question": paired_difference(first_after.per_task, first_before.per_task),
+        "elicited_share_dialogue": paired_difference(by_name["trained"].elicited(), by_name["untrained"].elicited()),
+        "table": table, "judge_agreement": agreement,
+        "examples": [{"task_id": d.partial.task_id, "request": d.partial.request,
+                      **{r.name: {"turns": d_r.history(), "outline": d_r.outline}
+                         for r in results for d_r in r.dialogues if d_r.partial.task_id == d.partial.task_id}}
+                     for d in by_name["trained"].dialogues[:5]],
+        "wall_seconds": round(time.time() - started, 1),
+    }
     atomic_write_json(out / "report.json", report)
     metrics = [json.loads(ln) for ln in trained_run.metrics_path.read_text().splitlines() if ln.strip()]
-    atomic_write_text(out / "report.html", report_html(report, metrics))
+    atomic_write_text(out / "report.html", report_html(report, metrics, results))
+
+    log("[5/5] results (mean [95% CI] over held-out tasks)")
+    log(table_markdown(table))
     for key in ("reward_per_question", "elicited_share_dialogue"):
         r = report[key]
-        log(f"      {key}: untrained {r['before']:.3f} -> trained {r['after']:.3f}, difference "
+        log(f"{key}: untrained {r['before']:.3f} -> trained {r['after']:.3f}, difference "
             f"{r['difference']:+.3f} (95% CI {r['ci_low']:+.3f} to {r['ci_high']:+.3f}, {r['tasks']} tasks)")
+    log(f"judges agree on {agreement['agreement']:.0%} of {agreement['tasks']} outline pairs "
+        f"({' vs '.join(agreement['judges'])})")
     log(f"Done in {report['wall_seconds']:.0f} s. Report: {out / 'report.html'} (and report.json)")
     return report
 
 
-def report_html(report: dict[str, Any], metrics: list[dict]) -> str:
-    """One self-contained page: the comparison table, the training curves, example dialogues."""
-    rows = "".join(
+def report_html(report: dict[str, Any], metrics: list[dict], results: Sequence[SystemResult]) -> str:
+    """One self-contained page: the results table, the plots, the training curves, example dialogues."""
+    diffs = "".join(
         f"<tr><td>{label}</td><td>{r['before']:.3f}</td><td>{r['after']:.3f}</td>"
         f"<td>{r['difference']:+.3f} [{r['ci_low']:+.3f}, {r['ci_high']:+.3f}]</td></tr>"
-        for label, r in (("elicitation reward per first question", report["reward_per_question"]),
+        for label, r in (("elicitation reward per first question (sampled)", report["reward_per_question"]),
                          ("share of hidden facts elicited in the dialogue", report["elicited_share_dialogue"]))
     )
+    names = [r.name for r in results]
     examples = "".join(
         f"<h3>{html.escape(e['task_id'])}</h3><blockquote>{html.escape(e['request'])}</blockquote>"
         + "".join(
-            f"<p><b>{name}</b></p><ol>"
-            + "".join(f"<li>{html.escape(q)}<br><i>{html.escape(a)}</i></li>" for q, a in e[name]) + "</ol>"
-            for name in (report["before"], report["after"])
+            f"<details><summary><b>{html.escape(name)}</b>: {len(e[name]['turns'])} question(s)</summary><ol>"
+            + "".join(f"<li>{html.escape(q)}<br><i>{html.escape(a)}</i></li>" for q, a in e[name]["turns"])
+            + f"</ol><pre style='white-space:pre-wrap'>{html.escape(e[name]['outline'])}</pre></details>"
+            for name in names if name in e
         )
-        for e in report["examples"][:5]
+        for e in report["examples"]
     )
-    curves = training_curves_figure(metrics, title="GRPO training").to_html(full_html=False, include_plotlyjs=True)
+    agreement = report["judge_agreement"]
+    figures = "".join(
+        fig.to_html(full_html=False, include_plotlyjs=i == 0)
+        for i, fig in enumerate((elicitation_by_turn_figure(results), elicitation_by_domain_figure(results),
+                                 training_curves_figure(metrics, title="GRPO training")))
+    )
     return (
         "<!doctype html><html><head><meta charset='utf-8'><title>proactive report</title></head><body>"
         f"<h1>proactive: {html.escape(report['profile'])} run on {html.escape(report['model'])}</h1>"
         f"<p>{report['held_out_tasks']} held-out tasks; {report['train_steps']} GRPO steps; "
-        f"{report['wall_seconds']:.0f} s in all. Differences are trained minus untrained, paired by task, "
-        "with bootstrap 95% intervals.</p>"
-        f"<table border='1' cellpadding='4'><tr><th>metric</th><th>untrained</th><th>trained</th>"
-        f"<th>difference [95% CI]</th></tr>{rows}</table>{curves}<h2>Dialogues</h2>{examples}</body></html>"
+        f"{report['wall_seconds']:.0f} s in all.</p><h2>Results</h2>{table_html(report['table'])}"
+        "<h2>Trained minus untrained, paired by task</h2>"
+        "<table border='1' cellpadding='4'><tr><th>metric</th><th>untrained</th><th>trained</th>"
+        f"<th>difference [95% CI]</th></tr>{diffs}</table>"
+        f"<p>Judges ({html.escape(' vs '.join(agreement['judges']))}) agree on {agreement['agreement']:.0%} of "
+        f"{agreement['tasks']} outline comparisons of {html.escape(' vs '.join(agreement['pair']))}.</p>"
+        f"{figures}<h2>Dialogues and outlines</h2>{examples}</body></html>"
     )

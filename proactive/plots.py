@@ -125,3 +125,36 @@ def training_curves_figure(metrics: Sequence[dict], title: str = "GRPO training"
     fig.update_layout(height=400, title_text=title)
     fig.update_xaxes(title_text="step")
     return fig
+
+
+def elicitation_by_turn_figure(results: Sequence) -> go.Figure:
+    """Share of hidden facts elicited after each question, one line per system (mean over tasks)."""
+    fig = go.Figure()
+    for result in results:
+        curve = result.elicited_by_turn().mean(axis=0)
+        fig.add_trace(go.Scatter(x=list(range(len(curve))), y=curve, mode="lines+markers", name=result.name,
+                                 line={"dash": "dot"} if result.sees_all_facts else None))
+    fig.update_layout(title="Hidden facts elicited, question by question", xaxis_title="questions asked",
+                      yaxis_title="share elicited (importance-weighted)", yaxis_range=[0, 1.05], height=400,
+                      xaxis={"dtick": 1})
+    return fig
+
+
+def elicitation_by_domain_figure(results: Sequence, metric: str = "elicited") -> go.Figure:
+    """Per domain, each system's mean elicited share (``metric='elicited'``) or hidden-fact outline
+    coverage (``metric='coverage'``), as grouped bars."""
+    from .judges import weighted_share
+
+    fig = go.Figure()
+    for result in results:
+        by_domain: dict[str, list[float]] = {}
+        values = (result.elicited() if metric == "elicited" else
+                  [weighted_share(c, d.partial.hidden_facts) for c, d in zip(result.covered_hidden, result.dialogues)])
+        for dialogue, value in zip(result.dialogues, values):
+            by_domain.setdefault(dialogue.partial.domain, []).append(value)
+        domains = sorted(by_domain)
+        fig.add_trace(go.Bar(x=domains, y=[sum(by_domain[d]) / len(by_domain[d]) for d in domains], name=result.name))
+    label = "share of hidden facts elicited" if metric == "elicited" else "outline coverage of hidden facts"
+    fig.update_layout(barmode="group", title=f"{label[0].upper()}{label[1:]}, per domain", yaxis_title=label,
+                      height=420, xaxis_tickangle=-30)
+    return fig

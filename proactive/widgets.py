@@ -129,3 +129,75 @@ def side_by_side_html(partials, systems: dict) -> str:
                       "<table><tr><th>system</th><th>question</th><th>reward</th><th>the user answered</th></tr>"
                       f"{rows}</table>")
     return "".join(blocks)
+
+
+def human_eval_widget(session) -> widgets.VBox:
+    """Blind A/B judging of a ``HumanEvalSession``: the request, Response 1 and Response 2 side by side,
+    buttons for 1 / tie / 2 / skip, and a key box (type 1, 2, t or s). Every choice is saved at once."""
+    header = widgets.HTML()
+    left, right = widgets.HTML(layout={"width": "50%"}), widgets.HTML(layout={"width": "50%"})
+    status = widgets.HTML()
+    buttons = [widgets.Button(description=label, tooltip=tip) for label, tip in (
+        ("1 is better", "key 1"), ("Tie", "key t"), ("2 is better", "key 2"), ("Skip", "key s"))]
+    keys = widgets.Text(placeholder="keys: 1, 2, t (tie), s (skip)", layout={"width": "260px"})
+
+    def panel(title: str, text: str) -> str:
+        return (f"<div style='border:1px solid #ccc;padding:8px;margin:4px'><b>{title}</b>"
+                f"<pre style='white-space:pre-wrap;font-family:inherit'>{html.escape(text) or '<i>(empty)</i>'}</pre></div>")
+
+    def render() -> None:
+        item = session.current
+        done = session.total - len(session.queue)
+        if item is None:
+            header.value = f"<b>All {session.total} comparisons judged.</b> Saved in <code>{session.path}</code>."
+            left.value = right.value = ""
+            for b in buttons:
+                b.disabled = True
+            return
+        (_, first), (_, second) = session.shown(item)
+        what = "questions" if item.kind == "questions" else "final outline"
+        header.value = (f"<p>{done + 1} of {session.total}: which assistant's <b>{what}</b> serves this user better?</p>"
+                        f"<blockquote>{html.escape(item.request)}</blockquote>")
+        left.value, right.value = panel("Response 1", first), panel("Response 2", second)
+
+    def choose(choice: str) -> None:
+        if session.current is None:
+            return
+        if choice == "skip":
+            session.skip()
+            status.value = "<i>skipped; it comes back at the end</i>"
+        else:
+            session.record(choice)
+            status.value = f"<i>saved to {html.escape(str(session.path))}</i>"
+        render()
+
+    for button, choice in zip(buttons, ("1", "tie", "2", "skip")):
+        button.on_click(lambda _b, c=choice: choose(c))
+
+    def on_key(change) -> None:
+        key = change["new"].strip().lower()[-1:] if change["new"] else ""
+        keys.value = ""
+        choice = {"1": "1", "2": "2", "t": "tie", "s": "skip"}.get(key)
+        if choice:
+            choose(choice)
+
+    keys.observe(on_key, names="value")
+    render()
+    box = widgets.VBox([header, widgets.HBox([left, right]), widgets.HBox([*buttons, keys]), status])
+    box.choose = choose  # the same path a click takes; tests and scripted demos call it
+    return box
+
+
+def dialogues_side_by_side_html(results, task_id: str) -> str:
+    """One task's dialogue and outline for each system (a ``SystemResult`` each), in columns."""
+    columns = []
+    for result in results:
+        dialogue = next(d for d in result.dialogues if d.partial.task_id == task_id)
+        turns = "".join(f"<li>{html.escape(t.question)}<br><i>{html.escape(t.answer)}</i></li>" for t in dialogue.turns)
+        columns.append(f"<td style='vertical-align:top;width:{100 // len(results)}%'><h4>{html.escape(result.name)}</h4>"
+                       f"<ol>{turns or '<i>no questions</i>'}</ol><b>Outline</b>"
+                       f"<pre style='white-space:pre-wrap;font-family:inherit'>{html.escape(dialogue.outline)}</pre></td>")
+    partial = next(d.partial for d in results[0].dialogues if d.partial.task_id == task_id)
+    hidden = "".join(f"<li>{html.escape(f.statement)}</li>" for f in partial.hidden_facts)
+    return (f"<blockquote>{html.escape(partial.request)}</blockquote><details><summary>what the user kept to "
+            f"themselves</summary><ul>{hidden}</ul></details><table><tr>{''.join(columns)}</tr></table>")

@@ -44,13 +44,20 @@ def test_demo_runs_the_pipeline_end_to_end(tmp_path, capsys):
     out = tmp_path / "demo"
     assert main(["demo", "--profile", "cpu-smoke", "--out", str(out)]) == 0
     printed = capsys.readouterr().out
-    assert "[4/4]" in printed and "report.html" in printed
+    assert "[5/5]" in printed and "report.html" in printed and "| trained |" in printed
     report = json.loads((out / "report.json").read_text())
     assert report["train_steps"] == 2 and report["held_out_tasks"] == 3
     for key in ("reward_per_question", "elicited_share_dialogue"):
         r = report[key]
         assert r["ci_low"] <= r["difference"] <= r["ci_high"] and r["tasks"] == 3
-    assert len(report["examples"][0]["trained"]) == 3  # a 3-question dialogue
+    assert len(report["examples"][0]["trained"]["turns"]) == 3  # a 3-question dialogue
+    assert report["examples"][0]["trained"]["outline"]  # then the final outline
+    systems = [row["system"] for row in report["table"]["rows"]]
+    assert systems == ["no clarification", "template questions", "untrained", "trained", "oracle (sees all facts)"]
+    assert report["judge_agreement"]["tasks"] == 3 and 0 <= report["judge_agreement"]["agreement"] <= 1
+    assert sorted(p.name for p in (out / "eval").iterdir()) == [
+        "no-clarification.json", "oracle.json", "template-questions.json", "trained.json", "untrained.json"]
+    assert (out / "human_eval_items.jsonl").read_text().strip()
     page = (out / "report.html").read_text()
-    assert "difference [95% CI]" in page and "plotly" in page
+    assert "difference [95% CI]" in page and "plotly" in page and "not ours" in page
     assert (out / "train" / "adapter" / "adapter_config.json").is_file()

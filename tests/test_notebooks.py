@@ -110,3 +110,29 @@ def test_04_grpo_training(tmp_path):
     assert "advantage" in text and "sampled question" in text  # the GRPO group table
     assert "untrained" in text and "trained" in text  # before/after on held-out tasks
     assert _has(_outputs(tmp_path / "04_grpo_training.out.ipynb"), "application/vnd.plotly.v1+json")
+
+
+@pytest.mark.slow
+def test_05_evaluation(tmp_path):
+    run_dir = run_notebook("05_evaluation", tmp_path)
+    assert (run_dir / "grpo-cpu-smoke" / "adapter" / "adapter_config.json").is_file()  # trained, as 04 did not run
+    names = sorted(p.stem for p in (run_dir / "eval-cpu-smoke").glob("*.json"))
+    assert names == ["no-clarification", "oracle", "template-questions", "trained", "untrained"]
+    assert (run_dir / "human_eval_items-cpu-smoke.jsonl").read_text().strip()
+    outputs = _outputs(tmp_path / "05_evaluation.out.ipynb")
+    text = json.dumps(outputs)
+    assert "trained wins: outline" in text and "not ours" in text  # the table, with the paper labelled
+    assert "Outline" in text and "agree on" in text  # side by side, judge agreement
+    figures = [o for o in outputs if "application/vnd.plotly.v1+json" in o.get("data", {})]
+    assert len(figures) == 2  # per turn, per domain
+
+
+@pytest.mark.slow
+def test_06_human_evaluation(tmp_path):
+    run_dir = run_notebook("06_human_evaluation", tmp_path, rater="ci")
+    assert not (run_dir / "human_judgments-cpu-smoke.jsonl").exists()  # nobody clicked
+    auto = (run_dir / "judgments-by-embedding-judge-cpu-smoke.jsonl").read_text().splitlines()
+    assert auto and all("automatic" in json.loads(line)["rater"] for line in auto)
+    outputs = _outputs(tmp_path / "06_human_evaluation.out.ipynb")
+    assert _has(outputs, "application/vnd.jupyter.widget-view+json"), "no widget shown"
+    assert "win rate" in json.dumps(outputs)

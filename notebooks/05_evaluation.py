@@ -1,0 +1,132 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %%
+
+# %% [markdown]
+# # 5. Evaluation: dialogues, outlines, baselines and judges
+#
+# The paper evaluates a policy the way it will be used: on **held-out** tasks it talks to the
+# simulated user for a few turns, then writes the outline the request asked for. We measure what
+# the questions drew out and what the outline made of it, against baselines that bracket the
+# problem: no questions at all, the same generic questions on every task, the untrained model, and
+# an oracle that is simply handed every hidden fact (the upper bound).
+
+# %% tags=["parameters"]
+profile = "cpu"  # cpu-smoke (CI), cpu (laptop), colab-t4 / paper (GPU)
+run_dir = "../runs/tutorial"  # chapter 4 trained its adapter into RUN_DIR/grpo-PROFILE
+turns = 3  # most questions per dialogue
+endpoint = ""  # MODEL@URL of an OpenAI-compatible server to add to the table (e.g. a larger model)
+
+# %%
+from pathlib import Path
+
+from IPython.display import HTML, Markdown, display
+
+from proactive.backends import EmbeddingSimilarity, TransformersChat
+from proactive.comparison import local_policy
+from proactive.config import load_profile
+from proactive.human_eval import pair_items, save_items
+from proactive.judges import EmbeddingJudge, LLMJudge
+from proactive.matching import FactMatcher
+from proactive.pipeline import baseline_systems, evaluate_all, judge_agreement
+from proactive.plots import elicitation_by_domain_figure, elicitation_by_turn_figure, setup_notebook_plots
+from proactive.results_table import results_table, table_markdown
+from proactive.runs import masked_test_tasks
+from proactive.training import train
+from proactive.widgets import dialogues_side_by_side_html
+
+setup_notebook_plots()
+config = load_profile(profile)
+run = Path(run_dir)
+adapter = run / f"grpo-{config.name}" / "adapter"
+if not (adapter / "adapter_config.json").is_file():  # chapter 4 did not run: train now (seconds in cpu-smoke)
+    train(config, adapter.parent)
+held_out = masked_test_tasks(run, config)
+print(f"{len(held_out)} held-out tasks; trained adapter: {adapter}")
+
+# %% [markdown]
+# ## Run every system
+#
+# Each system gets the same tasks and the same simulated user. Baselines write their outline with
+# the untrained model, so they differ from it only in the questions they ask. Each system's
+# dialogues, outlines and judged coverage go to `eval-PROFILE/NAME.json`, the format
+# `proactive evaluate` writes and `proactive compare` reads.
+
+# %%
+similarity = EmbeddingSimilarity()
+matcher, judge = FactMatcher(similarity), EmbeddingJudge(similarity)
+base = local_policy(config, name="untrained")
+trained = local_policy(config, adapter, name="trained")
+systems = baseline_systems(config, base, trained, endpoint or None)
+results = evaluate_all(systems, held_out, matcher, judge, turns=turns, seed=config.seed,
+                       out_dir=run / f"eval-{config.name}")
+by_name = {r.name: r for r in results}
+
+# %% [markdown]
+# ## The results table
+#
+# Laid out like the paper's main table. Each cell is a mean over held-out tasks with its bootstrap
+# 95% interval. *Elicited* is the importance-weighted share of hidden facts the questions drew out;
+# *revealing nothing new* counts questions whose answer added nothing; *coverage* is the share of
+# facts the final outline reflects (judged). The last two columns are the trained model's pairwise
+# win rate over each row, judged in both orders so a judge's taste for the first position cancels.
+
+# %%
+table = results_table(results, judge, reference="trained")
+display(Markdown(table_markdown(table)))
+
+# %% [markdown]
+# ## Question by question, and domain by domain
+
+# %%
+elicitation_by_turn_figure(results).show()
+
+# %%
+elicitation_by_domain_figure(results).show()
+
+# %% [markdown]
+# ## One dialogue, side by side
+#
+# The same held-out task, the untrained model on the left and the trained one on the right: the
+# questions, what the simulated user answered, and the outline each wrote afterwards.
+
+# %%
+task_id = held_out[0].task_id
+display(HTML(dialogues_side_by_side_html([by_name["untrained"], by_name["trained"]], task_id)))
+
+# %% [markdown]
+# ## Do two judges agree?
+#
+# The embedding judge is cheap and offline; an LLM judge reads the outlines. Every LLM-judge prompt
+# lives in `proactive.judges.PROMPTS`. Here the LLM judge is the bundled 135M model: expect it to be
+# a poor judge (agreement near chance); point `LLMJudge` at a served model for a meaningful check.
+
+# %%
+llm_judge = LLMJudge(TransformersChat(base.model, base.tokenizer, name=config.model), name=f"llm:{config.name}")
+agreement = judge_agreement(by_name["trained"], by_name["untrained"], [judge, llm_judge], n=min(len(held_out), 8))
+print(f"{agreement['judges'][0]} and {agreement['judges'][1]} agree on {agreement['agreement']:.0%} of "
+      f"{agreement['tasks']} outline comparisons (trained vs untrained)")
+
+# %% [markdown]
+# ## Hand over to people
+#
+# The paper's human study compares two systems' questions and outlines blind. These are the pairs
+# chapter 6 shows to a human rater.
+
+# %%
+items = pair_items(by_name["trained"], by_name["untrained"])
+save_items(run / f"human_eval_items-{config.name}.jsonl", items)
+print(f"{len(items)} comparisons saved for chapter 6")

@@ -1,0 +1,203 @@
+"""Human preference judgments, as in the paper's human study: blind, randomized A/B comparisons.
+
+A rater sees one task's request and two systems' questions (or outlines) side by side, as
+"Response 1" and "Response 2", in an order drawn per item, and picks the better one or a tie.
+Each judgment is saved to a JSONL file the moment it is made (the file is rewritten atomically),
+so a dead kernel loses nothing, and a session resumes where the file ends. Win rates come with
+bootstrap 95% intervals. The widget itself is ``proactive.widgets.human_eval_widget``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import ProactiveError
+from .evaluation import SystemResult, questions_text
+from .files import atomic_write_jsonl, atomic_write_text
+from .judges import OUTLINE, QUESTIONS
+from .stats import bootstrap_ci
+
+CHOICES = ("1", "2", "tie")
+
+
+@dataclass(frozen=True)
+class PairItem:
+    """One thing to judge: a task, and two systems' questions or outlines on it."""
+
+    item_id: str
+    task_id: str
+    kind: str  # "questions" or "outline"
+    request: str
+    system_a: str
+    system_b: str
+    text_a: str
+    text_b: str
+    #: The masked task (``PartialTask.to_dict``), so an automatic judge sees what the user kept back.
+    partial: dict[str, Any] | None = None
+
+
+def pair_items(a: SystemResult, b: SystemResult, kinds: Sequence[str] = (QUESTIONS, OUTLINE)) -> list[PairItem]:
+    """Items for every task both systems ran: their questions (when both asked some) and their outlines."""
+    theirs = {d.partial.task_id: d for d in b.dialogues}
+    items = []
+    for mine in a.dialogues:
+        other = theirs.get(mine.partial.task_id)
+        if other is None:
+            continue
+        for kind in kinds:
+            if kind == QUESTIONS:
+                if not mine.turns or not other.turns:
+                    continue
+                texts = questions_text(mine), questions_text(other)
+            else:
+                texts = mine.outline, other.outline
+            items.append(PairItem(f"{mine.partial.task_id}/{kind}", mine.partial.task_id, kind, mine.partial.request,
+                                  a.name, b.name, *texts, mine.partial.to_dict()))
+    return items
+
+
+def save_items(path: str | Path, items: Sequence[PairItem]) -> None:
+    atomic_write_jsonl(Path(path), [asdict(i) for i in items])
+
+
+def load_items(path: str | Path) -> list[PairItem]:
+    """Items from a JSONL file written by ``save_items``; a bad line is a file:line error."""
+    items = []
+    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            items.append(PairItem(**json.loads(line)))
+        except (json.JSONDecodeError, TypeError) as exc:
+            raise ProactiveError(f"{path}:{number}: not a comparison item ({exc}); write items with save_items") from None
+    return items
+
+
+def load_judgments(path: str | Path) -> list[dict[str, Any]]:
+    """Every judgment saved so far (none when the file does not exist yet)."""
+    path = Path(path)
+    if not path.exists():
+        return []
+    records = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if line.strip():
+            try:
+                records.append(json.loads(line))
+            except json.JSONDecodeError:
+                raise ProactiveError(f"{path}:{number}: not a JSON judgment; fix or delete that line") from None
+    return records
+
+
+def _shown_first(item: PairItem, seed: int) -> str:
+    # The side shown as "Response 1" is drawn per item (stable across restarts), so raters stay blind.
+    digest = hashlib.sha256(f"{seed}:{item.item_id}".encode()).digest()
+    return item.system_a if digest[0] % 2 == 0 else item.system_b
+
+
+class HumanEvalSession:
+    """The rater's queue: items in a seeded random order, minus those already judged in ``judgments_path``."""
+
+    def __init__(self, items: Sequence[PairItem], judgments_path: str | Path, rater: str = "anonymous", seed: int = 0):
+        if not items:
+            raise ProactiveError("nothing to judge: the item list is empty")
+        self.path = Path(judgments_path)
+        self.rater = rater
+        self.seed = seed
+        order = list(items)
+        random.Random(seed).shuffle(order)
+        done = {(j["item_id"], j.get("rater")) for j in load_judgments(self.path)}
+        self.queue = [i for i in order if (i.item_id, rater) not in done]
+        self.total = len(order)
+
+    @property
+    def current(self) -> PairItem | None:
+        return self.queue[0] if self.queue else None
+
+    def shown(self, item: PairItem) -> tuple[tuple[str, str], tuple[str, str]]:
+        """((system, text) shown as Response 1, (system, text) shown as Response 2)."""
+        a, b = (item.system_a, item.text_a), (item.system_b, item.text_b)
+        return (a, b) if _shown_first(item, self.seed) == item.system_a else (b, a)
+
+    def record(self, choice: str) -> dict[str, Any]:
+        """Save the rater's choice for the current item ("1", "2" or "tie") and move to the next."""
+        item = self.current
+        if item is None:
+            raise ProactiveError("every item is judged already")
+        if choice not in CHOICES:
+            raise ProactiveError(f"choice must be one of {CHOICES}, got {choice!r}")
+        first, second = self.shown(item)
+        winner = {"1": first[0], "2": second[0]}.get(choice, "tie")
+        record = {"item_id": item.item_id, "task_id": item.task_id, "kind": item.kind, "system_a": item.system_a,
+                  "system_b": item.system_b, "shown_first": first[0], "choice": choice, "winner": winner,
+                  "rater": self.rater, "time": round(time.time(), 3)}
+        lines = [json.dumps(r) for r in load_judgments(self.path)] + [json.dumps(record)]
+        atomic_write_text(self.path, "\n".join(lines) + "\n")
+        self.queue.pop(0)
+        return record
+
+    def skip(self) -> None:
+        """Put the current item at the back of the queue, unjudged."""
+        if self.queue:
+            self.queue.append(self.queue.pop(0))
+
+
+def human_win_rates(judgments: Sequence[dict[str, Any]], seed: int = 0) -> list[dict[str, Any]]:
+    """Per (kind, system A, system B): A's win rate (tie = half) with a bootstrap 95% interval."""
+    groups: dict[tuple[str, str, str], list[float]] = {}
+    for j in judgments:
+        key = (j["kind"], j["system_a"], j["system_b"])
+        groups.setdefault(key, []).append(1.0 if j["winner"] == j["system_a"] else 0.0 if j["winner"] == j["system_b"] else 0.5)
+    rows = []
+    for (kind, a, b), scores in sorted(groups.items()):
+        mean, low, high = bootstrap_ci(scores, seed=seed)
+        rows.append({"kind": kind, "system_a": a, "system_b": b, "judgments": len(scores),
+                     "win_rate_a": round(mean, 4), "ci_low": round(low, 4), "ci_high": round(high, 4)})
+    return rows
+
+
+def win_rates_markdown(rows: Sequence[dict[str, Any]]) -> str:
+    lines = ["| compared | system A | system B | judgments | A's win rate [95% CI] |", "|---|---|---|---|---|"]
+    lines += [f"| {r['kind']} | {r['system_a']} | {r['system_b']} | {r['judgments']} | "
+              f"{r['win_rate_a']:.2f} [{r['ci_low']:.2f}, {r['ci_high']:.2f}] |" for r in rows]
+    return "\n".join(lines)
+
+
+def demo_items_path() -> Path:
+    """Comparison items bundled with the package (trained vs untrained on held-out tasks, from a real run)."""
+    return Path(__file__).resolve().parent / "data" / "human_eval_demo.jsonl"
+
+
+def judge_items(session: HumanEvalSession, judge) -> int:
+    """Fill a session's queue with an automatic judge's choices (both orders, as in ``judges.judge_pair``),
+    through the same ``record`` a person's click uses. Returns how many were recorded."""
+    from .judges import judge_pair
+
+    count = 0
+    while session.current is not None:
+        item = session.current
+        partial = _partial_for(item)
+        verdict = judge_pair(judge, item.kind, partial, item.text_a, item.text_b)
+        (first_system, _), _ = session.shown(item)
+        winner = {"a": item.system_a, "b": item.system_b}.get(verdict.winner)
+        session.record("tie" if winner is None else "1" if winner == first_system else "2")
+        count += 1
+    return count
+
+
+def _partial_for(item: PairItem):
+    from .masking import PartialTask, mask
+    from .tasks import load_tasks_by_id
+
+    if item.partial:
+        return PartialTask.from_dict(item.partial)
+    task = load_tasks_by_id().get(item.task_id)
+    if task is None:
+        raise ProactiveError(f"item {item.item_id}: task {item.task_id!r} is not in the corpus")
+    return mask(task)

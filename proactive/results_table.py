@@ -1,0 +1,84 @@
+"""The results table, laid out like the paper's main table: one row per system, one column per metric.
+
+Pairwise columns give the reference system's (the trained policy's) win rate over the row's system,
+judged in both orders. The paper's headline figures are quoted beside it for orientation only: they
+are the paper's, measured with its 7B model, its tasks and its judges, not ours.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from typing import Any
+
+from .evaluation import SystemResult, pairwise, system_metrics
+from .judges import OUTLINE, QUESTIONS, Judge
+
+#: Quoted from Huang et al. (2025), arXiv 2507.21389, abstract. Not reproduced here.
+PAPER_HEADLINES = (
+    "Paper (Huang et al. 2025, arXiv 2507.21389; their figures, not ours): the GRPO-trained "
+    "Qwen-2.5-7B outperforms o3-mini by 18% on automatic evaluation metrics; human raters preferred "
+    "its clarification questions 42% and its final outlines 28% more often."
+)
+
+COLUMNS = (
+    ("elicited_share", "elicited (share of hidden facts)"),
+    ("redundant_share", "questions revealing nothing new"),
+    ("questions_asked", "questions asked"),
+    ("coverage_hidden", "outline covers hidden facts"),
+    ("coverage_visible", "outline covers visible facts"),
+)
+
+
+def results_table(results: Sequence[SystemResult], judge: Judge, reference: str | None = None) -> dict[str, Any]:
+    """Rows of metrics with intervals; with ``reference``, its outline and question win rates over every other row."""
+    names = [r.name for r in results]
+    if reference is not None and reference not in names:
+        raise ValueError(f"reference {reference!r} is not one of the systems {names}")
+    ref = next((r for r in results if r.name == reference), None)
+    rows = []
+    for result in results:
+        row: dict[str, Any] = {"system": result.name, "tasks": len(result.dialogues), **system_metrics(result)}
+        if ref is not None and result is not ref:
+            row["outline_win_rate_of_reference"] = pairwise(ref, result, judge, OUTLINE)["win_rate"]
+            row["question_win_rate_of_reference"] = pairwise(ref, result, judge, QUESTIONS)["win_rate"]
+        rows.append(row)
+    return {"reference": reference, "judge": judge.name, "rows": rows, "paper": PAPER_HEADLINES}
+
+
+def _cell(value: dict[str, float] | None) -> str:
+    if not value:
+        return "-"
+    return f"{value['mean']:.3f} [{value['ci_low']:.3f}, {value['ci_high']:.3f}]"
+
+
+def _header(table: dict[str, Any]) -> list[str]:
+    head = ["system", *(label for _, label in COLUMNS)]
+    if table["reference"]:
+        head += [f"{table['reference']} wins: outline", f"{table['reference']} wins: questions"]
+    return head
+
+
+def _cells(table: dict[str, Any], row: dict[str, Any]) -> list[str]:
+    cells = [row["system"], *(_cell(row.get(key)) for key, _ in COLUMNS)]
+    if table["reference"]:
+        cells += [_cell(row.get("outline_win_rate_of_reference")), _cell(row.get("question_win_rate_of_reference"))]
+    return cells
+
+
+def table_markdown(table: dict[str, Any]) -> str:
+    """The table as Markdown (mean [95% CI]); win rates count a tie as half a win."""
+    head = _header(table)
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    lines += ["| " + " | ".join(_cells(table, row)) + " |" for row in table["rows"]]
+    return "\n".join(lines) + f"\n\nJudge: {table['judge']}. {table['paper']}\n"
+
+
+def table_html(table: dict[str, Any]) -> str:
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in _header(table))
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in _cells(table, row)) + "</tr>"
+                   for row in table["rows"])
+    return (f"<table border='1' cellpadding='4' style='border-collapse:collapse'><tr>{head}</tr>{body}</table>"
+            f"<p><small>Mean [bootstrap 95% interval] over held-out tasks; win rates count a tie as half. "
+            f"Judge: {html.escape(table['judge'])}.</small></p>"
+            f"<p><i>{html.escape(table['paper'])}</i></p>")

@@ -1,0 +1,208 @@
+"""Evaluation: episodes with outlines, metrics with intervals, judges in both orders, baselines, CLI."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from proactive.cli import main
+from proactive.errors import ProactiveError
+from proactive.evaluation import SystemResult, evaluate_system, pairwise, run_episodes, system_metrics
+from proactive.judges import (
+    FIRST,
+    OUTLINE,
+    QUESTIONS,
+    SECOND,
+    TIE,
+    EmbeddingJudge,
+    LLMJudge,
+    agreement_rate,
+    judge_pair,
+    parse_preference,
+)
+from proactive.systems import NoClarification, OracleWriter, TemplateQuestions
+from tests.test_simulator import KeywordMatcher, toy_partial
+
+
+class ScriptedSystem:
+    """A fake interviewer for unit tests: asks its scripted questions in order, then stops."""
+
+    sees_all_facts = False
+
+    def __init__(self, questions, name="scripted"):
+        self.questions = list(questions)
+        self.name = name
+        self.outline_inputs = []
+
+    def ask_many(self, partials, histories=None, temperature=0.0, seed=0):
+        histories = histories or [()] * len(partials)
+        return [self.questions[len(h)] if len(h) < len(self.questions) else "" for h in histories]
+
+    def write_outlines(self, partials, histories):
+        self.outline_inputs.append([list(h) for h in histories])
+        return ["- " + " ".join(a for _, a in h) if h else "- nothing known" for h in histories]
+
+
+class KeywordJudge:
+    """Covers a fact when its first word is in the text; prefers the text covering more hidden facts."""
+
+    name = "keyword"
+
+    def covered(self, outline, facts):
+        return [f.statement.split()[0].lower() in outline.lower() for f in facts]
+
+    def prefer(self, kind, partial, first, second):
+        a, b = (sum(self.covered(t, partial.hidden_facts)) for t in (first, second))
+        return TIE if a == b else FIRST if a > b else SECOND
+
+
+class FirstAlwaysJudge:
+    """A judge with pure position bias: always prefers whatever it sees first."""
+
+    name = "position-biased"
+
+    def prefer(self, kind, partial, first, second):
+        return FIRST
+
+
+def test_episode_stops_early_and_records_turns_and_outline():
+    partial = toy_partial()
+    system = ScriptedSystem(["What is the budget?"])  # one question, then stops
+    [dialogue] = run_episodes(system, [partial], KeywordMatcher(), turns=3, progress=False)
+    assert len(dialogue.turns) == 1 and dialogue.revealed_ids == ["budget"]
+    assert "Budget is $5,000." in dialogue.outline  # the writer saw the dialogue
+    assert system.outline_inputs == [[[("What is the budget?", "Budget is $5,000.")]]]
+
+
+def test_metrics_and_intervals():
+    partial = toy_partial()
+    system = ScriptedSystem(["What is the budget?", "What about the weather?", "Guests?"])
+    result = evaluate_system(system, [partial, partial], KeywordMatcher(), KeywordJudge(), turns=3, progress=False)
+    m = system_metrics(result)
+    # budget (1.0) + guests (0.8) of 2.3 hidden importance
+    assert m["elicited_share"]["mean"] == pytest.approx(1.8 / 2.3, abs=1e-4)
+    assert m["redundant_share"]["mean"] == pytest.approx(1 / 3, abs=1e-4)
+    assert m["questions_asked"]["mean"] == 3
+    assert m["coverage_hidden"]["mean"] == pytest.approx(1.8 / 2.3, abs=1e-4)  # the outline repeats the answers
+    for value in m.values():
+        assert value["ci_low"] <= value["mean"] <= value["ci_high"]
+    by_turn = result.elicited_by_turn()
+    assert by_turn.shape == (2, 4) and by_turn[0, 0] == 0 and by_turn[0, 1] == pytest.approx(1 / 2.3)
+    assert np.all(np.diff(by_turn, axis=1) >= 0)
+
+
+def test_result_round_trips_through_json():
+    result = evaluate_system(ScriptedSystem(["What is the budget?"]), [toy_partial()], KeywordMatcher(),
+                             KeywordJudge(), progress=False)
+    again = SystemResult.from_dict(json.loads(json.dumps(result.to_dict())))
+    assert again.dialogues[0].turns == result.dialogues[0].turns and again.covered_hidden == result.covered_hidden
+    with pytest.raises(ProactiveError, match="not an evaluation file"):
+        SystemResult.from_dict({"system": "x"})
+
+
+def test_baselines():
+    partial = toy_partial()
+    writer = ScriptedSystem([])
+    none = run_episodes(NoClarification(writer), [partial], KeywordMatcher(), progress=False)[0]
+    assert none.turns == [] and none.outline == "- nothing known"
+    template = run_episodes(TemplateQuestions(writer), [partial], KeywordMatcher(), turns=2, progress=False)[0]
+    assert [t.question for t in template.turns] == ["Who is this for?", "What is your budget?"]
+    oracle = OracleWriter(writer)
+    result = evaluate_system(oracle, [partial], KeywordMatcher(), KeywordJudge(), progress=False)
+    assert result.dialogues[0].turns == [] and result.elicited() == [1.0]  # handed every fact
+
+
+def test_pairwise_judges_both_orders_so_position_bias_becomes_a_tie():
+    partial = toy_partial()
+    verdict = judge_pair(FirstAlwaysJudge(), OUTLINE, partial, "short", "a much longer outline")
+    assert verdict.winner == "tie" and verdict.a_first == FIRST and verdict.b_first == FIRST
+    fair = judge_pair(KeywordJudge(), OUTLINE, partial, "Budget: $5,000", "a much longer outline")
+    assert fair.winner == "a" and fair.a_first == FIRST and fair.b_first == SECOND
+
+
+def test_pairwise_win_rate():
+    partials = [toy_partial()]
+    strong = evaluate_system(ScriptedSystem(["What is the budget?", "Guests?"], "strong"), partials, KeywordMatcher(),
+                             KeywordJudge(), progress=False)
+    weak = evaluate_system(ScriptedSystem(["Weather?"], "weak"), partials, KeywordMatcher(), KeywordJudge(),
+                           progress=False)
+    outcome = pairwise(strong, weak, KeywordJudge(), OUTLINE)
+    assert outcome["wins"] == 1 and outcome["win_rate"]["mean"] == 1.0
+    assert pairwise(weak, strong, KeywordJudge(), QUESTIONS)["win_rate"]["mean"] == 0.0
+    assert pairwise(strong, weak, FirstAlwaysJudge(), OUTLINE)["win_rate"]["mean"] == 0.5
+    with pytest.raises(ProactiveError, match="unknown comparison"):
+        pairwise(strong, weak, KeywordJudge(), "vibes")
+
+
+class ScriptedChat:
+    def __init__(self, replies):
+        self.replies = list(replies)
+        self.prompts = []
+
+    def chat(self, messages, **kwargs):
+        self.prompts.append(messages[-1]["content"])
+        return self.replies.pop(0)
+
+
+def test_llm_judge_prompt_and_parsing():
+    chat = ScriptedChat(["1", "Outline 1 is better", "yes", "no, it does not", "yes"])
+    judge = LLMJudge(chat, name="scripted")
+    partial = toy_partial()
+    verdict = judge_pair(judge, OUTLINE, partial, "A text", "B text")
+    assert verdict.winner == "tie"  # said "1" in both orders: position, not quality
+    assert "Outline 1:\nA text" in chat.prompts[0] and "Outline 1:\nB text" in chat.prompts[1]
+    assert "Budget is $5,000." in chat.prompts[0]  # the judge sees what the user actually needed
+    assert judge.covered("outline", partial.hidden_facts) == [True, False, True]
+    assert parse_preference("2") == SECOND and parse_preference("Tie.") == TIE and parse_preference("hmm") == TIE
+
+
+def test_agreement_rate():
+    from proactive.judges import PairVerdict
+
+    a = [PairVerdict("a", FIRST, SECOND), PairVerdict("tie", FIRST, FIRST)]
+    b = [PairVerdict("a", FIRST, SECOND), PairVerdict("b", SECOND, FIRST)]
+    assert agreement_rate(a, b) == 0.5
+    with pytest.raises(ValueError):
+        agreement_rate(a, b[:1])
+
+
+def test_embedding_judge_coverage(embedder):
+    judge = EmbeddingJudge(embedder)
+    partial = toy_partial()
+    covered = judge.covered("- Budget: $5,000 in total\n- Date: June 14", partial.hidden_facts)
+    assert covered[0] and covered[1] and not covered[2]
+    assert judge.prefer(OUTLINE, partial, "- Budget is $5,000.\n- Guests number 80.", "- Have fun") == FIRST
+
+
+@pytest.mark.slow
+def test_cli_evaluate_and_compare(tmp_path, capsys):
+    base, template = tmp_path / "base.json", tmp_path / "template.json"
+    assert main(["evaluate", "--policy", "template", "--profile", "cpu-smoke", "--turns", "2", "--out", str(template)]) == 0
+    assert main(["evaluate", "--policy", "base", "--profile", "cpu-smoke", "--turns", "2", "--out", str(base)]) == 0
+    record = json.loads(base.read_text())
+    assert record["system"] == "untrained" and len(record["tasks"]) == 3 and record["split"] == "test"
+    assert all(t["outline"] and len(t["turns"]) <= 2 for t in record["tasks"])
+    capsys.readouterr()
+    assert main(["compare", str(base), str(template), "--out", str(tmp_path / "table.json")]) == 0
+    printed = capsys.readouterr().out
+    assert "| untrained |" in printed and "| template questions |" in printed and "their figures, not ours" in printed
+    table = json.loads((tmp_path / "table.json").read_text())
+    assert table["reference"] == "untrained" and "outline_win_rate_of_reference" in table["rows"][1]
+
+
+def test_cli_evaluate_errors(tmp_path, capsys):
+    assert main(["evaluate", "--policy", "nope", "--profile", "cpu-smoke"]) == 2
+    assert "unknown policy 'nope'" in capsys.readouterr().err
+    assert main(["evaluate", "--policy", "base", "--profile", "cpu-smoke", "--split", "train"]) == 2
+    assert "not 'train'" in capsys.readouterr().err
+    assert main(["evaluate", "--policy", str(tmp_path), "--profile", "cpu-smoke"]) == 2
+    assert "no trained adapter there" in capsys.readouterr().err
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    assert main(["compare", str(bad)]) == 2
+    assert "not JSON" in capsys.readouterr().err
+    assert main(["compare", str(tmp_path / "missing.json")]) == 2
+    assert "no such evaluation file" in capsys.readouterr().err
+    assert not list(tmp_path.glob("*.tmp*"))
