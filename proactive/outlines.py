@@ -7,6 +7,7 @@ answers); the oracle writer sees every fact instead (the upper bound no intervie
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from .masking import PartialTask
@@ -52,5 +53,14 @@ def _merge_consecutive(messages: list[dict[str, str]]) -> list[dict[str, str]]:
 
 
 def clean_outline(text: str, max_chars: int = 2000) -> str:
-    """The outline as written, trimmed of surrounding whitespace and cut at ``max_chars``."""
-    return text.strip()[:max_chars]
+    """The outline as written, without lines it already wrote (small models loop: "References" x 30),
+    trimmed and cut at ``max_chars``."""
+    seen: set[str] = set()
+    kept = []
+    for line in text.strip().splitlines():
+        key = line.strip().lower()
+        if key and key in seen:
+            continue
+        seen.add(key)
+        kept.append(line.rstrip())
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(kept)).strip()[:max_chars]

@@ -68,8 +68,7 @@ class LocalPolicy:
         self.batch_size = batch_size
         self.name = name
 
-    def _generate(self, prompts: Sequence[str], max_new_tokens: int, temperature: float, seed: int,
-                  repetition_penalty: float = 1.0) -> list[str]:
+    def _generate(self, prompts: Sequence[str], max_new_tokens: int, temperature: float, seed: int) -> list[str]:
         import torch
 
         side, self.tokenizer.padding_side = self.tokenizer.padding_side, "left"
@@ -79,8 +78,7 @@ class LocalPolicy:
             for start in range(0, len(prompts), self.batch_size):
                 batch = self.tokenizer(list(prompts[start : start + self.batch_size]), return_tensors="pt",
                                        padding=True, add_special_tokens=False).to(self.model.device)
-                kwargs: dict[str, Any] = {"max_new_tokens": max_new_tokens, "pad_token_id": self.tokenizer.pad_token_id,
-                                          "repetition_penalty": repetition_penalty}
+                kwargs: dict[str, Any] = {"max_new_tokens": max_new_tokens, "pad_token_id": self.tokenizer.pad_token_id}
                 if temperature > 0:
                     kwargs.update(do_sample=True, temperature=temperature, top_p=1.0, top_k=0)
                 else:
@@ -106,8 +104,10 @@ class LocalPolicy:
         """The final outline for each task after its dialogue (greedy)."""
         prompts = [self.tokenizer.apply_chat_template(outline_messages(p, h), tokenize=False, add_generation_prompt=True)
                    for p, h in zip(partials, histories)]
-        # Small models loop on headings ("References" x 30) under greedy decoding; a repetition penalty stops that.
-        return [clean_outline(t) for t in self._generate(prompts, self.outline_tokens, 0.0, 0, repetition_penalty=1.3)]
+        # No repetition penalty: transformers applies it to the prompt's tokens too, so the writer would
+        # avoid copying the very facts it was told (measured: oracle coverage 0.33 -> 0.00). Loops that
+        # greedy decoding falls into are cut by clean_outline instead.
+        return [clean_outline(t) for t in self._generate(prompts, self.outline_tokens, 0.0, 0)]
 
 
 class _Asks:

@@ -206,3 +206,16 @@ def test_cli_evaluate_errors(tmp_path, capsys):
     assert main(["compare", str(tmp_path / "missing.json")]) == 2
     assert "no such evaluation file" in capsys.readouterr().err
     assert not list(tmp_path.glob("*.tmp*"))
+
+
+def test_outline_prompt_and_cleaning():
+    from proactive.outlines import WRITE_NOW, clean_outline, oracle_request, outline_messages
+
+    partial = toy_partial()
+    messages = outline_messages(partial, [("What is the budget?", "Budget is $5,000.")])
+    assert [m["role"] for m in messages] == ["system", "user", "assistant", "user", "assistant", "user"]
+    assert messages[-1]["content"] == WRITE_NOW and "Budget is $5,000." in messages[3]["content"]
+    assert [m["role"] for m in outline_messages(partial)] == ["system", "user"]  # no two user turns in a row
+    assert all(f.statement in oracle_request(partial).request for f in partial.hidden_facts)
+    looped = "**Plan**\n- Budget\n**References**\n**References**\n\n\n**References**\n- Date"
+    assert clean_outline(looped) == "**Plan**\n- Budget\n**References**\n\n- Date"
