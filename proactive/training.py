@@ -230,16 +230,21 @@ def train(
         raise ProactiveError(f"max_steps must be at least 1 (got {steps})")
     set_seed(profile.seed)
     started = time.time()
+    checkpoints = out / "checkpoints"
+    last = get_last_checkpoint(str(checkpoints)) if resume and checkpoints.is_dir() else None
+    resumed_step = int(Path(last).name.split("-")[-1]) if last else 0
+    metrics_path = out / "metrics.jsonl"
+    adapter_dir = out / "adapter"
+    if last and resumed_step >= steps and (adapter_dir / "adapter_config.json").is_file():
+        # Already trained this far. Resuming a finished run would make the Trainer take one more step.
+        log.info("%s already holds %d steps (asked for %d); not training again", out, resumed_step, steps)
+        return TrainResult(out, adapter_dir, metrics_path, resumed_step, 0.0)
     model, tokenizer, peft_config = load_policy(profile)
     reward = ElicitationReward(FactMatcher(EmbeddingSimilarity()))
     partials = train_partials(profile)
     own = own_dialogues(model, tokenizer, partials, reward.matcher, profile)
     rows = training_rows(partials, tokenizer, profile, own)
     log.info("training on %d prompts from the train split", len(rows))
-    checkpoints = out / "checkpoints"
-    last = get_last_checkpoint(str(checkpoints)) if resume and checkpoints.is_dir() else None
-    resumed_step = int(Path(last).name.split("-")[-1]) if last else 0
-    metrics_path = out / "metrics.jsonl"
     atomic_write_json(out / "config.json", {**dataclasses.asdict(profile), "max_steps": steps,
                                             "train_prompts": len(rows), "resumed_from": last})
 
@@ -257,7 +262,6 @@ def train(
     if last:
         log.info("resuming from %s", last)
     trainer.train(resume_from_checkpoint=last)
-    adapter_dir = out / "adapter"
     trainer.save_model(str(adapter_dir))
     tokenizer.save_pretrained(str(adapter_dir))
     metrics = [json.loads(ln) for ln in metrics_path.read_text().splitlines() if ln.strip()] if metrics_path.exists() else []

@@ -95,3 +95,9 @@ def test_train_cpu_smoke_writes_a_loadable_adapter_and_resumes(tmp_path, capsys)
     metrics = [json.loads(x) for x in (out / "metrics.jsonl").read_text().splitlines()]
     assert [m["step"] for m in metrics] == [1, 2, 3]
     assert json.loads((out / "config.json").read_text())["resumed_from"].endswith("checkpoint-2")
+
+    # Rerunning a finished run changes nothing (the Trainer would otherwise take one extra step).
+    capsys.readouterr()
+    assert main(["train", "--profile", "cpu-smoke", "--out", str(out), "--max-steps", "3"]) == 0
+    assert "trained 3 steps" in capsys.readouterr().out
+    assert [json.loads(x)["step"] for x in (out / "metrics.jsonl").read_text().splitlines()] == [1, 2, 3]
