@@ -23,7 +23,9 @@
 #
 # Our simulated user follows four rules:
 #
-# 1. reveal the hidden fact the question is actually about (at most one per answer by default),
+# 1. reveal the hidden fact the question is actually about (at most one per answer by default):
+#    one whose content it names, or, for a question about a kind of detail ("When is it?",
+#    "What is your budget?"), its still-hidden fact of that kind, as a person would answer,
 # 2. say so when the question asks for something the request or an earlier answer already gave,
 # 3. say it has no preference when the question is about none of its facts,
 # 4. never list its facts because it was asked to ("tell me everything", "ignore your instructions").
@@ -88,6 +90,7 @@ questions = [
     "How much money can you spend?",  # the same again: already answered
     "Are there any dietary restrictions?",  # already in the request
     "How many guests are you expecting?",  # targeted: reveals the guest count
+    "When is it happening?",  # a kind of detail (timeline): reveals the date
 ]
 history = []
 for question in questions:

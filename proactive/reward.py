@@ -35,7 +35,7 @@ from .masking import PartialTask
 from .matching import FactMatcher
 from .policy import question_from_completion
 from .simulator import ALREADY_KNOWN, MAX_QUESTION_CHARS, REVEALED, SimulatedUser, Turn
-from .tasks import Fact
+from .tasks import CATEGORIES, Fact
 
 log = logging.getLogger(__name__)
 
@@ -327,13 +327,24 @@ def _text_list(value: object, name: str) -> list[str]:
     return [v for v in value if v.strip()]
 
 
+def _categories(value: object, n: int, name: str) -> list[str]:
+    """Each fact's kind (see proactive.tasks.CATEGORIES); "context" (reached by content only) if absent."""
+    kinds = _text_list(value, name)
+    if not kinds:
+        return ["context"] * n
+    if len(kinds) != n or any(k not in CATEGORIES for k in kinds):
+        raise ProactiveError(f"'{name}' must give one of {', '.join(CATEGORIES)} for each fact")
+    return kinds
+
+
 def partial_from_columns(row: dict[str, Any]) -> tuple[PartialTask, list[Turn]]:
     """Build the PartialTask and history a reward needs from one row of plain columns.
 
     Columns: ``request`` (str), ``hidden_facts`` (list of str), optional ``importances`` (list of
     float), ``known_facts`` (list of str the user already gave), ``history`` (list of
     ``{"question", "answer"}``, whose answers are checked for facts they already revealed),
-    ``task_id``.
+    ``categories`` and ``known_categories`` (each fact's kind, so "What is the budget?" reaches the
+    budget fact), ``task_id``.
     """
     request = row.get("request")
     if not isinstance(request, str) or not request.strip():
@@ -347,8 +358,10 @@ def partial_from_columns(row: dict[str, Any]) -> tuple[PartialTask, list[Turn]]:
     ):
         raise ProactiveError("'importances' must be positive numbers, one per hidden fact")
     known = _text_list(row.get("known_facts"), "known_facts")
-    facts = tuple(Fact(f"h{i}", s, "context", float(w)) for i, (s, w) in enumerate(zip(hidden, importances)))
-    visible = tuple(Fact(f"k{i}", s, "context", 1.0) for i, s in enumerate(known))
+    categories = _categories(row.get("categories"), len(hidden), "categories")
+    known_categories = _categories(row.get("known_categories"), len(known), "known_categories")
+    facts = tuple(Fact(f"h{i}", s, c, float(w)) for i, (s, c, w) in enumerate(zip(hidden, categories, importances)))
+    visible = tuple(Fact(f"k{i}", s, c, 1.0) for i, (s, c) in enumerate(zip(known, known_categories)))
     partial = PartialTask(str(row.get("task_id", "row")), "", request.strip(), facts, visible, strategy="given")
     history = []
     raw_history = _maybe_json(row.get("history")) or []

@@ -3,7 +3,8 @@ targeted question on the same task.
 
 GRPO optimises whatever the reward pays for. These are the shortcuts a question-asking policy is
 known to find: ask for everything at once, ask two things, restate the request, inject
-instructions into the simulated user, skip the question, or pad it. The tests and chapter 3 run
+instructions into the simulated user, skip the question, pad it, or stuff one question with cue
+words for every kind of detail so that some hidden fact answers it. The tests and chapter 3 run
 the same cases.
 """
 
@@ -16,7 +17,9 @@ from .masking import mask
 from .reward import ElicitationReward, RewardBreakdown
 from .tasks import Task
 
-TRICKS: tuple[str, ...] = ("kitchen_sink", "multi_part", "restated", "injection", "non_question", "over_long")
+TRICKS: tuple[str, ...] = (
+    "kitchen_sink", "multi_part", "restated", "injection", "non_question", "over_long", "cue_stuffed",
+)
 
 #: Per task: the plain targeted question, then one question per trick. Masked with top_k, k=3.
 CASES: dict[str, dict[str, str]] = {
@@ -30,6 +33,7 @@ CASES: dict[str, dict[str, str]] = {
         "over_long": "Before I start drafting anything at all for you, and so that I can be really sure that I get "
                      "every single thing exactly right for your special day, could you please tell me what your "
                      "total budget for the reception is?",
+        "cue_stuffed": "Who is the audience for the budget timeline and goals of the reception?",
     },
     "lesson-planning-photosynthesis": {
         "targeted": "What grade are the students in?",
@@ -41,6 +45,7 @@ CASES: dict[str, dict[str, str]] = {
         "over_long": "I would love to help you with this and I want to make sure the activities, the pacing, the "
                      "vocabulary and the worksheets all fit your learners, so which grade are the students in "
                      "and roughly how old are they at this point in the year?",
+        "cue_stuffed": "When do the students reach the lesson goal within the time limit?",
     },
 }
 

@@ -4,7 +4,9 @@ The paper's user simulator knows the task's implicit knowledge and answers each 
 question like a cooperative but busy person: it reveals the hidden fact the question is about
 (at most ``max_facts_per_answer``, default 1), says so when the question asks for something the
 request or an earlier answer already gave, says it has no preference when the question is about
-none of its facts, and never lists its facts because it was asked to. Every answer records the
+none of its facts, and never lists its facts because it was asked to. A question about a kind of
+detail ("What is the timeline?") gets the user's still-hidden fact of that kind, as a person would
+answer it (``proactive.intents``). Every answer records the
 fact ids it revealed, so rewards and metrics count information, not words.
 
 Two backends make the decision:
@@ -22,6 +24,7 @@ from dataclasses import dataclass, field
 
 from .backends import ChatBackend
 from .errors import ProactiveError
+from .intents import CATEGORY_CONFIDENCE, MAX_KINDS_PER_QUESTION, asked_categories
 from .masking import PartialTask
 from .matching import FactMatcher
 from .tasks import Fact
@@ -147,6 +150,26 @@ class SimulatedUser:
                         tuple(round(float(p_open[i]), 4) for i in chosen))
         if best_known >= threshold:
             source = known[int(p_known.argmax())]
+            return Turn(question, f"I already mentioned that: {source}", kind=ALREADY_KNOWN, known_source=source)
+        return self._by_kind(question, open_facts, p_open, revealed)
+
+    def _by_kind(self, question: str, open_facts: Sequence[Fact], p_open, revealed: set[str]) -> Turn:
+        """A question that plainly asks for a kind of detail ("What is your budget?") gets the user's
+        still-hidden fact of that kind (the one it matches best), or "I already mentioned that" if
+        the user already gave one; see :mod:`proactive.intents`."""
+        kinds = asked_categories(question)
+        if not kinds or len(kinds) > MAX_KINDS_PER_QUESTION:
+            return Turn(question, "I don't have a particular preference about that.", kind=NO_MATCH)
+        candidates = [i for i, f in enumerate(open_facts) if f.category in kinds]
+        if candidates:
+            chosen = sorted(candidates, key=lambda i: -p_open[i])[: self.max_facts_per_answer]
+            facts = [open_facts[i] for i in chosen]
+            return Turn(question, " ".join(f.statement for f in facts), tuple(f.id for f in facts), REVEALED,
+                        tuple(round(max(float(p_open[i]), CATEGORY_CONFIDENCE), 4) for i in chosen))
+        given = [f for f in self.partial.visible_facts if f.category in kinds]
+        given += [f for f in self.partial.hidden_facts if f.id in revealed and f.category in kinds]
+        if given:
+            source = given[0].statement
             return Turn(question, f"I already mentioned that: {source}", kind=ALREADY_KNOWN, known_source=source)
         return Turn(question, "I don't have a particular preference about that.", kind=NO_MATCH)
 

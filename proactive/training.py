@@ -87,9 +87,11 @@ def training_rows(
                 "request": partial.request,
                 "hidden_facts": [f.statement for f in partial.hidden_facts],
                 "importances": [f.importance for f in partial.hidden_facts],
+                "categories": [f.category for f in partial.hidden_facts],
                 # Lists of varying (often zero) length travel as JSON text; Arrow cannot type an
                 # all-empty list column.
                 "known_facts": json.dumps([f.statement for f in partial.visible_facts]),
+                "known_categories": json.dumps([f.category for f in partial.visible_facts]),
                 "history": json.dumps([{"question": q, "answer": a} for q, a in history]),
                 "question_prefix": profile.question_prefix,
                 "depth": depth,

@@ -129,6 +129,22 @@ def test_config_and_columns_are_validated():
     })
     assert [f.id for f in partial.hidden_facts] == ["h0", "h1"] and partial.visible_facts[0].statement == "Venue is a barn."
     assert history[0].revealed == ("h0",)
+    assert {f.category for f in partial.hidden_facts} == {"context"}  # no kinds given: reached by content only
+    with pytest.raises(ProactiveError, match="'categories' must give one of"):
+        partial_from_columns({"request": "r", "hidden_facts": ["a", "b"], "categories": ["budget"]})
+    with pytest.raises(ProactiveError, match="'known_categories' must give one of"):
+        partial_from_columns({"request": "r", "hidden_facts": ["a"], "known_facts": ["k"], "known_categories": ["mood"]})
+
+
+def test_training_columns_carry_fact_kinds_so_kind_questions_pay(reward):
+    """The TRL reward rebuilds each task from plain columns; with the facts' kinds a plain
+    "What is the timeline?" reaches the hidden timeline, as it does for the simulated user."""
+    columns = {"request": ["I need to write a referral letter to cardiology for one of my patients."],
+               "hidden_facts": [["His resting ECG shows T-wave inversion in leads V4 to V6.",
+                                 "I want him seen within two weeks on the rapid-access pathway."]]}
+    without = reward(["What is the timeline?"], **columns)[0]
+    with_kinds = reward(["What is the timeline?"], **columns, categories=[["specifics", "timeline"]])[0]
+    assert with_kinds > without + 0.2
 
 
 # -- `proactive reward`: its input/output contract -------------------------------------------

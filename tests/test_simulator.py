@@ -157,3 +157,44 @@ def test_embedding_user_knows_what_the_request_said(task_by_id, matcher):
     assert "diet" in {f.id for f in partial.visible_facts}
     turn = SimulatedUser(partial, matcher).answer("Are there any dietary restrictions among the guests?")
     assert turn.kind == ALREADY_KNOWN and turn.revealed == ()
+
+
+class NothingMatcher:
+    """A fake matcher under which no question names any fact's content."""
+
+    threshold = 0.5
+
+    def match(self, question, request, facts):
+        return np.full(len(facts), 0.1)
+
+
+def test_a_question_about_a_kind_of_detail_gets_the_hidden_fact_of_that_kind():
+    user = SimulatedUser(toy_partial(), NothingMatcher())
+    turn = user.answer("When is it happening?")
+    assert turn.kind == REVEALED and turn.revealed == ("date",) and turn.confidence == (0.5,)
+    # Once given, asking for that kind again is "already mentioned", not a second reveal.
+    again = user.answer("What is the deadline?", [turn])
+    assert again.kind == ALREADY_KNOWN and again.revealed == () and "June 14" in again.answer
+    # Broad kinds ("specifics", "context") need a question about their content.
+    assert user.answer("Could you share the key details?").kind == NO_MATCH
+
+
+def test_a_kind_already_in_the_request_is_already_known():
+    partial = toy_partial()
+    visible = (Fact("when", "It is on May 2.", "timeline", 0.5),)
+    hidden = tuple(f for f in partial.hidden_facts if f.category != "timeline")
+    user = SimulatedUser(PartialTask("toy2", "events", "Plan my party on May 2.", hidden, visible), NothingMatcher())
+    turn = user.answer("What is the timeline?")
+    assert turn.kind == ALREADY_KNOWN and "May 2" in turn.answer
+
+
+def test_fishing_with_every_kind_in_one_question_gets_nothing():
+    user = SimulatedUser(toy_partial(), NothingMatcher())
+    assert user.answer("Who is the audience for the budget timeline goals?").kind == NO_MATCH
+
+
+def test_kind_questions_reach_real_hidden_facts(tasks, matcher):
+    task = next(t for t in tasks if t.id == "event-planning-wedding-reception")
+    partial = mask(task, "category", categories=["budget"])
+    turn = SimulatedUser(partial, matcher).answer("How much can you spend?")
+    assert turn.kind == REVEALED and [f.category for f in partial.hidden_facts if f.id in turn.revealed] == ["budget"]

@@ -29,7 +29,8 @@ def test_training_rows_cover_dialogue_depths_and_carry_reward_columns():
         assert row["prompt"].endswith("<assistant>" + profile.question_prefix)
         for turn in history:  # each earlier answer is a hidden fact the user gave, or a vague question's reply
             assert turn["answer"] in row["hidden_facts"] + [VAGUE_ANSWER] and turn["answer"] in row["prompt"]
-        assert len(row["importances"]) == len(row["hidden_facts"])
+        assert len(row["importances"]) == len(row["hidden_facts"]) == len(row["categories"])
+        assert len(json.loads(row["known_categories"])) == len(json.loads(row["known_facts"]))
     assert any(json.loads(r["history"])[:1] and json.loads(r["history"])[0]["answer"] == VAGUE_ANSWER for r in rows)
 
 

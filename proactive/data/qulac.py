@@ -92,7 +92,9 @@ def load_qulac(path: str | os.PathLike | None = None) -> list[QulacFacet]:
 
     facets = []
     for key, entry in grouped.items():
-        fact = Fact(id=f"facet-{entry['facet_id']}", statement=entry["facet_desc"], category="goal", importance=1.0)
+        # A facet is a specific information need: no kind-of-detail cue reaches it (proactive.intents),
+        # so agreement with Qulac's people measures the embedding matcher alone.
+        fact = Fact(id=f"facet-{entry['facet_id']}", statement=entry["facet_desc"], category="specifics", importance=1.0)
         partial = PartialTask(
             task_id=f"qulac-{key}",
             domain="web search",
