@@ -42,6 +42,10 @@ class TrainSettings:
     #: answered by the simulated user (the rest use template questions that each drew out a fact).
     #: In evaluation the policy reads its own questions back; this is where it learns not to repeat them.
     own_history: float = 0.0
+    #: Every this many steps, replay the CURRENT policy's own sampled dialogues instead of the
+    #: starting model's (0: never). A trained policy asks other questions than the one it started
+    #: as; on-policy histories are where it meets, and stops repeating, its own questions.
+    own_history_refresh: int = 0
     #: Training tasks used (None: the whole train split).
     train_tasks: int | None = None
     save_steps: int = 20

@@ -74,7 +74,8 @@ def training_rows(
             if depth >= len(partial.hidden_facts):
                 continue
             replay = (own or {}).get(partial.task_id, ())
-            if depth and len(replay) >= depth and rng.random() < profile.train.own_history:
+            own_turns = bool(depth) and len(replay) >= depth and rng.random() < profile.train.own_history
+            if own_turns:
                 history = list(replay[:depth])
             else:
                 vague = depth > 0 and rng.random() < 0.5
@@ -95,13 +96,15 @@ def training_rows(
                 "history": json.dumps([{"question": q, "answer": a} for q, a in history]),
                 "question_prefix": profile.question_prefix,
                 "depth": depth,
+                #: Replays the policy's own turns (refreshed during training by OwnHistoryBank).
+                "own_turns": own_turns,
             })
     rng.shuffle(rows)
     return rows
 
 
 def own_dialogues(model: Any, tokenizer: Any, partials: Sequence[PartialTask], matcher: Any, profile: Profile,
-                  ) -> dict[str, list[tuple[str, str]]]:
+                  seed: int | None = None) -> dict[str, list[tuple[str, str]]]:
     """The starting model's own sampled dialogues with the simulated user, ``max(history_depths)``
     turns per training task: the histories ``training_rows`` replays."""
     from .evaluation import LocalPolicy, run_dialogues
@@ -112,8 +115,64 @@ def own_dialogues(model: Any, tokenizer: Any, partials: Sequence[PartialTask], m
     policy = LocalPolicy(model, tokenizer, profile.question_prefix, profile.train.max_completion_length,
                          name="starting model")
     dialogues = run_dialogues(policy, partials, matcher, turns=depth, temperature=profile.train.temperature,
-                              seed=profile.seed)
+                              seed=profile.seed if seed is None else seed)
     return {d.partial.task_id: d.history() for d in dialogues}
+
+
+class OwnHistoryBank:
+    """The policy's own dialogues that training prompts replay, refreshable while training runs.
+
+    The training dataset reads its ``own_turns`` rows through :meth:`apply` (a datasets transform,
+    applied each time a row is fetched), so after :meth:`refresh` with the current policy the next
+    prompts carry the questions the policy asks NOW, answered by the simulated user.
+    """
+
+    def __init__(self, partials: Sequence[PartialTask], matcher: Any, profile: Profile, tokenizer: Any,
+                 dialogues: Mapping[str, Sequence[tuple[str, str]]]):
+        self.by_id = {p.task_id: p for p in partials}
+        self.matcher, self.profile, self.tokenizer = matcher, profile, tokenizer
+        self.dialogues = dict(dialogues)
+        self.refreshed_at = 0
+
+    def refresh(self, model: Any, step: int) -> None:
+        """Sample fresh dialogues from ``model`` (the policy being trained) for every training task."""
+        was_training = model.training
+        model.eval()
+        try:
+            self.dialogues = own_dialogues(model, self.tokenizer, list(self.by_id.values()), self.matcher,
+                                           self.profile, seed=self.profile.seed + step)
+        finally:
+            model.train(was_training)
+        self.refreshed_at = step
+        log.info("step %d: training prompts now replay the current policy's own questions", step)
+
+    def apply(self, batch: dict[str, list]) -> dict[str, list]:
+        """datasets transform: rebuild ``prompt`` and ``history`` of own-turn rows from the bank."""
+        for i, (task_id, depth, own) in enumerate(zip(batch["task_id"], batch["depth"], batch["own_turns"])):
+            turns = self.dialogues.get(task_id, ())
+            if own and len(turns) >= depth:
+                history = list(turns[:depth])
+                batch["prompt"][i] = question_prompt(self.tokenizer, self.by_id[task_id], history,
+                                                     self.profile.question_prefix)
+                batch["history"][i] = json.dumps([{"question": q, "answer": a} for q, a in history])
+        return batch
+
+
+def _refresh_callback(bank: OwnHistoryBank, every: int, max_steps: int):
+    from transformers import TrainerCallback
+
+    class RefreshOwnHistory(TrainerCallback):
+        """Every ``every`` steps (and on resuming past one), re-sample the bank with the current policy."""
+
+        def on_train_begin(self, args, state, control, model=None, **kwargs):
+            if state.global_step >= every and model is not None:  # resumed: catch up with the policy
+                bank.refresh(model, state.global_step)
+
+        def on_step_end(self, args, state, control, model=None, **kwargs):
+            if model is not None and state.global_step % every == 0 and state.global_step < max_steps:
+                bank.refresh(model, state.global_step)
+
+    return RefreshOwnHistory()
 
 
 def group_advantages(rewards: Sequence[float]) -> list[float]:
@@ -252,14 +311,21 @@ def train(
 
     from trl import GRPOTrainer
 
+    dataset = Dataset.from_list(rows)
+    callbacks = [_metrics_callback(metrics_path, reward, resumed_step, on_log)]
+    every = profile.train.own_history_refresh
+    if own and every > 0:
+        bank = OwnHistoryBank(partials, reward.matcher, profile, tokenizer, own)
+        dataset.set_transform(bank.apply)
+        callbacks.append(_refresh_callback(bank, every, steps))
     trainer = GRPOTrainer(
         model=model,
         reward_funcs=[reward],
         args=grpo_config(profile, checkpoints, steps),
-        train_dataset=Dataset.from_list(rows),
+        train_dataset=dataset,
         processing_class=tokenizer,
         peft_config=peft_config,
-        callbacks=[_metrics_callback(metrics_path, reward, resumed_step, on_log)],
+        callbacks=callbacks,
     )
     if last:
         log.info("resuming from %s", last)

@@ -49,6 +49,28 @@ def test_deeper_prompts_can_replay_the_models_own_questions():
     assert rows and {r["depth"] for r in rows} == set(profile.train.history_depths)
 
 
+def test_history_bank_swaps_in_the_current_policys_own_turns():
+    import dataclasses
+
+    from proactive.training import OwnHistoryBank
+
+    profile = load_profile("cpu-smoke")
+    profile = dataclasses.replace(profile, train=dataclasses.replace(profile.train, own_history=0.5))
+    partials = train_partials(profile)
+    start = {p.task_id: [("What is the first question?", VAGUE_ANSWER)] * 2 for p in partials}
+    rows = training_rows(partials, TemplateTokenizer(), profile, start)
+    assert any(r["own_turns"] for r in rows) and not all(r["own_turns"] for r in rows if r["depth"])
+    bank = OwnHistoryBank(partials, None, profile, TemplateTokenizer(), start)
+    bank.dialogues = {p.task_id: [("Who will attend?", VAGUE_ANSWER)] * 2 for p in partials}  # as after refresh
+    batch = bank.apply({k: [r[k] for r in rows] for k in rows[0]})
+    for i, row in enumerate(rows):
+        if row["own_turns"]:
+            assert "Who will attend?" in batch["prompt"][i] and "first question" not in batch["prompt"][i]
+            assert [t["question"] for t in json.loads(batch["history"][i])] == ["Who will attend?"] * row["depth"]
+        else:  # template histories stay as they were
+            assert batch["prompt"][i] == row["prompt"] and "Who will attend?" not in row["prompt"]
+
+
 def test_training_never_sees_test_tasks():
     profile = load_profile("cpu")
     test_ids = {t.id for t in split_tasks(load_tasks(), seed=profile.seed)["test"]}
@@ -75,10 +97,13 @@ def test_bad_step_count(tmp_path):
 
 
 @pytest.mark.slow
-def test_train_cpu_smoke_writes_a_loadable_adapter_and_resumes(tmp_path, capsys):
+def test_train_cpu_smoke_writes_a_loadable_adapter_and_resumes(tmp_path, capsys, caplog):
     out = tmp_path / "run"
-    assert main(["train", "--profile", "cpu-smoke", "--out", str(out)]) == 0
+    with caplog.at_level("INFO", logger="proactive.training"):
+        assert main(["train", "--profile", "cpu-smoke", "--out", str(out)]) == 0
     assert "trained 2 steps" in capsys.readouterr().out
+    # cpu-smoke refreshes its own-history prompts after step 1 (on-policy replay).
+    assert "step 1: training prompts now replay the current policy's own questions" in caplog.text
     metrics = [json.loads(x) for x in (out / "metrics.jsonl").read_text().splitlines()]
     assert [m["step"] for m in metrics] == [1, 2]
     assert all("reward" in m and "terms/elicitation" in m and "completions/mean_length" in m for m in metrics)
