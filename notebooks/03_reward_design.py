@@ -73,7 +73,7 @@ for f in fields(RewardConfig):
 # %% [markdown]
 # ## The reward-hacking suite
 #
-# For each task: one plain, targeted question, and six tricks a policy might learn. Every trick
+# For each task: one plain, targeted question, and seven tricks a policy might learn. Every trick
 # must score no higher than the plain question. (The test suite runs the same cases.)
 
 # %%
