@@ -41,6 +41,13 @@ from proactive.tasks import load_tasks
 from proactive.training import train
 
 
+def greedy_share(policy, maskings, matcher, redraws: int) -> np.ndarray:
+    """Per task: the share elicited in greedy 3-question dialogues, averaged over its maskings."""
+    return np.mean([[elicited_share(d) for d in run_dialogues(policy, partials, matcher, turns=3, progress=False,
+                                                              resample_repeats=redraws)]
+                    for partials in maskings], axis=0)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--profile", default="cpu")
@@ -63,7 +70,8 @@ def main() -> None:
     metrics = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines() if line.strip()]
     step_seconds = [m["step_time"] for m in metrics if "step_time" in m]
 
-    test = mask_many(split_tasks(load_tasks(), seed=profile.seed)["test"], profile.mask_strategy, seed=profile.seed)
+    tasks = split_tasks(load_tasks(), seed=profile.seed)["test"]
+    test = mask_many(tasks, profile.mask_strategy, seed=profile.seed)
     reward = ElicitationReward(FactMatcher(EmbeddingSimilarity()))
     tokens = profile.train.max_completion_length
     base_model, tokenizer = load_model_and_tokenizer(profile.model)
@@ -81,13 +89,10 @@ def main() -> None:
 
     # One masking per task leaves each paired difference at the mercy of which facts were hidden;
     # several maskings of the same task, averaged per task, measure the policy rather than the mask.
-    tasks = split_tasks(load_tasks(), seed=profile.seed)["test"]
     masked = [test] + [mask_many(tasks, "random_k", seed=profile.seed + k) for k in range(1, args.maskings)]
     # The 135M model's greedy dialogue often asks its first question three times; redrawing a repeat
     # (sampled, up to 3 times; both models alike) shows whether what it asks NEXT got better.
-    multi = {redraws: [np.mean([[elicited_share(d) for d in run_dialogues(policy, partials, reward.matcher, turns=3,
-                                                                          progress=False, resample_repeats=redraws)]
-                                for partials in masked], axis=0) for policy in (base, trained)]
+    multi = {redraws: [greedy_share(policy, masked, reward.matcher, redraws) for policy in (base, trained)]
              for redraws in ((0, 3) if args.maskings > 1 else (3,))}
 
     completion_tokens = [profile.train.num_generations * m["completions/mean_length"] for m in metrics]

@@ -36,6 +36,8 @@ MAX_QUESTION_CHARS = 2000
 
 # Kinds of answer a Turn records.
 REVEALED, ALREADY_KNOWN, NO_MATCH, REFUSED, INVALID = "revealed", "already_known", "no_match", "refused", "invalid"
+#: The answer to a question about none of the user's facts.
+NO_PREFERENCE = "I don't have a particular preference about that."
 
 _EXTRACTION = re.compile(
     r"\b(?:ignore|disregard|forget|override)\b.{0,40}\b(?:instructions?|rules?|prompt|previous|above)\b"
@@ -158,8 +160,8 @@ class SimulatedUser:
         still-hidden fact of that kind (the one it matches best), or "I already mentioned that" if
         the user already gave one; see :mod:`proactive.intents`."""
         kinds = asked_categories(question)
-        if not kinds or len(kinds) > MAX_KINDS_PER_QUESTION:
-            return Turn(question, "I don't have a particular preference about that.", kind=NO_MATCH)
+        if len(kinds) > MAX_KINDS_PER_QUESTION:
+            kinds = set()  # fishing for every kind at once earns nothing
         candidates = [i for i, f in enumerate(open_facts) if f.category in kinds]
         if candidates:
             chosen = sorted(candidates, key=lambda i: -p_open[i])[: self.max_facts_per_answer]
@@ -171,7 +173,7 @@ class SimulatedUser:
         if given:
             source = given[0].statement
             return Turn(question, f"I already mentioned that: {source}", kind=ALREADY_KNOWN, known_source=source)
-        return Turn(question, "I don't have a particular preference about that.", kind=NO_MATCH)
+        return Turn(question, NO_PREFERENCE, kind=NO_MATCH)
 
     # -- LLM role-play ----------------------------------------------------------------------
     def roleplay_messages(self, question: str, history: Sequence[Turn]) -> list[dict[str, str]]:
@@ -211,7 +213,7 @@ class SimulatedUser:
         leaked = [f for f in facts if f.id not in ids and _mentions(text, f)]
         if leaked or not text:
             log.info("role-play answer leaked or was empty; answering from the declared facts only")
-            text = " ".join(self._by_id[i].statement for i in ids) or "I don't have a particular preference about that."
+            text = " ".join(self._by_id[i].statement for i in ids) or NO_PREFERENCE
         return Turn(question, text, tuple(ids), REVEALED if ids else NO_MATCH, (1.0,) * len(ids))
 
 

@@ -26,6 +26,7 @@ from .errors import ProactiveError
 from .files import atomic_write_json, atomic_write_text
 from .masking import PartialTask, mask_many, split_tasks
 from .policy import question_prompt
+from .simulator import NO_PREFERENCE
 from .tasks import load_tasks
 
 log = logging.getLogger(__name__)
@@ -50,7 +51,12 @@ VAGUE_QUESTIONS = (
     "What is the main objective of this?",
     "What is the purpose of your project?",
 )
-VAGUE_ANSWER = "I don't have a particular preference about that."
+VAGUE_ANSWER = NO_PREFERENCE  # what the simulated user answers them
+
+
+def history_column(history: Sequence[tuple[str, str]]) -> str:
+    """A row's ``history`` column: the turns as JSON ``[{"question", "answer"}]``, as the reward reads it."""
+    return json.dumps([{"question": q, "answer": a} for q, a in history])
 
 
 def training_rows(
@@ -93,7 +99,7 @@ def training_rows(
                 # all-empty list column.
                 "known_facts": json.dumps([f.statement for f in partial.visible_facts]),
                 "known_categories": json.dumps([f.category for f in partial.visible_facts]),
-                "history": json.dumps([{"question": q, "answer": a} for q, a in history]),
+                "history": history_column(history),
                 "question_prefix": profile.question_prefix,
                 "depth": depth,
                 #: Replays the policy's own turns (refreshed during training by OwnHistoryBank).
@@ -154,7 +160,7 @@ class OwnHistoryBank:
                 history = list(turns[:depth])
                 batch["prompt"][i] = question_prompt(self.tokenizer, self.by_id[task_id], history,
                                                      self.profile.question_prefix)
-                batch["history"][i] = json.dumps([{"question": q, "answer": a} for q, a in history])
+                batch["history"][i] = history_column(history)
         return batch
 
 
