@@ -72,7 +72,7 @@ def main() -> None:
 
     tasks = split_tasks(load_tasks(), seed=profile.seed)["test"]
     test = mask_many(tasks, profile.mask_strategy, seed=profile.seed)
-    reward = ElicitationReward(FactMatcher(EmbeddingSimilarity()))
+    reward = ElicitationReward(FactMatcher(EmbeddingSimilarity()), profile.reward_config())
     tokens = profile.train.max_completion_length
     base_model, tokenizer = load_model_and_tokenizer(profile.model)
     base = LocalPolicy(base_model, tokenizer, profile.question_prefix, tokens, name="untrained")
@@ -112,7 +112,7 @@ def main() -> None:
         report["elicited_share_dialogue_maskings"] = {**paired_difference(multi[0][1], multi[0][0]),
                                                       "maskings": args.maskings}
     atomic_write_json(out / "learning.json", report)
-    for key in ("reward_per_question", "elicited_share_dialogue", "elicited_share_sampled_dialogues",
+    for key in ("reward_per_question", "elicitation_per_question", "elicited_share_dialogue", "elicited_share_sampled_dialogues",
                 "elicited_share_dialogue_no_repeat", "elicited_share_dialogue_maskings"):
         if key not in report:
             continue

@@ -32,6 +32,11 @@
 # | **restated** | asks for what the request already says. |
 # | **repeated** | asks again what an earlier turn asked or already got an answer to. |
 # | **too long** | questions past the word budget. |
+# | **off topic** | (training profiles only) a question that asks for no kind of detail and is about neither the request nor any of its facts. Without it, GRPO found that an unrelated question ("What's the best way to prepare for a job interview?") is the safest way never to restate or repeat anything, and the 135M policy collapsed onto one. |
+#
+# Training profiles may also weigh the terms differently (`reward:` in their YAML); the training
+# profiles count the elicitation term three times and shaping half, so that facts drawn out, not
+# penalties avoided, decide which questions in a GRPO group win.
 #
 # Garbage input (None, empty, huge strings) scores exactly 0 with a logged warning: one broken
 # completion must never crash a training run.
@@ -69,6 +74,7 @@ if config.extra.get("qulac_pairs") and not qulac_pairs:
 reward = ElicitationReward(FactMatcher(EmbeddingSimilarity()))
 for f in fields(RewardConfig):
     print(f"{f.name:<26} {getattr(reward.config, f.name)}")
+print(f"\ntraining the {config.name!r} profile changes: {config.reward or 'nothing'}")
 
 # %% [markdown]
 # ## The reward-hacking suite

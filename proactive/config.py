@@ -30,6 +30,14 @@ class TrainSettings:
     gradient_accumulation_steps: int = 1
     max_completion_length: int = 24
     temperature: float = 1.0
+    #: How GRPO scales a question's advantage (reward minus its group's mean): ``"group"`` divides by
+    #: the group's spread (TRL's default), ``"none"`` does not (Dr. GRPO, Liu et al. 2025). Dividing
+    #: blows up groups whose rewards differ by crumbs of shaping into full-size updates; without it,
+    #: groups in which a question drew out a fact dominate (measured on CPU: see configs/cpu.yaml).
+    scale_rewards: str = "none"
+    #: Stop each sampled question at its '?' (see ``policy.question_end_ids``), so the update is about
+    #: the question, not the text a small model writes after it.
+    stop_at_question: bool = True
     #: KL weight against the starting model (0: no reference model is kept, as in recent GRPO work).
     beta: float = 0.0
     lora_r: int = 16
@@ -79,8 +87,21 @@ class Profile:
     #: a 135M model's first attempt is a question (the policy writes the rest).
     question_prefix: str = "Question: What"
     train: TrainSettings = field(default_factory=TrainSettings)
+    #: Reward weights that differ from ``RewardConfig``'s defaults (``reward:`` in the YAML), used
+    #: when training this profile and when its benchmark scores questions.
+    reward: dict[str, float] = field(default_factory=dict)
     #: Stage-specific settings (training, evaluation) that later stages read.
     extra: dict[str, Any] = field(default_factory=dict)
+
+    def reward_config(self):
+        """The ``RewardConfig`` this profile trains with: the defaults, with its ``reward:`` weights."""
+        from .reward import RewardConfig
+
+        known = {f.name for f in dataclasses.fields(RewardConfig)}
+        unknown = sorted(set(self.reward) - known)
+        if unknown:
+            raise ProactiveError(f"unknown reward weights {unknown}; known: {', '.join(sorted(known))}")
+        return RewardConfig(**self.reward)
 
 
 def configs_dir() -> Path:
@@ -111,7 +132,14 @@ def load_profile(name_or_path: str) -> Profile:
     train = data.pop("train", None) or {}
     _check_settings(path, train, TrainSettings, "train settings")
     train = {k: tuple(v) if isinstance(v, list) else v for k, v in train.items()}
-    return Profile(train=TrainSettings(**train), **data)
+    if not isinstance(data.get("reward", {}), dict):
+        raise ProactiveError(f"{path}: reward settings must be a YAML mapping of weights")
+    profile = Profile(train=TrainSettings(**train), **data)
+    try:
+        profile.reward_config()
+    except (ProactiveError, TypeError) as exc:
+        raise ProactiveError(f"{path}: reward settings: {exc}") from None
+    return profile
 
 
 def _check_settings(path: Path, data: object, cls: type, what: str) -> None:

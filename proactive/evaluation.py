@@ -67,11 +67,13 @@ def run_dialogues(
 
 @dataclass(frozen=True)
 class QuestionScores:
-    """Rewards of questions sampled on each task: ``rewards[task, sample]``."""
+    """Rewards of questions sampled on each task: ``rewards[task, sample]``, and the elicitation
+    term alone (share of hidden facts each question drew out, whatever the reward's weights)."""
 
     task_ids: tuple[str, ...]
     questions: tuple[tuple[str, ...], ...]
     rewards: np.ndarray
+    elicitation: np.ndarray | None = None
 
     @property
     def per_task(self) -> np.ndarray:
@@ -85,11 +87,12 @@ def score_questions(
     """Sample ``samples`` first questions per task and score each with the elicitation reward."""
     repeated = [p for p in partials for _ in range(samples)]
     questions = policy.ask_many(repeated, temperature=temperature, seed=seed)
-    rewards = np.array([b.reward for b in reward.score_many([(p, q, ()) for p, q in zip(repeated, questions)])])
+    breakdowns = reward.score_many([(p, q, ()) for p, q in zip(repeated, questions)])
     shape = (len(partials), samples)
     return QuestionScores(tuple(p.task_id for p in partials),
                           tuple(tuple(questions[i * samples:(i + 1) * samples]) for i in range(len(partials))),
-                          rewards.reshape(shape))
+                          np.array([b.reward for b in breakdowns]).reshape(shape),
+                          np.array([b.elicitation for b in breakdowns]).reshape(shape))
 
 
 def paired_difference(after: Sequence[float], before: Sequence[float], seed: int = 0) -> dict[str, float]:
@@ -131,6 +134,8 @@ def compare(before: PolicyResult, after: PolicyResult) -> dict[str, Any]:
         "after": after.name,
         "held_out_tasks": len(before.dialogues),
         "reward_per_question": paired_difference(after.scores.per_task, before.scores.per_task),
+        "elicitation_per_question": paired_difference(after.scores.elicitation.mean(axis=1),
+                                                      before.scores.elicitation.mean(axis=1)),
         "elicited_share_dialogue": paired_difference(after.elicited, before.elicited),
         "examples": [
             {"task_id": b.partial.task_id, "request": b.partial.request,

@@ -98,7 +98,7 @@ def run_demo(profile: Profile, out: str | Path, samples: int | None = None, log=
     log("[4/5] evaluating: sampled first questions, then dialogues + outlines for every system")
     similarity = EmbeddingSimilarity()
     matcher = FactMatcher(similarity)
-    reward = ElicitationReward(matcher)
+    reward = ElicitationReward(matcher, profile.reward_config())  # the weights training used
     judge = EmbeddingJudge(similarity)
     samples = samples or (2 if profile.name == "cpu-smoke" else 8)
     base = local_policy(profile, name="untrained")

@@ -3,7 +3,7 @@
 The paper rewards a clarifying question by what its answer reveals of the user's implicit
 knowledge. Here a question's reward is
 
-    elicitation  the importance-weighted share of the task's hidden facts that the simulated
+    elicitation  (times ``elicitation_weight``, 1 by default) the importance-weighted share of the task's hidden facts that the simulated
                  user newly reveals, each weighted by how clearly the question asked for it
                  (the matcher's probability); facts already known earn nothing
   + shaping      credit for how closely the question targets a fact still hidden (the best
@@ -11,7 +11,7 @@ knowledge. Here a question's reward is
                  a gradient (GRPO needs reward variance, and reveals are rare at first)
   - penalties    no question at all, a question with no content ("What?"), several questions
                  at once, restating the request, repeating an earlier question, going over
-                 the length budget
+                 the length budget, and (training profiles) asking about something else entirely
 
 clipped to [-1, 1]. Every call returns a :class:`RewardBreakdown`, so a reader can see why a
 question scored what it did. Garbage (None, empty, wrong type, huge strings) scores exactly 0 with
@@ -31,6 +31,7 @@ import numpy as np
 
 from .backends import ChatBackend
 from .errors import ProactiveError
+from .intents import asked_categories
 from .masking import PartialTask
 from .matching import FactMatcher
 from .policy import question_from_completion
@@ -44,6 +45,9 @@ log = logging.getLogger(__name__)
 class RewardConfig:
     """Every weight of the reward in one place. Defaults are the project's recipe."""
 
+    #: Multiplies the elicitation term (importance-weighted share of facts newly drawn out). Training
+    #: profiles raise it so that facts drawn out, not penalties avoided, decide GRPO's group comparisons.
+    elicitation_weight: float = 1.0
     #: Dense credit: this times the best match probability among facts still hidden, revealed or not.
     #: It tells a policy that is getting warmer so (GRPO learns nothing from equal rewards).
     shaping: float = 0.5
@@ -61,6 +65,14 @@ class RewardConfig:
     length_penalty_max: float = 0.5
     #: A question with no content at all ("What?", "What's your question?").
     vacuous_penalty: float = 0.5
+    #: A question about something else than the task: it asks for no kind of detail (budget,
+    #: timeline ...) and its embedding is within ``off_topic_below`` cosine of neither the request nor
+    #: any of the task's facts ("What's the best way to prepare for a job interview?" on a referral
+    #: letter). Off (0) by default, so the Qulac figures stay as measured; training profiles turn it on,
+    #: because without it GRPO finds that an unrelated question is the safest way never to restate or
+    #: repeat anything, and a 135M policy collapses onto one.
+    off_topic_penalty: float = 0.0
+    off_topic_below: float = 0.2
 
     def __post_init__(self):
         for name, value in asdict(self).items():
@@ -70,9 +82,11 @@ class RewardConfig:
 
 @dataclass(frozen=True)
 class RewardBreakdown:
-    """A question's reward and every term that made it."""
+    """A question's reward and every term that made it:
+    ``reward = elicitation_weight * elicitation + shaping - sum(penalties)``, clipped to [-1, 1]."""
 
     reward: float
+    #: Importance-weighted share of the hidden facts this question newly drew out (before weighting).
     elicitation: float = 0.0
     shaping: float = 0.0
     penalties: dict[str, float] = field(default_factory=dict)
@@ -243,13 +257,23 @@ class ElicitationReward:
             penalties["repeated"] = cfg.repeat_penalty
         if "restated" not in penalties and restates_request(question, partial.request):
             penalties["restated"] = cfg.restate_penalty
+        if cfg.off_topic_penalty and not penalties and not asked_categories(question):
+            relevance = self._relevance(partial, question)
+            if relevance < cfg.off_topic_below:
+                penalties["off_topic"] = cfg.off_topic_penalty
+                notes.append(f"off topic: closest to the request or a fact at cosine {relevance:.2f}")
         words = len(question.split())
         if words > cfg.length_budget_words:
             penalties["too_long"] = min(cfg.length_penalty_max, cfg.length_penalty_per_word * (words - cfg.length_budget_words))
 
-        total = float(np.clip(elicitation + shaping - sum(penalties.values()), -1.0, 1.0))
+        total = float(np.clip(cfg.elicitation_weight * elicitation + shaping - sum(penalties.values()), -1.0, 1.0))
         return RewardBreakdown(round(total, 6), round(elicitation, 6), round(shaping, 6), penalties,
                                tuple(fid for fid, _ in new), turn.answer, turn.kind, tuple(notes))
+
+    def _relevance(self, partial: PartialTask, question: str) -> float:
+        """How close the question is to the task: its best cosine with the request or any fact."""
+        texts = [partial.request, *(f.statement for f in (*partial.hidden_facts, *partial.visible_facts))]
+        return float(self.matcher.similarity.similarity([question], texts).max())
 
     # -- many questions (batched) -----------------------------------------------------------
     def score_many(
@@ -303,7 +327,7 @@ def summarize(breakdowns: Sequence[RewardBreakdown], n: int | None = None) -> di
     terms = {"elicitation": sum(b.elicitation for b in breakdowns) / n,
              "shaping": sum(b.shaping for b in breakdowns) / n,
              "revealed_share": sum(1 for b in breakdowns if b.revealed) / n}
-    for name in ("no_question", "vacuous", "multi_question", "restated", "repeated", "too_long"):
+    for name in ("no_question", "vacuous", "multi_question", "restated", "repeated", "off_topic", "too_long"):
         terms[f"penalty_{name}"] = sum(b.penalties.get(name, 0.0) for b in breakdowns) / n
     return {k: round(v, 6) for k, v in terms.items()}
 

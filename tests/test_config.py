@@ -2,6 +2,7 @@ import pytest
 
 from proactive.config import Profile, available_profiles, load_profile
 from proactive.errors import ProactiveError
+from proactive.reward import RewardConfig
 
 
 def test_every_profile_loads():
@@ -43,3 +44,22 @@ def test_train_settings_are_typed_and_checked(tmp_path):
     bad.write_text("train: 5\n")
     with pytest.raises(ProactiveError, match="train settings must be a YAML mapping"):
         load_profile(str(bad))
+
+
+def test_reward_weights_come_from_the_profile(tmp_path):
+    assert load_profile("cpu").reward_config().elicitation_weight == 3.0  # its reward: section
+    custom = tmp_path / "custom.yaml"
+    custom.write_text("description: no reward section\n")
+    assert load_profile(str(custom)).reward_config() == RewardConfig()  # the defaults
+    custom.write_text("reward:\n  elicitation_weight: 3\n  shaping: 0.25\n")
+    config = load_profile(str(custom)).reward_config()
+    assert (config.elicitation_weight, config.shaping, config.repeat_penalty) == (3, 0.25, 0.3)
+    custom.write_text("reward:\n  shapin: 0.1\n")
+    with pytest.raises(ProactiveError, match=r"reward settings: unknown reward weights \['shapin'\]"):
+        load_profile(str(custom))
+    custom.write_text("reward:\n  shaping: -1\n")
+    with pytest.raises(ProactiveError, match="RewardConfig.shaping must be a non-negative number"):
+        load_profile(str(custom))
+    custom.write_text("reward: 3\n")
+    with pytest.raises(ProactiveError, match="reward settings must be a YAML mapping"):
+        load_profile(str(custom))

@@ -71,6 +71,40 @@ def test_breakdown_adds_up_and_weights_by_importance(task_by_id, reward, matcher
     assert budget.elicitation == pytest.approx(weight["budget"] * confidence / sum(weight.values()), abs=1e-4)
 
 
+@pytest.mark.slow
+def test_elicitation_weight_scales_only_what_was_drawn_out(task_by_id, matcher):
+    from proactive.reward import ElicitationReward
+
+    partial = mask(task_by_id["event-planning-wedding-reception"], "top_k", k=3)
+    plain = ElicitationReward(matcher)
+    heavy = ElicitationReward(matcher, RewardConfig(elicitation_weight=3.0, shaping=0.25))
+    for question in CASES["event-planning-wedding-reception"].values():
+        a, b = plain.score(partial, question), heavy.score(partial, question)
+        assert b.elicitation == a.elicitation and b.penalties == a.penalties  # the terms do not change
+        assert b.shaping == pytest.approx(a.shaping / 2, abs=1e-5)
+        expected = max(-1.0, min(1.0, 3.0 * b.elicitation + b.shaping - sum(b.penalties.values())))
+        assert b.reward == pytest.approx(expected, abs=1e-5)
+    targeted = CASES["event-planning-wedding-reception"]["targeted"]  # draws out the budget
+    assert heavy.score(partial, targeted).elicitation > 0
+    assert heavy.score(partial, targeted).reward > plain.score(partial, targeted).reward
+
+
+@pytest.mark.slow
+def test_off_topic_penalty_only_when_turned_on(task_by_id, matcher):
+    from proactive.reward import ElicitationReward
+
+    partial = mask(task_by_id["event-planning-wedding-reception"], "top_k", k=3)
+    on = ElicitationReward(matcher, RewardConfig(off_topic_penalty=0.3))
+    unrelated = "What's the best way to prepare for a job interview?"
+    scored = on.score(partial, unrelated)
+    assert scored.penalties == {"off_topic": 0.3} and scored.reward < 0
+    assert any(note.startswith("off topic") for note in scored.notes)
+    assert "off_topic" not in ElicitationReward(matcher).score(partial, unrelated).penalties  # off by default
+    # A kind of detail, or the task's own content, is on topic however few words it shares.
+    for question in ("What is your budget?", "How many guests are you expecting?", "What is the venue like?"):
+        assert "off_topic" not in on.score(partial, question).penalties, question
+
+
 @pytest.mark.parametrize("garbage", [None, "", "   ", 17, ["a"], "?" * 100_000])
 def test_garbage_scores_zero_with_a_warning(reward, task_by_id, garbage, caplog):
     partial = mask(task_by_id["event-planning-wedding-reception"])
