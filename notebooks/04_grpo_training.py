@@ -37,7 +37,7 @@ if "google.colab" in sys.modules and REPO_URL:
     sys.path.insert(0, "proactive")
 
 # %% tags=["parameters"]
-profile = "cpu"  # cpu-smoke (CI, seconds), cpu (laptop, ~17 min), colab-t4 (GPU), paper (large GPU)
+profile = "cpu"  # cpu-smoke (CI, seconds), cpu (laptop, ~21 min), colab-t4 (GPU), paper (large GPU)
 run_dir = "../runs/tutorial"  # the trained adapter goes to RUN_DIR/grpo-PROFILE
 max_steps = 0  # 0: the profile's step count
 
@@ -77,7 +77,7 @@ print(f"profile {config.name}: {config.model}; {max_steps or settings.max_steps}
 
 # %%
 model, tokenizer = load_model_and_tokenizer(config.model) if not config.use_unsloth else (None, None)
-reward = ElicitationReward(FactMatcher(EmbeddingSimilarity()))
+reward = ElicitationReward(FactMatcher(EmbeddingSimilarity()), config.reward_config())  # as training scores
 if tokenizer is not None:
     rows = training_rows(train_partials(config), tokenizer, config)
     example = next(r for r in rows if r["depth"] == 1)
@@ -88,9 +88,15 @@ if tokenizer is not None:
 # ## One real group
 #
 # GRPO samples several questions for the same prompt and scores them. Each question's
-# **advantage** is its reward minus the group's mean, divided by the group's spread: questions that
-# beat their siblings are made more likely, the others less. No value network, no learned reward
-# model: the simulated user is the judge.
+# **advantage** is its reward minus the group's mean: questions that beat their siblings are made
+# more likely, the others less. No value network, no learned reward model: the simulated user is
+# the judge.
+#
+# TRL divides the advantage by the group's spread by default. We do not (`scale_rewards: none`, as
+# Dr. GRPO recommends): a group whose questions all earned about the same penalty, differing by
+# crumbs of shaping, would be blown up into updates as large as a group in which one question drew
+# out a fact. Measured on CPU, not dividing, together with stopping each sampled question at its
+# `?`, is what turned a recipe that learned nothing into one that does (README, "Training").
 
 # %%
 if tokenizer is not None:
@@ -99,7 +105,11 @@ if tokenizer is not None:
     questions = policy.ask_many([partial] * settings.num_generations, temperature=settings.temperature,
                                 seed=config.seed)
     breakdowns = reward.score_many([(partial, q, ()) for q in questions])
-    display(HTML(group_html(partial, questions, breakdowns, group_advantages([b.reward for b in breakdowns]))))
+    rewards = [b.reward for b in breakdowns]
+    display(HTML(group_html(partial, questions, breakdowns, group_advantages(rewards, settings.scale_rewards))))
+    print(f"largest advantage: {max(group_advantages(rewards, 'none')):+.3f} not divided, "
+          f"{max(group_advantages(rewards, 'group')):+.3f} divided by the group's spread; "
+          f"this profile trains with scale_rewards={settings.scale_rewards!r}")
 
 # %% [markdown]
 # ## Train
@@ -135,5 +145,5 @@ display(HTML(side_by_side_html(held_out, systems)))
 
 # %% [markdown]
 # With the `cpu-smoke` profile the "trained" model has taken two steps, so expect little change.
-# The `cpu` profile runs 80 steps (about 17 minutes on 2 cores); `benchmarks/learning_cpu.py`
+# The `cpu` profile runs 80 steps (about 21 minutes on 2 cores); `benchmarks/learning_cpu.py`
 # measures what they buy on all 24 held-out tasks, with confidence intervals.

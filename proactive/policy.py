@@ -13,9 +13,10 @@ from .masking import PartialTask
 
 SYSTEM_PROMPT = (
     "You are an expert assistant. The user's request leaves out details that only the user knows. "
-    "Before writing anything, ask ONE short, specific question to find out a detail the user has not given "
-    "yet, such as who it is for, how many people, the budget, the dates, or the constraints. "
-    "Do not repeat what the user already said. Reply with the question only."
+    "Before writing anything, ask ONE short question about one detail the user has not given yet. "
+    'Examples: "What is your budget?", "What is the deadline?", "Who is the audience?", "What is the main goal?", '
+    '"What constraints must it meet?". Never ask about something the user already said or you already asked. '
+    "Reply with the question only."
 )
 
 
@@ -30,6 +31,26 @@ def question_messages(
     return messages
 
 
+def question_end_ids(tokenizer) -> list[int]:
+    """Token ids that end a question: every vocabulary entry containing '?' (``?``, ``?"``, ``)?`` ...).
+
+    Generation stops at the first of them, as an API's ``stop=["?"]`` would: the policy's reply is
+    one question, so what a small model writes after it (often the deliverable itself) is never
+    read, and in GRPO it would share the question's advantage, which only adds noise to the update."""
+    cached = getattr(tokenizer, "_proactive_question_end_ids", None)
+    if cached is None:
+        cached = sorted(i for token, i in tokenizer.get_vocab().items() if "?" in token)
+        try:
+            tokenizer._proactive_question_end_ids = cached
+        except AttributeError:  # a tokenizer that refuses new attributes: recompute next time
+            pass
+    return cached
+
+
+def stop_ids(tokenizer) -> list[int]:
+    """End-of-turn plus question-end token ids: where generating one question stops."""
+    ids = [tokenizer.eos_token_id] if tokenizer.eos_token_id is not None else []
+    return ids + [i for i in question_end_ids(tokenizer) if i not in ids]
 
 
 LABEL = "Question:"

@@ -24,6 +24,7 @@ from .policy import (
     question_from_completion,
     question_messages,
     question_prompt,
+    stop_ids,
 )
 
 History = Sequence[tuple[str, str]]
@@ -68,7 +69,8 @@ class LocalPolicy:
         self.batch_size = batch_size
         self.name = name
 
-    def _generate(self, prompts: Sequence[str], max_new_tokens: int, temperature: float, seed: int) -> list[str]:
+    def _generate(self, prompts: Sequence[str], max_new_tokens: int, temperature: float, seed: int,
+                  stop: Sequence[int] | None = None) -> list[str]:
         import torch
 
         side, self.tokenizer.padding_side = self.tokenizer.padding_side, "left"
@@ -79,6 +81,8 @@ class LocalPolicy:
                 batch = self.tokenizer(list(prompts[start : start + self.batch_size]), return_tensors="pt",
                                        padding=True, add_special_tokens=False).to(self.model.device)
                 kwargs: dict[str, Any] = {"max_new_tokens": max_new_tokens, "pad_token_id": self.tokenizer.pad_token_id}
+                if stop:
+                    kwargs["eos_token_id"] = list(stop)
                 if temperature > 0:
                     kwargs.update(do_sample=True, temperature=temperature, top_p=1.0, top_k=0)
                 else:
@@ -97,7 +101,8 @@ class LocalPolicy:
             self.batch_size = batch_size
         histories = histories or [()] * len(partials)
         prompts = [question_prompt(self.tokenizer, p, h, self.question_prefix) for p, h in zip(partials, histories)]
-        texts = self._generate(prompts, self.max_new_tokens, temperature, seed)
+        # Stopping at the question's '?' (as training does) changes no question, only saves the tokens after it.
+        texts = self._generate(prompts, self.max_new_tokens, temperature, seed, stop=stop_ids(self.tokenizer))
         return [question_from_completion(t, self.question_prefix) for t in texts]
 
     def write_outlines(self, partials: Sequence[PartialTask], histories: Sequence[History]) -> list[str]:

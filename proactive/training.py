@@ -25,7 +25,7 @@ from .config import Profile
 from .errors import ProactiveError
 from .files import atomic_write_json, atomic_write_text
 from .masking import PartialTask, mask_many, split_tasks
-from .policy import question_prompt
+from .policy import question_prompt, stop_ids
 from .simulator import NO_PREFERENCE
 from .tasks import load_tasks
 
@@ -181,12 +181,18 @@ def _refresh_callback(bank: OwnHistoryBank, every: int, max_steps: int):
     return RefreshOwnHistory()
 
 
-def group_advantages(rewards: Sequence[float]) -> list[float]:
-    """GRPO's advantage of each completion in one group: (reward - group mean) / group std.
+def group_advantages(rewards: Sequence[float], scale: str = "none") -> list[float]:
+    """GRPO's advantage of each completion in one group, as TRL computes it: reward minus the group
+    mean, divided by the group's standard deviation when ``scale`` is ``"group"`` (TRL's default),
+    not divided when it is ``"none"`` (Dr. GRPO; the project's default, see ``TrainSettings.scale_rewards``).
 
     A group whose rewards are all equal teaches nothing (every advantage is 0)."""
+    if scale not in ("group", "none"):
+        raise ProactiveError(f"unknown advantage scaling {scale!r}; use 'group' or 'none'")
     n = len(rewards)
     mean = sum(rewards) / n
+    if scale == "none":
+        return [r - mean for r in rewards]
     std = (sum((r - mean) ** 2 for r in rewards) / max(n - 1, 1)) ** 0.5
     return [0.0 if std < 1e-8 else (r - mean) / std for r in rewards]
 
@@ -248,6 +254,7 @@ def grpo_config(profile: Profile, checkpoints: Path, max_steps: int):
         "max_completion_length": s.max_completion_length,
         "temperature": s.temperature,
         "beta": s.beta,
+        "scale_rewards": s.scale_rewards,
         "logging_steps": 1,
         "save_steps": s.save_steps,
         "save_total_limit": 2,
@@ -307,7 +314,9 @@ def train(
         log.info("%s already holds %d steps (asked for %d); not training again", out, resumed_step, steps)
         return TrainResult(out, adapter_dir, metrics_path, resumed_step, 0.0)
     model, tokenizer, peft_config = load_policy(profile)
-    reward = ElicitationReward(FactMatcher(EmbeddingSimilarity()))
+    if profile.train.stop_at_question:  # TRL stops generating, and masks the loss, after any of these
+        model.generation_config.eos_token_id = stop_ids(tokenizer)
+    reward = ElicitationReward(FactMatcher(EmbeddingSimilarity()), profile.reward_config())
     partials = train_partials(profile)
     own = own_dialogues(model, tokenizer, partials, reward.matcher, profile)
     rows = training_rows(partials, tokenizer, profile, own)

@@ -1,10 +1,14 @@
+import pytest
+
 from proactive.masking import mask
 from proactive.policy import (
     first_question,
     prefix_seed,
+    question_end_ids,
     question_from_completion,
     question_messages,
     question_prompt,
+    stop_ids,
 )
 
 
@@ -35,3 +39,33 @@ def test_prompt_holds_request_history_and_prefix(tasks):
     assert [m["role"] for m in messages] == ["system", "user", "assistant", "user"]
     prompt = question_prompt(TemplateTokenizer(), partial, history, "Question: What")
     assert partial.request in prompt and "It is $5,000." in prompt and prompt.endswith("<assistant>Question: What")
+
+
+class VocabTokenizer:
+    eos_token_id = 2
+
+    def get_vocab(self):
+        return {"<|im_end|>": 2, "What": 3, "?": 4, "Ġbudget": 5, ')?': 6, '?"': 7, "Ġ?": 8, "!": 9}
+
+
+def test_generation_stops_at_any_token_that_closes_a_question():
+    tokenizer = VocabTokenizer()
+    assert question_end_ids(tokenizer) == [4, 6, 7, 8]
+    assert stop_ids(tokenizer) == [2, 4, 6, 7, 8]  # the end of the turn first, each id once
+
+
+@pytest.mark.slow
+def test_stopping_at_the_question_changes_no_question(bundled_chat, tasks):
+    from proactive.systems import LocalPolicy
+
+    model, tokenizer = bundled_chat.model, bundled_chat.tokenizer
+    policy = LocalPolicy(model, tokenizer, "Question: What", max_new_tokens=24)
+    partials = [mask(t) for t in tasks[:3]]
+    prompts = [question_prompt(tokenizer, p, (), "Question: What") for p in partials]
+    free = policy._generate(prompts, 24, 0.0, 0)  # runs on after the question
+    stopped = policy._generate(prompts, 24, 0.0, 0, stop=stop_ids(tokenizer))
+    for a, b in zip(free, stopped):
+        assert question_from_completion(a, "Question: What") == question_from_completion(b, "Question: What")
+        assert len(b) <= len(a) and (b.rstrip().endswith("?") or "?" not in a)
+    assert any(len(b) < len(a) for a, b in zip(free, stopped))  # it did cut text after a question
+    assert policy.ask_many(partials) == [question_from_completion(b, "Question: What") for b in stopped]

@@ -78,9 +78,29 @@ def test_training_never_sees_test_tasks():
 
 
 def test_group_advantages_are_relative_to_the_group():
-    adv = group_advantages([0.2, 0.0, -0.5, 0.3])
-    assert abs(sum(adv)) < 1e-9 and adv[3] > adv[0] > adv[1] > adv[2]
-    assert group_advantages([0.1, 0.1]) == [0.0, 0.0]
+    for scale in ("group", "none"):
+        adv = group_advantages([0.2, 0.0, -0.5, 0.3], scale)
+        assert abs(sum(adv)) < 1e-9 and adv[3] > adv[0] > adv[1] > adv[2]
+        assert group_advantages([0.1, 0.1], scale) == [0.0, 0.0]
+    # Dividing by the spread blows a group that differs by crumbs up to full-size advantages;
+    # without it, a question that drew out a fact outweighs them.
+    crumbs, reveal = [-0.30, -0.29, -0.30, -0.31], [0.0, 0.0, 0.45, 0.0]
+    assert max(group_advantages(crumbs, "group")) > 1 and max(group_advantages(crumbs, "none")) < 0.02
+    assert max(group_advantages(reveal, "none")) > 10 * max(group_advantages(crumbs, "none"))
+    with pytest.raises(ProactiveError, match="unknown advantage scaling 'batch'"):
+        group_advantages(reveal, "batch")
+
+
+def test_grpo_config_carries_the_profiles_advantage_scaling(tmp_path):
+    import dataclasses
+
+    from proactive.training import grpo_config
+
+    profile = load_profile("cpu-smoke")
+    assert grpo_config(profile, tmp_path, 2).scale_rewards == profile.train.scale_rewards
+    unscaled = dataclasses.replace(profile, train=dataclasses.replace(profile.train, scale_rewards="none"))
+    config = grpo_config(unscaled, tmp_path, 2)
+    assert config.scale_rewards == "none" and config.num_generations == profile.train.num_generations
 
 
 @pytest.mark.skipif(cuda_available(), reason="checks the CPU machine's refusal")
