@@ -37,7 +37,7 @@ if "google.colab" in sys.modules and REPO_URL:
     sys.path.insert(0, "proactive")
 
 # %% tags=["parameters"]
-profile = "cpu"  # cpu-smoke (CI, seconds), cpu (laptop, ~21 min), colab-t4 (GPU), paper (large GPU)
+profile = "cpu"  # cpu-smoke (CI, seconds), cpu (laptop, ~28 min), colab-t4 (GPU), paper (large GPU)
 run_dir = "../runs/tutorial"  # the trained adapter goes to RUN_DIR/grpo-PROFILE
 max_steps = 0  # 0: the profile's step count
 
@@ -145,5 +145,5 @@ display(HTML(side_by_side_html(held_out, systems)))
 
 # %% [markdown]
 # With the `cpu-smoke` profile the "trained" model has taken two steps, so expect little change.
-# The `cpu` profile runs 80 steps (about 21 minutes on 2 cores); `benchmarks/learning_cpu.py`
+# The `cpu` profile runs 80 steps (about 28 minutes on 2 cores); `benchmarks/learning_cpu.py`
 # measures what they buy on all 24 held-out tasks, with confidence intervals.

@@ -3,9 +3,10 @@
 The paper rewards a clarifying question by what its answer reveals of the user's implicit
 knowledge. Here a question's reward is
 
-    elicitation  (times ``elicitation_weight``, 1 by default) the importance-weighted share of the task's hidden facts that the simulated
+    elicitation  the importance-weighted share of the task's hidden facts that the simulated
                  user newly reveals, each weighted by how clearly the question asked for it
-                 (the matcher's probability); facts already known earn nothing
+                 (the matcher's probability); facts already known earn nothing. Times
+                 ``elicitation_weight`` (1 by default; the training profiles use 3)
   + shaping      credit for how closely the question targets a fact still hidden (the best
                  match probability), revealed or not, so a policy that is getting warmer sees
                  a gradient (GRPO needs reward variance, and reveals are rare at first)
