@@ -342,6 +342,13 @@ def train(
         peft_config=peft_config,
         callbacks=callbacks,
     )
+    if profile.train.stop_at_question:
+        # TRL 1.15/1.16 read the stop ids from the model's generation config; say so if another does not.
+        if set(stop_ids(tokenizer)) <= set(getattr(trainer, "eos_token_ids", ())):
+            log.info("sampled questions stop at their '?' (%d stop token ids)", len(stop_ids(tokenizer)))
+        else:
+            log.warning("this TRL version ignores the stop ids in the model's generation config: sampled "
+                        "questions run on to max_completion_length (set stop_at_question: false to silence)")
     if last:
         log.info("resuming from %s", last)
     trainer.train(resume_from_checkpoint=last)

@@ -124,6 +124,7 @@ def test_train_cpu_smoke_writes_a_loadable_adapter_and_resumes(tmp_path, capsys,
     assert "trained 2 steps" in capsys.readouterr().out
     # cpu-smoke refreshes its own-history prompts after step 1 (on-policy replay).
     assert "step 1: training prompts now replay the current policy's own questions" in caplog.text
+    assert "sampled questions stop at their '?'" in caplog.text  # TRL adopted the question-end stop ids
     metrics = [json.loads(x) for x in (out / "metrics.jsonl").read_text().splitlines()]
     assert [m["step"] for m in metrics] == [1, 2]
     assert all("reward" in m and "terms/elicitation" in m and "completions/mean_length" in m for m in metrics)
