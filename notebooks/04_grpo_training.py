@@ -16,7 +16,8 @@
 # %% [markdown]
 # # 4. GRPO training: teaching the model to ask
 #
-# [Open in Colab](https://colab.research.google.com/) (upload `notebooks/04_grpo_training.ipynb`,
+# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/)
+# (upload `notebooks/04_grpo_training.ipynb`,
 # choose a GPU runtime, and set `profile = "colab-t4"` below; the next cell installs everything.)
 #
 # The paper fine-tunes its policy with reinforcement learning on the elicitation reward. We use

@@ -1,6 +1,6 @@
 """The main job, end to end: mask, simulate, train with GRPO, evaluate against baselines, report.
 
-``make demo`` runs this with the ``cpu`` profile (offline, bundled model, about 28 minutes on
+``make demo`` runs this with the ``cpu`` profile (offline, bundled model, about 40 minutes on
 2 cores); the ``cpu-smoke`` profile runs the same stages in a couple of minutes.
 """
 
