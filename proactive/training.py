@@ -314,8 +314,9 @@ def train(
         log.info("%s already holds %d steps (asked for %d); not training again", out, resumed_step, steps)
         return TrainResult(out, adapter_dir, metrics_path, resumed_step, 0.0)
     model, tokenizer, peft_config = load_policy(profile)
-    if profile.train.stop_at_question:  # TRL stops generating, and masks the loss, after any of these
-        model.generation_config.eos_token_id = stop_ids(tokenizer)
+    stops = stop_ids(tokenizer) if profile.train.stop_at_question else []
+    if stops:  # TRL stops generating, and masks the loss, after any of these
+        model.generation_config.eos_token_id = stops
     reward = ElicitationReward(FactMatcher(EmbeddingSimilarity()), profile.reward_config())
     partials = train_partials(profile)
     own = own_dialogues(model, tokenizer, partials, reward.matcher, profile)
@@ -342,10 +343,10 @@ def train(
         peft_config=peft_config,
         callbacks=callbacks,
     )
-    if profile.train.stop_at_question:
+    if stops:
         # TRL 1.15/1.16 read the stop ids from the model's generation config; say so if another does not.
-        if set(stop_ids(tokenizer)) <= set(getattr(trainer, "eos_token_ids", ())):
-            log.info("sampled questions stop at their '?' (%d stop token ids)", len(stop_ids(tokenizer)))
+        if set(stops) <= set(getattr(trainer, "eos_token_ids", ())):
+            log.info("sampled questions stop at their '?' (%d stop token ids)", len(stops))
         else:
             log.warning("this TRL version ignores the stop ids in the model's generation config: sampled "
                         "questions run on to max_completion_length (set stop_at_question: false to silence)")
