@@ -100,9 +100,11 @@ def cmd_reward(args: argparse.Namespace) -> int:
     with tqdm(total=len(items), desc="scoring", unit="question") as bar:
         for start in range(0, len(items), args.batch_size):
             chunk = items[start : start + args.batch_size]
-            for row, breakdown in zip(rows[start : start + args.batch_size], scorer.score_many(chunk)):
+            for row, (partial, _, _), breakdown in zip(rows[start : start + args.batch_size], chunk,
+                                                        scorer.score_many(chunk)):
+                index = partial.meta["fact_index"]  # fact id -> its position in the line's hidden_facts
                 out_rows.append({**row, "answer": breakdown.answer,
-                                 "revealed": [int(fid[1:]) for fid in breakdown.revealed],
+                                 "revealed": [index[fid] for fid in breakdown.revealed],
                                  "reward": breakdown.reward, "breakdown": breakdown.to_dict()})
             bar.update(len(chunk))
     if args.out:

@@ -21,7 +21,8 @@ from .errors import ProactiveError
 from .judges import OUTLINE, QUESTIONS, Judge, PairVerdict, judge_pair, weighted_share
 from .masking import PartialTask
 from .matching import FactMatcher
-from .reward import ElicitationReward, repeats_earlier
+from .questions import repeats_earlier
+from .reward import ElicitationReward
 from .simulator import Dialogue, SimulatedUser, Turn
 from .stats import bootstrap_ci
 from .systems import LocalPolicy, System

@@ -131,10 +131,10 @@ class FactMatcher:
         f_core = [core_text(f, request, _FACT_BOILERPLATE) for f in facts]
         return [request, *questions, *q_core, *facts, *f_core]
 
-    def prefetch(self, jobs: Sequence[tuple[Sequence[str], str, Sequence[str]]]) -> None:
-        """Encode the texts of many ``(questions, request, facts)`` jobs in one batched call, so a
-        caching backend (the default) answers the per-job calls from memory."""
-        texts = list(dict.fromkeys(t for job in jobs for t in self.texts(*job)))
+    def prefetch(self, jobs: Sequence[tuple[Sequence[str], str, Sequence[str]]], extra: Sequence[str] = ()) -> None:
+        """Encode the texts of many ``(questions, request, facts)`` jobs (and any ``extra`` texts) in
+        one batched call, so a caching backend (the default) answers the per-job calls from memory."""
+        texts = list(dict.fromkeys([*(t for job in jobs for t in self.texts(*job)), *extra]))
         if texts:
             self.similarity.encode(texts)
 

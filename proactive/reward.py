@@ -14,6 +14,12 @@ knowledge. Here a question's reward is
                  at once, restating the request, repeating an earlier question, going over
                  the length budget, and (training profiles) asking about something else entirely
 
+The simulated user refuses off-topic questions and several questions at once before it looks at
+any fact (see :mod:`proactive.simulator`), so neither can draw out a fact, cue words or not; the
+penalties here only make them cost something too. Facts revealed in earlier turns travel as fact ids
+(``history[i]["revealed"]``); a history given without ids is settled by asking its questions again,
+never by looking for a fact's exact wording in an answer.
+
 clipped to [-1, 1]. Every call returns a :class:`RewardBreakdown`, so a reader can see why a
 question scored what it did. Garbage (None, empty, wrong type, huge strings) scores exactly 0 with
 a logged warning: a broken completion must never crash training.
@@ -32,11 +38,32 @@ import numpy as np
 
 from .backends import ChatBackend
 from .errors import ProactiveError
-from .intents import asked_categories
 from .masking import PartialTask
 from .matching import FactMatcher
 from .policy import question_from_completion
-from .simulator import ALREADY_KNOWN, MAX_QUESTION_CHARS, REVEALED, SimulatedUser, Turn
+from .questions import (
+    foreign_words,
+    is_multi_question,
+    is_question,
+    is_vacuous,
+    normalize,
+    question_items,
+    repeats_earlier,
+    restates_request,
+)
+from .simulator import (
+    ALREADY_KNOWN,
+    GIVEN,
+    MAX_QUESTION_CHARS,
+    NO_MATCH,
+    OFF_TOPIC,
+    REFUSED,
+    REVEALED,
+    SEVERAL,
+    SimulatedUser,
+    Turn,
+    mentions,
+)
 from .tasks import CATEGORIES, Fact
 
 log = logging.getLogger(__name__)
@@ -66,14 +93,12 @@ class RewardConfig:
     length_penalty_max: float = 0.5
     #: A question with no content at all ("What?", "What's your question?").
     vacuous_penalty: float = 0.5
-    #: A question about something else than the task: it asks for no kind of detail (budget,
-    #: timeline ...) and its embedding is within ``off_topic_below`` cosine of neither the request nor
-    #: any of the task's facts ("What's the best way to prepare for a job interview?" on a referral
-    #: letter). Off (0) by default, so the Qulac figures stay as measured; training profiles turn it on,
-    #: because without it GRPO finds that an unrelated question is the safest way never to restate or
-    #: repeat anything, and a 135M policy collapses onto one.
+    #: A question about something else than the task, cue word or not ("Who painted the Mona Lisa?" on
+    #: a party plan): the simulated user refuses it (no fact, no shaping) whatever this is. Off (0) by
+    #: default, so the Qulac figures stay as measured; training profiles turn it on, because without
+    #: it GRPO finds that an unrelated question is the safest way never to restate or repeat
+    #: anything, and a 135M policy collapses onto one.
     off_topic_penalty: float = 0.0
-    off_topic_below: float = 0.2
 
     def __post_init__(self):
         for name, value in asdict(self).items():
@@ -98,78 +123,6 @@ class RewardBreakdown:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-_QUESTION_START = re.compile(
-    r"^\s*(?:what|when|where|who|whom|whose|which|why|how|is|are|was|were|do|does|did|can|could|would|will|"
-    r"should|shall|have|has|had|may|might|must)\b",
-    re.IGNORECASE,
-)
-_JOINED_QUESTION = re.compile(
-    r"\b(?:and|also|plus|or)\s+(?:what|when|where|who|which|why|how|do|does|is|are|will|would|can|could|should)\b",
-    re.IGNORECASE,
-)
-_LIST = re.compile(r"(?:\b[\w$£€'-]+\b[^,?.;]{0,25},\s*){2,}[^,?]*\b(?:and|or)\b", re.IGNORECASE)
-
-
-def is_question(text: str) -> bool:
-    """Ends in (or contains) a question mark, or opens like a question ("are you looking for ...")."""
-    return "?" in text or bool(_QUESTION_START.match(text))
-
-
-def is_multi_question(text: str) -> bool:
-    """Several questions at once: two question marks, "... and when ...", or a list of three or more."""
-    return text.count("?") > 1 or bool(_JOINED_QUESTION.search(text)) or bool(_LIST.search(text))
-
-
-_FILLER = frozenset(
-    [
-        "a", "an", "the", "and", "or", "of", "to", "in", "on", "at", "for", "with", "by", "from",
-        "as", "is", "are", "was", "were", "be", "been", "being", "do", "does", "did", "can",
-        "could", "would", "will", "should", "shall", "may", "might", "must", "have", "has", "had",
-        "i", "me", "my", "we", "our", "you", "your", "it", "its", "this", "that", "these", "those",
-        "there", "here", "any", "some", "more", "please", "tell", "know", "like", "want", "need",
-        "looking", "interested", "just", "also", "about", "into", "information", "info", "details",
-        "detail", "kind", "sort"
-    ]
-)
-
-
-def _content_words(text: str) -> set[str]:
-    # A crude stem (trailing "s") so "guests" matches "guest".
-    words = (w.rstrip("s") for w in re.findall(r"[a-z0-9$£€]+", text.lower()) if w not in _FILLER)
-    return {w for w in words if len(w) > 1 or w.isdigit()}  # drops the "s" of "what's"
-
-
-# Words that ask without saying about what: a question made only of these has no content.
-_QUESTION_WORDS = frozenset([
-    "what", "whats", "when", "where", "who", "whom", "whose", "which", "why", "how", "much", "many", "long",
-    "often", "else", "question", "questions", "thing", "things", "something", "anything", "detail",
-    "specific", "specifics", "important", "point", "answer", "help",
-])
-
-
-def is_vacuous(question: str) -> bool:
-    """A question with no content: "What?", "What's your question?", "Anything else?"."""
-    return not (_content_words(question) - {w.rstrip("s") for w in _QUESTION_WORDS})
-
-
-def repeats_earlier(question: str, earlier: Sequence[object]) -> bool:
-    """Asks again what an earlier question asked: its content words are a subset of that question's
-    ("What is the budget?" after "What's your budget?"). A reworded repeat of a question that got a
-    fact is caught by the simulated user instead ("I already mentioned that")."""
-    words = _content_words(question)
-    return bool(words) and any(
-        isinstance(q, str) and words <= _content_words(q) for q in earlier
-    )
-
-
-def restates_request(question: str, request: str) -> bool:
-    """The question asks nothing the request does not already contain: every content word of it is
-    in the request ("Do you need help planning a wedding reception?"). Question words such as
-    "when" or "how many" count as content, so "When is the wedding?" is not a restatement."""
-    words = _content_words(question)
-    return bool(words) and words <= _content_words(request)
 
 
 def _garbage(question: object) -> str | None:
@@ -220,8 +173,9 @@ class ElicitationReward:
             log.warning("reward: %s; scoring it 0", problem)
             return RewardBreakdown(0.0, kind="invalid", notes=(f"garbage input: {problem}",))
         cfg = self.config
-        question = question.strip()
+        question = normalize(question)
         user = SimulatedUser(partial, self.matcher, self.chat, self.max_facts_per_answer)
+        history = self.settle_history(user, history)
         turn = user.answer(question, history)
         notes: list[str] = []
         penalties: dict[str, float] = {}
@@ -236,7 +190,7 @@ class ElicitationReward:
 
         vacuous = is_vacuous(question)
         shaping = 0.0
-        if not vacuous and turn.kind not in ("refused", "invalid") and cfg.shaping:
+        if not vacuous and turn.kind not in (REFUSED, "invalid", OFF_TOPIC, SEVERAL) and cfg.shaping:
             open_facts = [f.statement for f in partial.hidden_facts if f.id not in known_before]
             if open_facts:
                 best = float(self.matcher.match(question, user.topic, open_facts).max())
@@ -247,7 +201,7 @@ class ElicitationReward:
             penalties["no_question"] = cfg.no_question_penalty
         elif vacuous:
             penalties["vacuous"] = cfg.vacuous_penalty
-        if is_multi_question(question):
+        if turn.kind == SEVERAL or is_multi_question(question):
             penalties["multi_question"] = cfg.multi_question_penalty
         visible = {f.statement for f in partial.visible_facts}
         if turn.kind == ALREADY_KNOWN:
@@ -258,11 +212,9 @@ class ElicitationReward:
             penalties["repeated"] = cfg.repeat_penalty
         if "restated" not in penalties and restates_request(question, partial.request):
             penalties["restated"] = cfg.restate_penalty
-        if cfg.off_topic_penalty and not penalties and not asked_categories(question):
-            relevance = self._relevance(partial, question)
-            if relevance < cfg.off_topic_below:
-                penalties["off_topic"] = cfg.off_topic_penalty
-                notes.append(f"off topic: closest to the request or a fact at cosine {relevance:.2f}")
+        if cfg.off_topic_penalty and turn.kind == OFF_TOPIC:
+            penalties["off_topic"] = cfg.off_topic_penalty
+            notes.append("off topic: the question brings in words unrelated to the task")
         words = len(question.split())
         if words > cfg.length_budget_words:
             penalties["too_long"] = min(cfg.length_penalty_max, cfg.length_penalty_per_word * (words - cfg.length_budget_words))
@@ -271,24 +223,38 @@ class ElicitationReward:
         return RewardBreakdown(round(total, 6), round(elicitation, 6), round(shaping, 6), penalties,
                                tuple(fid for fid, _ in new), turn.answer, turn.kind, tuple(notes))
 
-    def _relevance(self, partial: PartialTask, question: str) -> float:
-        """How close the question is to the task: its best cosine with the request or any fact."""
-        texts = [partial.request, *(f.statement for f in (*partial.hidden_facts, *partial.visible_facts))]
-        return float(self.matcher.similarity.similarity([question], texts).max())
+    def settle_history(self, user: SimulatedUser, history: Sequence[Turn]) -> list[Turn]:
+        """Earlier turns with the facts they revealed as ids. A turn given as text only (``GIVEN``:
+        a ``history`` column without ``revealed``) counts as having revealed what its answer states
+        and what this simulated user reveals when its question is asked again, so a re-ask earns
+        nothing however the earlier answer was worded."""
+        settled: list[Turn] = []
+        for turn in history:
+            if turn.kind == GIVEN:
+                again = user.answer(turn.question, settled)
+                revealed = tuple(dict.fromkeys((*turn.revealed, *again.revealed)))
+                turn = Turn(turn.question, turn.answer, revealed, REVEALED if revealed else NO_MATCH,
+                            (1.0,) * len(revealed))
+            settled.append(turn)
+        return settled
 
     # -- many questions (batched) -----------------------------------------------------------
     def score_many(
         self, items: Sequence[tuple[PartialTask, object, Sequence[Turn]]]
     ) -> list[RewardBreakdown]:
         """Score many ``(partial, question, history)`` items; embeds all their texts in one batch first."""
-        jobs = []
+        jobs, texts = [], []
         for partial, question, history in items:
             if _garbage(question):
                 continue
-            topic = SimulatedUser(partial, self.matcher).topic
+            user = SimulatedUser(partial, self.matcher)
+            text = normalize(question)
             facts = [f.statement for f in (*partial.hidden_facts, *partial.visible_facts)]
-            jobs.append(([question.strip()], topic, facts))
-        self.matcher.prefetch(jobs)
+            jobs.append(([text, *question_items(text)], user.topic, facts))
+            texts += [*user.task_texts, *re.split(r"(?<=[.!?])\s+", partial.request),
+                      " ".join(foreign_words(text, user.task_texts))]
+        # The off-topic check's texts too, so that the per-question calls below hit the cache.
+        self.matcher.prefetch(jobs, extra=[t for t in texts if t])
         return [self.score(partial, question, history) for partial, question, history in items]
 
     # -- TRL reward function ----------------------------------------------------------------
@@ -344,12 +310,13 @@ def _maybe_json(value: object) -> object:
 
 
 def _text_list(value: object, name: str) -> list[str]:
+    """A list of strings, blanks kept (their positions are the indices callers speak in)."""
     value = _maybe_json(value)
     if value is None:
         return []
     if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
         raise ProactiveError(f"'{name}' must be a list of strings (got {type(value).__name__})")
-    return [v for v in value if v.strip()]
+    return list(value)
 
 
 def _categories(value: object, n: int, name: str) -> list[str]:
@@ -362,32 +329,92 @@ def _categories(value: object, n: int, name: str) -> list[str]:
     return kinds
 
 
+def _fact_ids(value: object, n: int) -> list[str]:
+    ids = _text_list(value, "fact_ids")
+    if not ids:
+        return [f"h{i}" for i in range(n)]
+    if len(ids) != n or len(set(ids)) != n or not all(i.strip() for i in ids):
+        raise ProactiveError("'fact_ids' must give a distinct, non-empty id for each hidden fact")
+    return ids
+
+
+def _revealed_ids(value: object, ids: Sequence[str], facts: Sequence[Fact]) -> tuple[str, ...]:
+    """A history turn's ``revealed``: fact ids, or indices into ``hidden_facts``."""
+    value = _maybe_json(value)
+    live = {f.id for f in facts}
+    if not isinstance(value, (list, tuple)):
+        raise ProactiveError("a history item's 'revealed' must be a list of fact ids or indices into 'hidden_facts'")
+    out = []
+    for v in value:
+        if isinstance(v, int) and not isinstance(v, bool) and 0 <= v < len(ids):
+            v = ids[v]
+        if not isinstance(v, str) or v not in live:
+            raise ProactiveError(f"a history item's 'revealed' names no hidden fact: {v!r}")
+        out.append(v)
+    return tuple(dict.fromkeys(out))
+
+
+def _stated(answer: str, fact: Fact) -> bool:
+    """Does an answer state this fact? Its words in order, ignoring case and punctuation, or most of
+    its longer words and all its numbers (:func:`proactive.simulator.mentions`)."""
+    flat = lambda text: " ".join(re.findall(r"[a-z0-9$£€%]+", normalize(text).lower()))
+    return flat(fact.statement) in flat(answer) or mentions(answer, fact)
+
+
+def partial_to_columns(partial: PartialTask) -> dict[str, Any]:
+    """The columns :func:`partial_from_columns` reads back into the same task, fact ids and kinds
+    included (the TRL dataset's row, and the ``proactive reward`` line format). Lists that may be
+    empty travel as JSON text: Arrow cannot type an all-empty list column."""
+    return {
+        "task_id": partial.task_id,
+        "request": partial.request,
+        "hidden_facts": [f.statement for f in partial.hidden_facts],
+        "fact_ids": [f.id for f in partial.hidden_facts],
+        "importances": [f.importance for f in partial.hidden_facts],
+        "categories": [f.category for f in partial.hidden_facts],
+        "known_facts": json.dumps([f.statement for f in partial.visible_facts]),
+        "known_categories": json.dumps([f.category for f in partial.visible_facts]),
+    }
+
+
+def history_to_column(turns: Sequence[Turn]) -> str:
+    """A ``history`` column: the turns as JSON, each with the ids of the facts its answer revealed."""
+    return json.dumps([{"question": t.question, "answer": t.answer, "revealed": list(t.revealed)} for t in turns])
+
+
 def partial_from_columns(row: dict[str, Any]) -> tuple[PartialTask, list[Turn]]:
     """Build the PartialTask and history a reward needs from one row of plain columns.
 
-    Columns: ``request`` (str), ``hidden_facts`` (list of str), optional ``importances`` (list of
-    float), ``known_facts`` (list of str the user already gave), ``history`` (list of
-    ``{"question", "answer"}``, whose answers are checked for facts they already revealed),
-    ``categories`` and ``known_categories`` (each fact's kind, so "What is the budget?" reaches the
-    budget fact), ``task_id``.
+    Columns: ``request`` (str), ``hidden_facts`` (list of str; a blank entry is no fact but keeps
+    its index), optional ``fact_ids`` (each hidden fact's id; default ``h<index>``), ``importances``
+    (list of float), ``known_facts`` (list of str the user already gave), ``history`` (list of
+    ``{"question", "answer", "revealed"}``; ``revealed`` lists the fact ids, or indices into
+    ``hidden_facts``, that the answer gave; without it the reward settles the turn by asking its
+    question again), ``categories`` and ``known_categories`` (each fact's kind, so "What is the
+    budget?" reaches the budget fact), ``task_id``. ``partial.meta["fact_index"]`` maps each fact
+    id back to its index in ``hidden_facts``.
     """
     request = row.get("request")
     if not isinstance(request, str) or not request.strip():
         raise ProactiveError("'request' must be a non-empty string")
     hidden = _text_list(row.get("hidden_facts"), "hidden_facts")
-    if not hidden:
+    if not any(h.strip() for h in hidden):
         raise ProactiveError("'hidden_facts' must be a non-empty list of strings")
-    importances = row.get("importances") or [1.0] * len(hidden)
-    if len(importances) != len(hidden) or not all(
+    importances = _maybe_json(row.get("importances")) or [1.0] * len(hidden)
+    if not isinstance(importances, (list, tuple)) or len(importances) != len(hidden) or not all(
         isinstance(w, (int, float)) and not isinstance(w, bool) and w > 0 for w in importances
     ):
         raise ProactiveError("'importances' must be positive numbers, one per hidden fact")
-    known = _text_list(row.get("known_facts"), "known_facts")
+    known = [k for k in _text_list(row.get("known_facts"), "known_facts")]
     categories = _categories(row.get("categories"), len(hidden), "categories")
     known_categories = _categories(row.get("known_categories"), len(known), "known_categories")
-    facts = tuple(Fact(f"h{i}", s, c, float(w)) for i, (s, c, w) in enumerate(zip(hidden, categories, importances)))
-    visible = tuple(Fact(f"k{i}", s, c, 1.0) for i, (s, c) in enumerate(zip(known, known_categories)))
-    partial = PartialTask(str(row.get("task_id", "row")), "", request.strip(), facts, visible, strategy="given")
+    ids = _fact_ids(row.get("fact_ids"), len(hidden))
+    facts = tuple(Fact(i, s.strip(), c, float(w)) for i, s, c, w in zip(ids, hidden, categories, importances)
+                  if s.strip())
+    visible = tuple(Fact(f"k{i}", s.strip(), c, 1.0) for i, (s, c) in enumerate(zip(known, known_categories))
+                    if s.strip())
+    partial = PartialTask(str(row.get("task_id", "row")), "", request.strip(), facts, visible, strategy="given",
+                          meta={"fact_index": {i: n for n, i in enumerate(ids)}})
     history = []
     raw_history = _maybe_json(row.get("history")) or []
     if not isinstance(raw_history, (list, tuple)):
@@ -396,6 +423,11 @@ def partial_from_columns(row: dict[str, Any]) -> tuple[PartialTask, list[Turn]]:
         if not isinstance(turn, dict) or not isinstance(turn.get("question"), str) or not isinstance(turn.get("answer"), str):
             raise ProactiveError("each 'history' item must be {'question': str, 'answer': str}")
         answer = turn["answer"]
-        revealed = tuple(f.id for f in facts if f.statement.lower() in answer.lower())
-        history.append(Turn(turn["question"], answer, revealed, REVEALED if revealed else "given"))
+        if "revealed" in turn:
+            revealed = _revealed_ids(turn["revealed"], ids, facts)
+            history.append(Turn(turn["question"], answer, revealed, REVEALED if revealed else NO_MATCH,
+                                (1.0,) * len(revealed)))
+        else:
+            revealed = tuple(f.id for f in facts if _stated(answer, f))
+            history.append(Turn(turn["question"], answer, revealed, GIVEN))
     return partial, history

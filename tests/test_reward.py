@@ -13,28 +13,42 @@ from proactive.reward import (
     partial_from_columns,
     restates_request,
 )
-from proactive.reward_hacking import CASES, TRICKS, run_suite
+from proactive.reward_hacking import CASES, REASKS, TRICKS, run_suite
 from proactive.simulator import SimulatedUser
 
 
+@pytest.fixture(scope="module", params=["default weights", "training weights"])
+def suite_results(request, matcher, task_by_id):
+    from proactive.config import load_profile
+    from proactive.reward import ElicitationReward
+
+    config = None if request.param == "default weights" else load_profile("cpu").reward_config()
+    return run_suite(ElicitationReward(matcher, config), task_by_id)
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("task_id", sorted(CASES))
 @pytest.mark.parametrize("trick", TRICKS)
-def test_reward_hacking_suite(task_by_id, reward, task_id, trick):
-    partial = mask(task_by_id[task_id], "top_k", k=3)
-    plain = reward.score(partial, CASES[task_id]["targeted"])
-    hacked = reward.score(partial, CASES[task_id][trick])
-    assert plain.reward > 0 and plain.revealed, "the plain targeted question must earn something"
-    assert hacked.reward <= plain.reward, f"{trick} scored {hacked.reward} > targeted {plain.reward}: {hacked}"
+def test_reward_hacking_suite(suite_results, trick):
+    """Every phrasing of every trick scores below the plain targeted question on the same task."""
+    targeted = {r.task_id: r.breakdown for r in suite_results if r.kind == "targeted"}
+    assert all(b.reward > 0 and b.revealed for b in targeted.values()), "a targeted question must earn something"
+    cases = [r for r in suite_results if r.kind == trick]
+    assert len(cases) >= 3 and len({r.task_id for r in cases}) >= 2 or trick in {
+        "kitchen_sink", "multi_part", "restated", "injection", "non_question", "over_long", "cue_stuffed"}
+    broken = [(r.task_id, r.question, r.breakdown.reward, targeted[r.task_id].reward) for r in cases if not r.holds]
+    assert not broken, f"{trick} beat the targeted question: {broken}"
 
 
 @pytest.mark.slow
-def test_run_suite_reports_every_case(task_by_id, reward):
-    results = run_suite(reward, task_by_id)
-    assert len(results) == sum(len(q) for q in CASES.values())
-    assert all(r.holds for r in results)
-    assert {r.kind for r in results} == {"targeted", *TRICKS}
-    assert results[0].to_dict()["reward"] == results[0].breakdown.reward
+def test_run_suite_reports_every_case(suite_results):
+    assert len(suite_results) == sum(len(q) for c in CASES.values() for q in c.values()) + sum(
+        len(again) for _, _, again in REASKS.values())
+    assert {r.kind for r in suite_results} == {"targeted", *TRICKS}
+    assert suite_results[0].to_dict()["reward"] == suite_results[0].breakdown.reward
+    # The classes the simulated user refuses outright draw out nothing at all.
+    for r in suite_results:
+        if r.kind in {"off_topic_cue", "comma_list", "keyword_string", "or_chain", "full_width", "paraphrased_reask"}:
+            assert r.breakdown.revealed == (), (r.kind, r.question, r.breakdown)
 
 
 @pytest.mark.slow
@@ -60,11 +74,11 @@ def test_follow_up_on_a_new_fact_earns_credit(task_by_id, reward, matcher):
 @pytest.mark.slow
 def test_breakdown_adds_up_and_weights_by_importance(task_by_id, reward, matcher):
     partial = mask(task_by_id["event-planning-wedding-reception"], "top_k", k=3)
-    for question in CASES["event-planning-wedding-reception"].values():
+    for question in (q for qs in CASES["event-planning-wedding-reception"].values() for q in qs):
         b = reward.score(partial, question)
         expected = max(-1.0, min(1.0, b.elicitation + b.shaping - sum(b.penalties.values())))
         assert b.reward == pytest.approx(expected, abs=1e-5)
-    question = CASES["event-planning-wedding-reception"]["targeted"]
+    question = CASES["event-planning-wedding-reception"]["targeted"][0]
     budget = reward.score(partial, question)
     confidence = SimulatedUser(partial, matcher).answer(question).confidence[0]
     weight = {f.id: f.importance for f in partial.hidden_facts}
@@ -78,13 +92,13 @@ def test_elicitation_weight_scales_only_what_was_drawn_out(task_by_id, matcher):
     partial = mask(task_by_id["event-planning-wedding-reception"], "top_k", k=3)
     plain = ElicitationReward(matcher)
     heavy = ElicitationReward(matcher, RewardConfig(elicitation_weight=3.0, shaping=0.25))
-    for question in CASES["event-planning-wedding-reception"].values():
+    for question in (q for qs in CASES["event-planning-wedding-reception"].values() for q in qs):
         a, b = plain.score(partial, question), heavy.score(partial, question)
         assert b.elicitation == a.elicitation and b.penalties == a.penalties  # the terms do not change
         assert b.shaping == pytest.approx(a.shaping / 2, abs=1e-5)
         expected = max(-1.0, min(1.0, 3.0 * b.elicitation + b.shaping - sum(b.penalties.values())))
         assert b.reward == pytest.approx(expected, abs=1e-5)
-    targeted = CASES["event-planning-wedding-reception"]["targeted"]  # draws out the budget
+    targeted = CASES["event-planning-wedding-reception"]["targeted"][0]  # draws out the budget
     assert heavy.score(partial, targeted).elicitation > 0
     assert heavy.score(partial, targeted).reward > plain.score(partial, targeted).reward
 

@@ -9,6 +9,7 @@ from proactive.simulator import (
     NO_MATCH,
     REFUSED,
     REVEALED,
+    SEVERAL,
     SimulatedUser,
     Turn,
     is_extraction_attempt,
@@ -20,10 +21,14 @@ class KeywordMatcher:
     """A fake matcher for rule tests only: probability 0.9 when a fact's keyword is in the question."""
 
     threshold = 0.5
+    similarity = None  # no embeddings: only the question's words decide whether it is about the task
 
     def match(self, question, request, facts):
         q = question.lower()
         return np.array([0.9 if f.split()[0].lower() in q else 0.1 for f in facts])
+
+    def probabilities(self, questions, request, facts):
+        return np.array([self.match(q, request, facts) for q in questions])
 
 
 def toy_partial():
@@ -42,7 +47,9 @@ def test_reveals_only_the_fact_asked_about_and_records_it():
 
 def test_at_most_max_facts_per_answer():
     question = "What budget and date and guests?"
-    assert SimulatedUser(toy_partial(), KeywordMatcher()).answer(question).revealed == ("budget",)
+    # The default user answers one thing at a time: several questions in one get nothing.
+    one = SimulatedUser(toy_partial(), KeywordMatcher()).answer(question)
+    assert one.kind == SEVERAL and one.revealed == ()
     two = SimulatedUser(toy_partial(), KeywordMatcher(), max_facts_per_answer=2).answer(question)
     assert len(two.revealed) == 2
     with pytest.raises(ProactiveError, match="at least 1"):
@@ -163,9 +170,13 @@ class NothingMatcher:
     """A fake matcher under which no question names any fact's content."""
 
     threshold = 0.5
+    similarity = None
 
     def match(self, question, request, facts):
         return np.full(len(facts), 0.1)
+
+    def probabilities(self, questions, request, facts):
+        return np.full((len(questions), len(facts)), 0.1)
 
 
 def test_a_question_about_a_kind_of_detail_gets_the_hidden_fact_of_that_kind():
