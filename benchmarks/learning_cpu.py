@@ -32,11 +32,12 @@ from proactive.evaluation import (
     paired_difference,
     run_dialogues,
 )
-from proactive.files import atomic_write_json
+from proactive.files import atomic_write_json, atomic_write_text
 from proactive.masking import mask_many, split_tasks
 from proactive.matching import FactMatcher
 from proactive.models import load_adapter, load_model_and_tokenizer
 from proactive.reward import ElicitationReward
+from proactive.simulator import OFF_TOPIC, REVEALED, SEVERAL
 from proactive.tasks import load_tasks
 from proactive.training import train
 
@@ -95,6 +96,16 @@ def main() -> None:
     multi = {redraws: [greedy_share(policy, masked, reward.matcher, redraws) for policy in (base, trained)]
              for redraws in ((0, 3) if args.maskings > 1 else (3,))}
 
+    # What the judge made of each model's sampled first questions: off topic, several at once, paid.
+    by_id = {p.task_id: p for p in test}
+    judged = {}
+    for name, scores in (("untrained", before), ("trained", after)):
+        items = [(by_id[t], q, ()) for t, qs in zip(scores.task_ids, scores.questions) for q in qs]
+        kinds = [b.kind for b in reward.score_many(items)]
+        judged[name] = {"questions": len(items), **{f"{k}_share": round(kinds.count(k) / len(items), 4)
+                                                   for k in (OFF_TOPIC, SEVERAL, REVEALED)}}
+        atomic_write_text(out / f"questions_{name}.jsonl", "".join(
+            json.dumps({"task_id": p.task_id, "question": q, "kind": k}) + "\n" for (p, q, _), k in zip(items, kinds)))
     completion_tokens = [profile.train.num_generations * m["completions/mean_length"] for m in metrics]
     report = {
         "profile": profile.name,
@@ -105,6 +116,7 @@ def main() -> None:
         "elicited_share_dialogue_no_repeat": {**paired_difference(multi[3][1], multi[3][0]), "maskings": args.maskings},
         "seconds_per_step_median": round(statistics.median(step_seconds), 2) if step_seconds else None,
         "completion_tokens_per_second": round(sum(completion_tokens) / sum(step_seconds), 1) if step_seconds else None,
+        "first_questions_judged": judged,
         "eval_seconds_per_model": round(eval_seconds, 1),
         "wall_seconds": round(time.time() - started, 1),
     }
@@ -119,6 +131,7 @@ def main() -> None:
         r = report[key]
         print(f"{key}: untrained {r['before']:.3f} -> trained {r['after']:.3f}; difference {r['difference']:+.3f} "
               f"(95% CI {r['ci_low']:+.3f} to {r['ci_high']:+.3f}, {r['tasks']} held-out tasks)")
+    print(f"first questions judged: {judged}")
     print(f"median seconds per GRPO step: {report['seconds_per_step_median']}; "
           f"{report['completion_tokens_per_second']} completion tokens/s; total {report['wall_seconds']:.0f} s")
     for example in report["examples"][:4]:

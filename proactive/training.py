@@ -26,8 +26,9 @@ from .errors import ProactiveError
 from .files import atomic_write_json, atomic_write_text
 from .masking import PartialTask, mask_many, split_tasks
 from .policy import question_prompt, stop_ids
-from .simulator import NO_PREFERENCE
-from .tasks import load_tasks
+from .reward import history_to_column, partial_to_columns
+from .simulator import NO_MATCH, NO_PREFERENCE, REVEALED, Turn
+from .tasks import Fact, load_tasks
 
 log = logging.getLogger(__name__)
 
@@ -54,16 +55,18 @@ VAGUE_QUESTIONS = (
 VAGUE_ANSWER = NO_PREFERENCE  # what the simulated user answers them
 
 
-def history_column(history: Sequence[tuple[str, str]]) -> str:
-    """A row's ``history`` column: the turns as JSON ``[{"question", "answer"}]``, as the reward reads it."""
-    return json.dumps([{"question": q, "answer": a} for q, a in history])
+def template_turns(partial: PartialTask, asked: Sequence[Fact], vague: str | None = None) -> list[Turn]:
+    """A training dialogue's earlier turns: optionally a vague question that got nothing, then one
+    template question per fact in ``asked``, each answered with that fact (its id recorded)."""
+    turns = [Turn(vague, VAGUE_ANSWER, kind=NO_MATCH)] if vague else []
+    return turns + [Turn(HISTORY_QUESTIONS[f.category], f.statement, (f.id,), REVEALED) for f in asked]
 
 
 def training_rows(
     partials: Sequence[PartialTask],
     tokenizer: Any,
     profile: Profile,
-    own: Mapping[str, Sequence[tuple[str, str]]] | None = None,
+    own: Mapping[str, Sequence[Turn]] | None = None,
 ) -> list[dict[str, Any]]:
     """One row per (task, dialogue depth): the prompt text and the columns the reward needs.
 
@@ -86,20 +89,13 @@ def training_rows(
             else:
                 vague = depth > 0 and rng.random() < 0.5
                 asked = rng.sample(list(partial.hidden_facts), depth - vague)
-                history = [(rng.choice(VAGUE_QUESTIONS), VAGUE_ANSWER)] if vague else []
-                history += [(HISTORY_QUESTIONS[f.category], f.statement) for f in asked]
+                history = template_turns(partial, asked, rng.choice(VAGUE_QUESTIONS) if vague else None)
             rows.append({
-                "prompt": question_prompt(tokenizer, partial, history, profile.question_prefix),
-                "task_id": partial.task_id,
-                "request": partial.request,
-                "hidden_facts": [f.statement for f in partial.hidden_facts],
-                "importances": [f.importance for f in partial.hidden_facts],
-                "categories": [f.category for f in partial.hidden_facts],
-                # Lists of varying (often zero) length travel as JSON text; Arrow cannot type an
-                # all-empty list column.
-                "known_facts": json.dumps([f.statement for f in partial.visible_facts]),
-                "known_categories": json.dumps([f.category for f in partial.visible_facts]),
-                "history": history_column(history),
+                "prompt": question_prompt(tokenizer, partial, _pairs(history), profile.question_prefix),
+                # The task with its fact ids and kinds, and what each earlier answer revealed as ids:
+                # the reward reads them back with partial_from_columns, nothing re-detected from text.
+                **partial_to_columns(partial),
+                "history": history_to_column(history),
                 "question_prefix": profile.question_prefix,
                 "depth": depth,
                 #: Replays the policy's own turns (refreshed during training by OwnHistoryBank).
@@ -110,7 +106,7 @@ def training_rows(
 
 
 def own_dialogues(model: Any, tokenizer: Any, partials: Sequence[PartialTask], matcher: Any, profile: Profile,
-                  seed: int | None = None) -> dict[str, list[tuple[str, str]]]:
+                  seed: int | None = None) -> dict[str, list[Turn]]:
     """The starting model's own sampled dialogues with the simulated user, ``max(history_depths)``
     turns per training task: the histories ``training_rows`` replays."""
     from .evaluation import LocalPolicy, run_dialogues
@@ -122,7 +118,11 @@ def own_dialogues(model: Any, tokenizer: Any, partials: Sequence[PartialTask], m
                          name="starting model")
     dialogues = run_dialogues(policy, partials, matcher, turns=depth, temperature=profile.train.temperature,
                               seed=profile.seed if seed is None else seed)
-    return {d.partial.task_id: d.history() for d in dialogues}
+    return {d.partial.task_id: list(d.turns) for d in dialogues}
+
+
+def _pairs(turns: Sequence[Turn]) -> list[tuple[str, str]]:
+    return [(t.question, t.answer) for t in turns]
 
 
 class OwnHistoryBank:
@@ -134,7 +134,7 @@ class OwnHistoryBank:
     """
 
     def __init__(self, partials: Sequence[PartialTask], matcher: Any, profile: Profile, tokenizer: Any,
-                 dialogues: Mapping[str, Sequence[tuple[str, str]]]):
+                 dialogues: Mapping[str, Sequence[Turn]]):
         self.by_id = {p.task_id: p for p in partials}
         self.matcher, self.profile, self.tokenizer = matcher, profile, tokenizer
         self.dialogues = dict(dialogues)
@@ -158,9 +158,9 @@ class OwnHistoryBank:
             turns = self.dialogues.get(task_id, ())
             if own and len(turns) >= depth:
                 history = list(turns[:depth])
-                batch["prompt"][i] = question_prompt(self.tokenizer, self.by_id[task_id], history,
+                batch["prompt"][i] = question_prompt(self.tokenizer, self.by_id[task_id], _pairs(history),
                                                      self.profile.question_prefix)
-                batch["history"][i] = history_column(history)
+                batch["history"][i] = history_to_column(history)
         return batch
 
 

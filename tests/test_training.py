@@ -7,6 +7,8 @@ from proactive.config import load_profile
 from proactive.errors import ProactiveError
 from proactive.masking import split_tasks
 from proactive.models import cuda_available, load_adapter, load_policy
+from proactive.reward import partial_from_columns
+from proactive.simulator import REVEALED, Turn
 from proactive.tasks import load_tasks
 from proactive.training import VAGUE_ANSWER, group_advantages, train_partials, training_rows
 
@@ -29,6 +31,12 @@ def test_training_rows_cover_dialogue_depths_and_carry_reward_columns():
         assert row["prompt"].endswith("<assistant>" + profile.question_prefix)
         for turn in history:  # each earlier answer is a hidden fact the user gave, or a vague question's reply
             assert turn["answer"] in row["hidden_facts"] + [VAGUE_ANSWER] and turn["answer"] in row["prompt"]
+            # ... and says which fact by its id, so the reward never re-detects it from the wording
+            given = [row["fact_ids"][row["hidden_facts"].index(turn["answer"])]] if turn["answer"] != VAGUE_ANSWER else []
+            assert turn["revealed"] == given
+        partial, turns = partial_from_columns(row)
+        assert [f.id for f in partial.hidden_facts] == row["fact_ids"]  # the corpus's own ids, across TRL
+        assert [t.revealed for t in turns] == [tuple(t["revealed"]) for t in history]
         assert len(row["importances"]) == len(row["hidden_facts"]) == len(row["categories"])
         assert len(json.loads(row["known_categories"])) == len(json.loads(row["known_facts"]))
     assert any(json.loads(r["history"])[:1] and json.loads(r["history"])[0]["answer"] == VAGUE_ANSWER for r in rows)
@@ -40,12 +48,14 @@ def test_deeper_prompts_can_replay_the_models_own_questions():
     profile = load_profile("cpu-smoke")
     profile = dataclasses.replace(profile, train=dataclasses.replace(profile.train, own_history=1.0))
     partials = train_partials(profile)
-    own = {p.task_id: [("What is it?", "I don't have a particular preference about that."), ("What else?", "No.")]
+    own = {p.task_id: [Turn("What is it?", VAGUE_ANSWER), Turn("Who is it for?", p.hidden_facts[0].statement,
+                                                                (p.hidden_facts[0].id,), REVEALED)]
            for p in partials}
     rows = training_rows(partials, TemplateTokenizer(), profile, own)
     for row in rows:
-        history = [(t["question"], t["answer"]) for t in json.loads(row["history"])]
-        assert history == own[row["task_id"]][: row["depth"]]  # replayed verbatim, so repeating it is penalised
+        history = [(t["question"], t["answer"], tuple(t["revealed"])) for t in json.loads(row["history"])]
+        # replayed verbatim (so repeating it is penalised), with the ids its answers revealed
+        assert history == [(t.question, t.answer, t.revealed) for t in own[row["task_id"]][: row["depth"]]]
     assert rows and {r["depth"] for r in rows} == set(profile.train.history_depths)
 
 
@@ -57,11 +67,11 @@ def test_history_bank_swaps_in_the_current_policys_own_turns():
     profile = load_profile("cpu-smoke")
     profile = dataclasses.replace(profile, train=dataclasses.replace(profile.train, own_history=0.5))
     partials = train_partials(profile)
-    start = {p.task_id: [("What is the first question?", VAGUE_ANSWER)] * 2 for p in partials}
+    start = {p.task_id: [Turn("What is the first question?", VAGUE_ANSWER)] * 2 for p in partials}
     rows = training_rows(partials, TemplateTokenizer(), profile, start)
     assert any(r["own_turns"] for r in rows) and not all(r["own_turns"] for r in rows if r["depth"])
     bank = OwnHistoryBank(partials, None, profile, TemplateTokenizer(), start)
-    bank.dialogues = {p.task_id: [("Who will attend?", VAGUE_ANSWER)] * 2 for p in partials}  # as after refresh
+    bank.dialogues = {p.task_id: [Turn("Who will attend?", VAGUE_ANSWER)] * 2 for p in partials}  # as after refresh
     batch = bank.apply({k: [r[k] for r in rows] for k in rows[0]})
     for i, row in enumerate(rows):
         if row["own_turns"]:
