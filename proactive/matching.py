@@ -25,6 +25,7 @@ import numpy as np
 from .backends import SimilarityBackend
 from .errors import ProactiveError
 from .files import atomic_write_json
+from .questions import content_words, keywords
 
 FEATURES: tuple[str, ...] = (
     "cos_q_f",  # question vs fact
@@ -36,6 +37,18 @@ FEATURES: tuple[str, ...] = (
     "core_q_r",
     "n_words",  # long, sprawling questions
     "has_or",  # "X or Y?" alternatives
+    # Words: what the question adds beyond the request, found in the fact? Embeddings of short
+    # keyword requests blur; a shared word (or, for misspellings, shared letter trigrams) does not.
+    "word_share",  # share of the question's new content words that the fact uses
+    "word_any",  # it shares at least one
+    "new_words",  # how many new content words the question has
+    "word_cover",  # share of the fact's new content words the question uses
+    "fact_words",  # how many new content words the fact has
+    "trigram_q",  # share of the question's letter trigrams (new words) found in the fact's
+    "trigram_f",  # share of the fact's letter trigrams found in the question's
+    # Synonyms: each new question word's closest new fact word ("people" ~ "guests"), by embedding.
+    "synonym_mean",
+    "synonym_max",
 )
 
 _QUESTION_BOILERPLATE = re.compile(
@@ -68,6 +81,27 @@ def core_text(text: str, request: str, boilerplate: re.Pattern) -> str:
     return " ".join(kept) if kept else (stripped.strip() or text)
 
 
+def _trigrams(words: set[str]) -> set[str]:
+    return {f"#{w}#"[i : i + 3] for w in words for i in range(len(w))}
+
+
+def new_words(text: str, request: str, boilerplate: re.Pattern) -> set[str]:
+    """The content words ``text`` adds to the request, its boilerplate opening left out."""
+    return content_words(core_text(text, request, boilerplate)) - content_words(request)
+
+
+def word_features(q: set[str], f: set[str]) -> list[float]:
+    """The lexical features (``word_share`` to ``trigram_f``) of a question with new words ``q`` and a
+    fact with new words ``f``.
+
+    The question's form is deliberately not a feature: in Qulac, open questions ("what would you like
+    to know about X?") are labelled only when the answer opens with "no", so a fitted weight on
+    "open question" learns that labelling, and would make the simulated user refuse every "What ...?"."""
+    shared, gq, gf = q & f, _trigrams(q), _trigrams(f)
+    return [len(shared) / max(len(q), 1), float(bool(shared)), float(len(q)), len(shared) / max(len(f), 1),
+            float(len(f)), len(gq & gf) / max(len(gq), 1), len(gq & gf) / max(len(gf), 1)]
+
+
 def _unit(x: np.ndarray) -> np.ndarray:
     return x / np.maximum(np.linalg.norm(x, axis=-1, keepdims=True), 1e-8)
 
@@ -79,16 +113,20 @@ def _residual(x: np.ndarray, direction: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Calibration:
-    """A fitted logistic regression over :data:`FEATURES`, and the reveal threshold chosen on data."""
+    """A fitted logistic regression over :data:`FEATURES`, and the thresholds chosen on data."""
 
     weights: tuple[float, ...]
     bias: float
     mean: tuple[float, ...]
     scale: tuple[float, ...]
+    #: Reveal a fact at or above this: where the decision agrees with people most often.
     threshold: float
     features: tuple[str, ...] = FEATURES
     #: Where the numbers came from and how well they did on held-out topics.
     provenance: dict[str, Any] = field(default_factory=dict)
+    #: Say "I already mentioned that" at or above this (the lower, kappa-best threshold): recognising
+    #: a repeat gives nothing away, and a missed one lets a re-ask go unpenalised. Defaults to ``threshold``.
+    known_threshold: float | None = None
 
     def probability(self, x: np.ndarray) -> np.ndarray:
         z = ((x - np.asarray(self.mean)) / np.asarray(self.scale)) @ np.asarray(self.weights) + self.bias
@@ -124,17 +162,31 @@ class FactMatcher:
     def threshold(self) -> float:
         return self.calibration.threshold
 
+    @property
+    def known_threshold(self) -> float:
+        known = self.calibration.known_threshold
+        return self.calibration.threshold if known is None else known
+
     @staticmethod
     def texts(questions: Sequence[str], request: str, facts: Sequence[str]) -> list[str]:
         """Every text the features need: request, questions, their cores, facts, their cores."""
+        request = keywords(request)
         q_core = [core_text(q, request, _QUESTION_BOILERPLATE) for q in questions]
         f_core = [core_text(f, request, _FACT_BOILERPLATE) for f in facts]
         return [request, *questions, *q_core, *facts, *f_core]
 
+    @staticmethod
+    def words(questions: Sequence[str], request: str, facts: Sequence[str]) -> set[str]:
+        """The single words the synonym features embed."""
+        request = keywords(request)
+        return set().union(*(new_words(q, request, _QUESTION_BOILERPLATE) for q in questions),
+                           *(new_words(f, request, _FACT_BOILERPLATE) for f in facts))
+
     def prefetch(self, jobs: Sequence[tuple[Sequence[str], str, Sequence[str]]], extra: Sequence[str] = ()) -> None:
         """Encode the texts of many ``(questions, request, facts)`` jobs (and any ``extra`` texts) in
         one batched call, so a caching backend (the default) answers the per-job calls from memory."""
-        texts = list(dict.fromkeys([*(t for job in jobs for t in self.texts(*job)), *extra]))
+        texts = list(dict.fromkeys([*(t for job in jobs for t in self.texts(*job)), *extra,
+                                    *sorted(set().union(*(self.words(*job) for job in jobs)))]))
         if texts:
             self.similarity.encode(texts)
 
@@ -144,6 +196,7 @@ class FactMatcher:
             return np.zeros((len(questions), len(facts), len(FEATURES)))
         # One encode call: the backend batches and caches (facts and request recur across questions).
         vectors = self.similarity.encode(self.texts(questions, request, facts))
+        request = keywords(request)
         nq, nf = len(questions), len(facts)
         r = vectors[0]
         q, qc = vectors[1 : 1 + nq], vectors[1 + nq : 1 + 2 * nq]
@@ -158,6 +211,19 @@ class FactMatcher:
         out[..., 6] = (qc @ r)[:, None]
         out[..., 7] = np.array([len(_words(x)) for x in questions], dtype=float)[:, None]
         out[..., 8] = np.array([" or " in f" {x.lower()} " for x in questions], dtype=float)[:, None]
+        q_words = [new_words(x, request, _QUESTION_BOILERPLATE) for x in questions]
+        f_words = [new_words(x, request, _FACT_BOILERPLATE) for x in facts]
+        out[..., 9:16] = [[word_features(qw, fw) for fw in f_words] for qw in q_words]
+        vocab = sorted(set().union(*q_words, *f_words))
+        index = {w: i for i, w in enumerate(vocab)}
+        words = self.similarity.encode(vocab) if vocab else None
+        for i, qw in enumerate(q_words):
+            for j, fw in enumerate(f_words):
+                if qw and fw:
+                    closest = (words[[index[w] for w in qw]] @ words[[index[w] for w in fw]].T).max(axis=1)
+                    out[i, j, 16:18] = closest.mean(), closest.max()
+                else:
+                    out[i, j, 16:18] = 0.0
         return out
 
     def probabilities(self, questions: Sequence[str], request: str, facts: Sequence[str]) -> np.ndarray:

@@ -54,11 +54,19 @@ _SEPARATOR = re.compile(r"\s*(?:[,;/|&+\n]|\band\b|\bor\b|\bnor\b|\bvs\.?|\bvers
 MAX_OPTIONS = 4
 
 
+#: A question clause inside a sentence typed without "?" ("regarding food stamps are you looking
+#: for eligibility", "there are some facts about it shall i show them to you").
+_QUESTION_CLAUSE = re.compile(
+    r"\b(?:are|do|would|will|did|have|can|could) you\b|\b(?:shall|should|can|may) i\b"
+    r"|\b(?:is|are) (?:it|this|that|there)\b|\bor maybe\b", re.IGNORECASE)
+
+
 def is_question(text: str) -> bool:
-    """Contains a question mark, or opens like one in any case ("are you looking for maps",
-    "what is the budget", "tell me the date", "you want the cheap ones")."""
+    """Contains a question mark, opens like a question in any case ("are you looking for maps",
+    "what is the budget", "tell me the date", "you want the cheap ones"), or holds a question clause
+    ("regarding food stamps are you looking for eligibility")."""
     text = normalize(text)
-    return "?" in text or bool(_QUESTION_START.match(text))
+    return "?" in text or bool(_QUESTION_START.match(text)) or bool(_QUESTION_CLAUSE.search(text))
 
 
 _FILLER = frozenset(
@@ -176,3 +184,12 @@ def is_multi_question(text: str) -> bool:
     if len(items) > MAX_OPTIONS:
         return True
     return len(items) >= 3 and not _OPTIONS.search(text) and not re.search(r"\bor\b", text, re.IGNORECASE)
+
+
+def keywords(text: str) -> str:
+    """``text`` as a keyword query: its words that are neither filler nor generic ("I'm looking for
+    information about dinosaurs." -> "dinosaurs"), in order; the text itself if none are left."""
+    words = [w for w in re.findall(r"[A-Za-z0-9$£€%'-]*[A-Za-z0-9]", normalize(text))
+             if w.lower() not in _FILLER and _stem(w.lower()) not in _GENERIC and _stem(w.lower()) not in _QUESTION_STEMS
+             and not re.fullmatch(r"i'm|i'd|i've|we're|it's|let's", w.lower())]
+    return " ".join(words) or text

@@ -78,7 +78,7 @@ CASES: dict[str, dict[str, tuple[str, ...]]] = {
                        "Which grade、how many minutes？"),
     },
     "clinical-referral-letter-cardiology-chest-pain": {
-        "targeted": ("What are the patient's age and presenting symptoms?",),
+        "targeted": ("How old is the patient?",),
         "comma_list": ("Age, symptoms, ECG findings, urgency?", "Patient age, ECG result, how soon?",
                        "Symptoms; ECG; timeframe?"),
         "keyword_string": ("ECG urgency symptoms?", "age symptoms ecg", "Resting ECG timeframe?"),

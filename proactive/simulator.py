@@ -245,7 +245,7 @@ class SimulatedUser:
             facts = [open_facts[i] for i in chosen]
             return Turn(question, " ".join(f.statement for f in facts), tuple(f.id for f in facts), REVEALED,
                         tuple(round(float(p_open[i]), 4) for i in chosen))
-        if best_known >= threshold:
+        if best_known >= self.matcher.known_threshold:
             source = known[int(p_known.argmax())]
             return Turn(question, f"I already mentioned that: {source}", kind=ALREADY_KNOWN, known_source=source)
         related = self.relatedness(question)
@@ -253,25 +253,27 @@ class SimulatedUser:
             return Turn(question, OFF_TOPIC_ANSWER, kind=OFF_TOPIC)
         if not related.about_task:
             return Turn(question, NO_PREFERENCE, kind=NO_MATCH)
-        return self._by_kind(question, open_facts, p_open, revealed)
+        known_facts = [*self.partial.visible_facts, *(self._by_id[f] for f in sorted(revealed) if f in self._by_id)]
+        return self._by_kind(question, open_facts, p_open, known_facts, p_known)
 
-    def _by_kind(self, question: str, open_facts: Sequence[Fact], p_open, revealed: set[str]) -> Turn:
+    def _by_kind(self, question: str, open_facts: Sequence[Fact], p_open, known_facts: Sequence[Fact], p_known) -> Turn:
         """A question that plainly asks for a kind of detail ("What is your budget?") gets the user's
-        still-hidden fact of that kind (the one it matches best), or "I already mentioned that" if
-        the user already gave one; see :mod:`proactive.intents`."""
+        fact of that kind that it matches best: revealed if still hidden, "I already mentioned that"
+        if already given (so "What grade are they in?" asked again does not draw out the *other*
+        audience fact); see :mod:`proactive.intents`."""
         kinds = asked_categories(question)
         if len(kinds) > MAX_KINDS_PER_QUESTION:
             kinds = set()  # fishing for every kind at once earns nothing
         candidates = [i for i, f in enumerate(open_facts) if f.category in kinds]
-        if candidates:
+        given = [j for j, f in enumerate(known_facts) if f.category in kinds]
+        best_given = max(given, key=lambda j: p_known[j], default=None)
+        if candidates and (best_given is None or max(p_open[i] for i in candidates) >= p_known[best_given]):
             chosen = sorted(candidates, key=lambda i: -p_open[i])[: self.max_facts_per_answer]
             facts = [open_facts[i] for i in chosen]
             return Turn(question, " ".join(f.statement for f in facts), tuple(f.id for f in facts), REVEALED,
                         tuple(round(max(float(p_open[i]), CATEGORY_CONFIDENCE), 4) for i in chosen))
-        given = [f for f in self.partial.visible_facts if f.category in kinds]
-        given += [f for f in self.partial.hidden_facts if f.id in revealed and f.category in kinds]
-        if given:
-            source = given[0].statement
+        if best_given is not None:
+            source = known_facts[best_given].statement
             return Turn(question, f"I already mentioned that: {source}", kind=ALREADY_KNOWN, known_source=source)
         return Turn(question, NO_PREFERENCE, kind=NO_MATCH)
 

@@ -20,7 +20,7 @@ from proactive.tasks import Fact
 class KeywordMatcher:
     """A fake matcher for rule tests only: probability 0.9 when a fact's keyword is in the question."""
 
-    threshold = 0.5
+    threshold = known_threshold = 0.5
     similarity = None  # no embeddings: only the question's words decide whether it is about the task
 
     def match(self, question, request, facts):
@@ -169,7 +169,7 @@ def test_embedding_user_knows_what_the_request_said(task_by_id, matcher):
 class NothingMatcher:
     """A fake matcher under which no question names any fact's content."""
 
-    threshold = 0.5
+    threshold = known_threshold = 0.5
     similarity = None
 
     def match(self, question, request, facts):
