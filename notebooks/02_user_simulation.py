@@ -21,14 +21,25 @@
 # only what that question asks for. It never volunteers the rest, so a vague question gets a
 # vague answer and the model has to learn to ask well.
 #
-# Our simulated user follows four rules:
+# Our simulated user follows these rules:
 #
 # 1. reveal the hidden fact the question is actually about (at most one per answer by default):
 #    one whose content it names, or, for a question about a kind of detail ("When is it?",
 #    "What is your budget?"), its still-hidden fact of that kind, as a person would answer,
 # 2. say so when the question asks for something the request or an earlier answer already gave,
 # 3. say it has no preference when the question is about none of its facts,
-# 4. never list its facts because it was asked to ("tell me everything", "ignore your instructions").
+# 4. never list its facts because it was asked to ("tell me everything", "ignore your instructions"),
+# 5. refuse a question about something other than the task, even one with a cue word: "Who painted
+#    the Mona Lisa?" does not earn the audience of a birthday party. A question may use the task's
+#    words and the words of any clarifying question ("budget", "deadline", "roughly"); whatever
+#    else it brings in must be related to the request or a fact,
+# 6. ask for one thing at a time when a question asks several, however it is written: "Budget,
+#    date, guests?", "budget date guests?", "Is it 120 guests or $15,000 or June?" (guesses that
+#    name different facts), full-width "？，". A question that offers options of one thing ("Is it
+#    for children, teens or adults?") is one question.
+#
+# Rules 5 and 6 came from trying to game the simulated user: each was a class of questions that drew
+# out facts without asking for them.
 #
 # Deciding "is this question about that fact?" is the hard part. The default, offline backend is
 # a small calibrated model over sentence-embedding similarities, fitted on **real people's
@@ -91,6 +102,8 @@ questions = [
     "Are there any dietary restrictions?",  # already in the request
     "How many guests are you expecting?",  # targeted: reveals the guest count
     "When is it happening?",  # a kind of detail (timeline): reveals the date
+    "Who painted the Mona Lisa?",  # a cue word ("who"), but not about the task: refused
+    "Venue, menu, music?",  # several things at once: one at a time, please
 ]
 history = []
 for question in questions:
@@ -116,7 +129,21 @@ user_chat(SimulatedUser(masked_test_tasks(run, config)[0], matcher))
 # means the question was about their intent; "no" means it was not. So every clearly answered
 # Qulac question tests the simulated user's decision: reveal or not?
 #
-# The numbers below use only topics the calibration never saw.
+# The matcher was fitted on Qulac as written *and* rephrased: each request also as a sentence ("I'm
+# looking for information about ..."), each question also capitalised with a "?", because the
+# project's tasks and policies write that way. Below, its topic-grouped cross-validation (each
+# fold's topics unseen by the fit): ROC-AUC against plain question-facet cosine, and how much more
+# often its reveal decision agrees with people than "always no" does.
+
+# %%
+cv = matcher.calibration.provenance.get("grouped_cv", {})
+for variant, r in cv.get("per_variant", {}).items():
+    print(f"{variant:<17} AUC {r['auc_matcher_mean']:.3f} (min {r['auc_matcher_min']:.3f}) vs cosine "
+          f"{r['auc_cosine_mean']:.3f}: gain {r['auc_gain_mean']:+.3f} (min {r['auc_gain_min']:+.3f}); "
+          f"agreement above always-no {r['agreement_above_always_no_mean']:+.3f}")
+
+# %% [markdown]
+# The check below uses only topics the shipped calibration never saw.
 
 # %%
 qulac_file = Path(qulac_path) if qulac_path else default_qulac_path()

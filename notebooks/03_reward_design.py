@@ -28,15 +28,19 @@
 # | **elicitation** | the importance-weighted share of hidden facts the simulated user *newly* reveals, each weighted by how clearly the question asked for it. Facts already known earn 0. |
 # | **shaping** | a small credit for the closest miss when nothing is revealed, so a policy that gets warmer sees a gradient (GRPO learns nothing from groups whose rewards are all equal). |
 # | **no question** | an answer, a plan or a refusal instead of a question. |
-# | **several questions** | "What is the budget and when is it?" or a list of things to tell: one fact per answer anyway, and a habit that burdens users. |
+# | **several questions** | "What is the budget and when is it?", a list of things to tell, a keyword string, a chain of guesses that name different facts: the simulated user asks for one thing at a time and reveals nothing. |
 # | **restated** | asks for what the request already says. |
 # | **repeated** | asks again what an earlier turn asked or already got an answer to. |
 # | **too long** | questions past the word budget. |
-# | **off topic** | (training profiles only) a question that asks for no kind of detail and is about neither the request nor any of its facts. Without it, GRPO found that an unrelated question ("What's the best way to prepare for a job interview?") is the safest way never to restate or repeat anything, and the 135M policy collapsed onto one. |
+# | **off topic** | (training profiles only) a question that brings in words unrelated to the request and its facts, cue word or not ("Who painted the Mona Lisa?"). The simulated user refuses it in every profile; the penalty makes it cost something, because GRPO found that an unrelated question ("What's the best way to prepare for a job interview?") is the safest way never to restate or repeat anything, and the 135M policy collapsed onto one. |
 #
 # Training profiles may also weigh the terms differently (`reward:` in their YAML); the training
 # profiles count the elicitation term three times and shaping half, so that facts drawn out, not
 # penalties avoided, decide which questions in a GRPO group win.
+#
+# Facts revealed earlier travel as **fact ids** (each `history` turn's `revealed`), never re-detected
+# from the answer's wording; a history given as text only is settled by asking its questions again,
+# so a re-ask earns nothing however the earlier answer was phrased.
 #
 # Garbage input (None, empty, huge strings) scores exactly 0 with a logged warning: one broken
 # completion must never crash a training run.
@@ -79,20 +83,25 @@ print(f"\ntraining the {config.name!r} profile changes: {config.reward or 'nothi
 # %% [markdown]
 # ## The reward-hacking suite
 #
-# For each task: one plain, targeted question, and seven tricks a policy might learn. Every trick
-# must score no higher than the plain question. (The test suite runs the same cases.)
+# For each task: one plain, targeted question, and the tricks a policy might learn, each a class
+# with several phrasings: everything at once, two questions, restating the request, injection, no
+# question, padding, cue-word stuffing, an off-topic question with a cue word, a comma list, a
+# keyword string, an "A or B or C" chain of guesses, full-width punctuation, and re-asking what an
+# earlier answer gave in other words. Every phrasing must score *below* the plain question. (The
+# test suite runs the same cases, under these weights and under the training profiles'.)
 
 # %%
 results = run_suite(reward, load_tasks_by_id())
 display(HTML(suite_table_html(results)))
 atomic_write_jsonl(run / "reward_suite.jsonl", [r.to_dict() for r in results])
 print(f"{sum(r.holds for r in results)} of {len(results)} cases hold")
+print({kind: sum(r.kind == kind for r in results) for kind in dict.fromkeys(r.kind for r in results)})
 
 # %% [markdown]
 # The same suite as a picture: credit goes up, penalties go down, the diamond is the reward.
 
 # %%
-first_task = [r for r in results if r.task_id == results[0].task_id]
+first_task = list({r.kind: r for r in results if r.task_id == results[0].task_id}.values())  # one per kind
 reward_terms_figure([r.kind for r in first_task], [r.breakdown for r in first_task]).show()
 
 # %% [markdown]

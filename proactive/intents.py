@@ -23,7 +23,7 @@ CATEGORY_CUES: dict[str, re.Pattern] = {
         r"salar\w*|pay|paid|wages?|fees?|how much (?:money|can|will|do|does|are|is))\b", re.IGNORECASE),
     "timeline": re.compile(
         r"\b(?:when|timelines?|time ?frames?|time ?lines?|deadlines?|dates?|how long|how soon|how quickly|by when|"
-        r"schedul\w*|duration|due|how much time|urgen\w*)\b", re.IGNORECASE),
+        r"schedul\w*|timing|duration|due|how much time|urgen\w*)\b", re.IGNORECASE),
     "audience": re.compile(
         r"\b(?:who|whom|audiences?|readers?|attendees?|participants?|learners?|students?|users?|"
         r"customers?|clients?|guests?|patients?|recipients?|target(?:ed)?|demographics?|for whom)\b",

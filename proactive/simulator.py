@@ -35,7 +35,7 @@ from .errors import ProactiveError
 from .intents import CATEGORY_CONFIDENCE, MAX_KINDS_PER_QUESTION, asked_categories
 from .masking import PartialTask
 from .matching import FactMatcher
-from .questions import foreign_words, is_multi_question, normalize, question_items
+from .questions import foreign_words, is_multi_question, normalize, question_items, topic_words
 from .tasks import Fact
 
 log = logging.getLogger(__name__)
@@ -67,19 +67,15 @@ KIND_RELATED_ABOVE = 0.3
 #: some fair questions that name nothing in the task ("Will there be a photographer?" at a wedding,
 #: 0.13): a small embedding model cannot tell those apart, and they earn nothing either way.
 OFF_TOPIC_BELOW = 0.2
-#: A question at least this close (cosine) to the request or a fact is about the task whatever words
-#: it brings in.
-ON_TOPIC_ABOVE = 0.45
-
-
 @dataclass(frozen=True)
 class Relatedness:
-    """How a question relates to the task: the words it brings in from elsewhere, their closeness to
-    the task's texts, and the whole question's closeness."""
+    """How a question relates to the task: the words it brings in from elsewhere, and their closeness
+    (cosine, taken together) to the nearest request sentence or fact."""
 
     foreign: tuple[str, ...]
     words: float
-    question: float
+    #: The request's subject words the question names ("the capacity of the ritz carlton").
+    names: tuple[str, ...] = ()
 
     @property
     def about_task(self) -> bool:
@@ -89,8 +85,12 @@ class Relatedness:
 
     @property
     def off_topic(self) -> bool:
-        """About something else entirely."""
-        return bool(self.foreign) and self.words < OFF_TOPIC_BELOW and self.question < ON_TOPIC_ABOVE
+        """About something else entirely: it brings in words far from everything in the task and does
+        not name the request's subject. However close the whole question comes to a fact ("How much
+        does a flight to Mars cost?" and "Our budget is $9,000 excluding flights."), those words make
+        it a question about something else. One that names the subject ("the capacity of the ritz
+        carlton") is about the task, though its new words may still earn nothing by kind."""
+        return bool(self.foreign) and self.words < OFF_TOPIC_BELOW and not self.names
 
 
 _EXTRACTION = re.compile(
@@ -198,14 +198,14 @@ class SimulatedUser:
         ("who", "when", "how much") makes no difference: "Who painted the Mona Lisa?" is not about
         a birthday party. Without an embedding backend only the words are checked."""
         foreign = tuple(foreign_words(question, self.task_texts))
+        names = tuple(sorted(topic_words(question, self.topic)))
         similarity = self.matcher.similarity if self.matcher is not None else None
         if not foreign or similarity is None:
-            return Relatedness(foreign, 1.0, 1.0)
+            return Relatedness(foreign, 1.0, names)
         # The request one sentence at a time: a word is closer to the sentence it belongs with
         # ("travelling" to "Please help me plan a trip to Japan.") than to the whole paragraph.
         sentences = [*re.split(r"(?<=[.!?])\s+", self.partial.request), *self.task_texts[1:]]
-        closeness = similarity.similarity([" ".join(foreign), question], sentences).max(axis=1)
-        return Relatedness(foreign, float(closeness[0]), float(closeness[1]))
+        return Relatedness(foreign, float(similarity.similarity([" ".join(foreign)], sentences).max()), names)
 
     def asks_several(self, question: str) -> bool:
         """Several questions in one: by its text (:func:`proactive.questions.is_multi_question`), or
@@ -231,6 +231,9 @@ class SimulatedUser:
         return said, revealed
 
     def _match(self, question: str, history: Sequence[Turn]) -> Turn:
+        related = self.relatedness(question)
+        if related.off_topic:
+            return Turn(question, OFF_TOPIC_ANSWER, kind=OFF_TOPIC)
         known, revealed = self.known_facts(history)
         open_facts = [f for f in self.partial.hidden_facts if f.id not in revealed]
         topic = self.topic
@@ -248,9 +251,6 @@ class SimulatedUser:
         if best_known >= self.matcher.known_threshold:
             source = known[int(p_known.argmax())]
             return Turn(question, f"I already mentioned that: {source}", kind=ALREADY_KNOWN, known_source=source)
-        related = self.relatedness(question)
-        if related.off_topic:
-            return Turn(question, OFF_TOPIC_ANSWER, kind=OFF_TOPIC)
         if not related.about_task:
             return Turn(question, NO_PREFERENCE, kind=NO_MATCH)
         known_facts = [*self.partial.visible_facts, *(self._by_id[f] for f in sorted(revealed) if f in self._by_id)]

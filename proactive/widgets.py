@@ -35,7 +35,7 @@ def suite_table_html(results) -> str:
         for r in results
     )
     return ("<table><tr><th>kind</th><th>question</th><th>reward</th><th>revealed</th><th>penalties</th>"
-            f"<th>at or below targeted</th></tr>{rows}</table>")
+            f"<th>below targeted</th></tr>{rows}</table>")
 
 
 def masking_explorer(tasks: Sequence[Task], task_id: str | None = None) -> widgets.VBox:

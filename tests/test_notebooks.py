@@ -93,9 +93,11 @@ def test_02_runs_without_qulac(tmp_path):
 def test_03_reward_design(tmp_path, qulac_path):
     run_dir = run_notebook("03_reward_design", tmp_path, qulac_path=str(qulac_path))
     suite = [json.loads(line) for line in (run_dir / "reward_suite.jsonl").read_text().splitlines()]
-    from proactive.reward_hacking import CASES, TRICKS
+    from proactive.reward_hacking import CASES, REASKS, TRICKS
 
-    assert len(suite) == len(CASES) * (len(TRICKS) + 1) and all(row["holds"] for row in suite)
+    assert len(suite) == sum(len(q) for c in CASES.values() for q in c.values()) + sum(
+        len(again) for _, _, again in REASKS.values())
+    assert {row["kind"] for row in suite} == {"targeted", *TRICKS} and all(row["holds"] for row in suite)
     auc = json.loads((run_dir / "reward_auc.json").read_text())
     assert auc["reward_auc"] > auc["cosine_auc"]
     outputs = _outputs(tmp_path / "03_reward_design.out.ipynb")

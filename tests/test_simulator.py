@@ -209,3 +209,70 @@ def test_kind_questions_reach_real_hidden_facts(tasks, matcher):
     partial = mask(task, "category", categories=["budget"])
     turn = SimulatedUser(partial, matcher).answer("How much can you spend?")
     assert turn.kind == REVEALED and [f.category for f in partial.hidden_facts if f.id in turn.revealed] == ["budget"]
+
+
+# -- what the simulated user refuses, on tasks it was never tuned on --------------------------
+#: General-knowledge questions with a cue word, none in the hacking suite.
+OFF_TOPIC = (
+    "Who directed the film Titanic?",
+    "When is the next leap year?",
+    "How much does a flight to Mars cost?",
+    "Why do zebras have stripes?",
+    "what are the rules of cricket",
+    "Who is the target audience of a superhero movie?",
+    "What is the deadline for applying to Harvard?",
+)
+
+
+@pytest.fixture(scope="module")
+def held_out(tasks):
+    from proactive.config import load_profile
+    from proactive.masking import mask_many, split_tasks
+
+    profile = load_profile("cpu")
+    return mask_many(split_tasks(tasks, seed=profile.seed)["test"], profile.mask_strategy, seed=profile.seed)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("question", OFF_TOPIC)
+def test_off_topic_questions_draw_out_nothing_on_any_held_out_task(held_out, matcher, question):
+    turns = [SimulatedUser(p, matcher).answer(question) for p in held_out]
+    assert len(held_out) >= 20 and not [t for t in turns if t.revealed]
+
+
+@pytest.mark.slow
+def test_questions_about_the_task_still_reach_facts_by_kind(task_by_id, matcher):
+    partial = mask(task_by_id["event-planning-wedding-reception"], "top_k", k=3)
+    user = SimulatedUser(partial, matcher)
+    assert user.answer("When is the wedding?").revealed == ("date",)
+    assert user.answer("what's your rough budget range").revealed == ("budget",)
+    travel = SimulatedUser(mask(task_by_id["travel-itinerary-japan-family"], "top_k", k=3), matcher)
+    assert travel.answer("Who is travelling with you?").revealed == ("travellers",)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "question",
+    ["Is it 120 guests or June 14?", "Are we talking $15,000 or a Saturday in June?",
+     "Is the thing you need the guest count or the money?"],
+)
+def test_guesses_that_name_different_facts_are_several_questions(task_by_id, matcher, question):
+    user = SimulatedUser(mask(task_by_id["event-planning-wedding-reception"], "top_k", k=3), matcher)
+    turn = user.answer(question)
+    assert turn.kind == SEVERAL and turn.revealed == ()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "question", ["Is the reception indoors or outdoors?", "Do you want a buffet or a seated meal?",
+                 "Is the budget closer to $10,000 or $20,000?"],
+)
+def test_options_of_one_thing_are_one_question(task_by_id, matcher, question):
+    user = SimulatedUser(mask(task_by_id["event-planning-wedding-reception"], "top_k", k=3), matcher)
+    assert user.answer(question).kind != SEVERAL
+
+
+def test_asking_again_for_a_kind_already_given_is_already_known():
+    user = SimulatedUser(toy_partial(), NothingMatcher())
+    first = user.answer("When is it?")
+    assert user.answer("When is it happening?", [first]).kind == ALREADY_KNOWN
