@@ -2,12 +2,15 @@ import numpy as np
 import pytest
 
 from proactive.calibration import (
+    VARIANTS,
     answer_label,
     best_threshold,
     calibrate,
     fit_logistic,
     is_held_out,
     qulac_check,
+    rephrase,
+    topic_folds,
 )
 from proactive.data.qulac import load_qulac
 from proactive.errors import ProactiveError
@@ -78,7 +81,25 @@ def test_calibration_is_reproducible_and_beats_cosine_on_held_out_topics(qulac_p
     assert np.allclose(fitted.weights, shipped.weights, atol=1e-4) and fitted.threshold == shipped.threshold
     held = report["held_out"]
     assert held["auc_matcher"] >= 0.74 and held["auc_matcher"] > held["auc_cosine_baseline"] + 0.03
+    # Topic-grouped cross-validation, for Qulac as written and rephrased like the project's tasks.
+    cv = report["grouped_cv"]["per_variant"]
+    assert set(cv) == set(VARIANTS) and all(len(r["folds"]) == 5 for r in cv.values())
+    for variant, r in cv.items():
+        assert r["auc_gain_mean"] >= 0.08 and r["auc_gain_min"] > 0.05, (variant, r)
+        assert r["agreement_above_always_no_mean"] >= 0.05 and r["agreement_above_always_no_min"] > 0.03, (variant, r)
     summary = qulac_check(facets, reward).summary()
     assert summary["reward_auc"] >= 0.74 and summary["reward_auc"] > summary["cosine_auc"] + 0.03
-    assert summary["simulator_agreement"] > summary["always_no_agreement"]
+    assert summary["simulator_agreement"] > summary["always_no_agreement"] + 0.04
     assert summary["simulator_kappa"] > 0.3
+
+
+def test_rephrased_pairs_and_topic_folds():
+    from proactive.calibration import LabelledPair
+
+    pair = LabelledPair(7, "kenmore gas water heater", "Find reviews.", "are you looking for reviews", 1)
+    both = rephrase(pair, "both")
+    assert "kenmore gas water heater" in both.request and both.request != pair.request
+    assert both.question == "Are you looking for reviews?" and both.label == 1 and both.topic_id == 7
+    assert rephrase(pair, "as_written") == pair
+    folds = topic_folds([1, 2, 3, 1, 2, 3] * 50, folds=5)
+    assert (folds[:3] == folds[3:6]).all() and set(folds) <= set(range(5))

@@ -233,3 +233,53 @@ def test_reward_command_rejects_bad_lines_and_writes_nothing(tmp_path, capsys):
     src.write_text('{"request": "r", "hidden_facts": ["a"]}\n')
     assert main(["reward", "--input", str(src)]) == 2
     assert "in.jsonl:1: field 'question': must be a string" in capsys.readouterr().err
+
+
+def test_history_reveals_travel_as_ids_or_indices_and_are_checked():
+    row = {"request": "r", "hidden_facts": ["We expect 120 guests.", "Budget is $5,000."], "fact_ids": ["guests", "budget"],
+           "history": [{"question": "How many?", "answer": "about a hundred and twenty", "revealed": ["guests"]},
+                       {"question": "Money?", "answer": "five grand", "revealed": [1]}]}
+    partial, history = partial_from_columns(row)
+    assert [f.id for f in partial.hidden_facts] == ["guests", "budget"]
+    assert [t.revealed for t in history] == [("guests",), ("budget",)]
+    with pytest.raises(ProactiveError, match="'revealed' names no hidden fact: 'venue'"):
+        partial_from_columns({**row, "history": [{"question": "q", "answer": "a", "revealed": ["venue"]}]})
+    with pytest.raises(ProactiveError, match="'fact_ids' must give a distinct"):
+        partial_from_columns({**row, "fact_ids": ["a", "a"]})
+
+
+def test_blank_hidden_facts_keep_every_other_fact_at_its_index():
+    partial, _ = partial_from_columns({"request": "r", "hidden_facts": ["", "We expect 120 guests.", "  ", "Budget is $5,000."]})
+    assert [f.statement for f in partial.hidden_facts] == ["We expect 120 guests.", "Budget is $5,000."]
+    assert [partial.meta["fact_index"][f.id] for f in partial.hidden_facts] == [1, 3]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "answer",
+    ["we can spend fifteen thousand dollars on the reception",  # paraphrased
+     "Our total budget for the reception is $15,000",  # the fact without its final period
+     "OUR TOTAL BUDGET FOR THE RECEPTION IS $15,000!"],
+)
+def test_a_reask_after_a_reworded_answer_earns_nothing(reward, answer):
+    row = {"request": "I need help planning a wedding reception. Please outline the plan.",
+           "hidden_facts": ["We expect 120 guests.", "Our total budget for the reception is $15,000."],
+           "categories": ["specifics", "budget"],
+           "history": [{"question": "What is your total budget for the reception?", "answer": answer}]}
+    partial, history = partial_from_columns(row)
+    again = reward.score(partial, "What is your total budget for the reception?", history)
+    first = reward.score(partial, "What is your total budget for the reception?")
+    assert first.revealed and again.elicitation == 0 and again.revealed == () and again.reward < first.reward
+
+
+@pytest.mark.slow
+def test_reward_command_indices_point_at_the_fact_despite_blank_entries(tmp_path):
+    src, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    hidden = ["", "   ", "We expect 120 guests.", "", "Our total budget for the reception is $15,000."]
+    lines = [{"request": REQUEST, "hidden_facts": hidden, "question": q}
+             for q in ("How many guests will attend?", "What is your total budget for the reception?")]
+    src.write_text("\n".join(json.dumps(x) for x in lines) + "\n")
+    assert main(["reward", "--input", str(src), "--out", str(out)]) == 0
+    rows = [json.loads(x) for x in out.read_text().splitlines()]
+    assert [r["revealed"] for r in rows] == [[2], [4]]
+    assert all(hidden[i] == r["answer"] for r in rows for i in r["revealed"])
