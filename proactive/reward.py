@@ -54,6 +54,7 @@ from .questions import (
 from .simulator import (
     ALREADY_KNOWN,
     GIVEN,
+    INVALID,
     MAX_QUESTION_CHARS,
     NO_MATCH,
     OFF_TOPIC,
@@ -190,7 +191,7 @@ class ElicitationReward:
 
         vacuous = is_vacuous(question)
         shaping = 0.0
-        if not vacuous and turn.kind not in (REFUSED, "invalid", OFF_TOPIC, SEVERAL) and cfg.shaping:
+        if not vacuous and turn.kind not in (REFUSED, INVALID, OFF_TOPIC, SEVERAL) and cfg.shaping:
             open_facts = [f.statement for f in partial.hidden_facts if f.id not in known_before]
             if open_facts:
                 best = float(self.matcher.match(question, user.topic, open_facts).max())

@@ -67,6 +67,8 @@ KIND_RELATED_ABOVE = 0.3
 #: some fair questions that name nothing in the task ("Will there be a photographer?" at a wedding,
 #: 0.13): a small embedding model cannot tell those apart, and they earn nothing either way.
 OFF_TOPIC_BELOW = 0.2
+
+
 @dataclass(frozen=True)
 class Relatedness:
     """How a question relates to the task: the words it brings in from elsewhere, and their closeness
@@ -179,11 +181,12 @@ class SimulatedUser:
             return Turn(question, "I'd rather you ask me about one specific thing you need to know.", kind=REFUSED)
         if self.max_facts_per_answer == 1 and self.asks_several(question):
             return Turn(question, ONE_AT_A_TIME, kind=SEVERAL)
+        related = self.relatedness(question)
+        if related.off_topic:
+            return Turn(question, OFF_TOPIC_ANSWER, kind=OFF_TOPIC)
         if self.chat is not None:
-            if self.relatedness(question).off_topic:
-                return Turn(question, OFF_TOPIC_ANSWER, kind=OFF_TOPIC)
             return self._roleplay(question, history)
-        return self._match(question, history)
+        return self._match(question, history, related)
 
     # -- the rules before any fact is considered --------------------------------------------
     @property
@@ -215,7 +218,7 @@ class SimulatedUser:
         if is_multi_question(question):
             return True
         items = question_items(question)
-        if len(items) < 2 or self.matcher is None or not hasattr(self.matcher, "probabilities"):
+        if len(items) < 2 or self.matcher is None:
             return False
         facts = [f.statement for f in (*self.partial.hidden_facts, *self.partial.visible_facts)]
         p = self.matcher.probabilities(items, self.topic, facts)
@@ -226,14 +229,13 @@ class SimulatedUser:
         """Fact statements the user has already given (in the request or in earlier answers),
         and the ids of hidden facts revealed so far."""
         revealed = {fid for turn in history for fid in turn.revealed}
-        said = [f.statement for f in self.partial.visible_facts]
-        said += [self._by_id[f].statement for f in sorted(revealed) if f in self._by_id]
-        return said, revealed
+        return [f.statement for f in self._given(revealed)], revealed
 
-    def _match(self, question: str, history: Sequence[Turn]) -> Turn:
-        related = self.relatedness(question)
-        if related.off_topic:
-            return Turn(question, OFF_TOPIC_ANSWER, kind=OFF_TOPIC)
+    def _given(self, revealed: set[str]) -> list[Fact]:
+        """The facts the user has given: the request's, then the revealed ones (in id order)."""
+        return [*self.partial.visible_facts, *(self._by_id[f] for f in sorted(revealed) if f in self._by_id)]
+
+    def _match(self, question: str, history: Sequence[Turn], related: Relatedness) -> Turn:
         known, revealed = self.known_facts(history)
         open_facts = [f for f in self.partial.hidden_facts if f.id not in revealed]
         topic = self.topic
@@ -253,8 +255,7 @@ class SimulatedUser:
             return Turn(question, f"I already mentioned that: {source}", kind=ALREADY_KNOWN, known_source=source)
         if not related.about_task:
             return Turn(question, NO_PREFERENCE, kind=NO_MATCH)
-        known_facts = [*self.partial.visible_facts, *(self._by_id[f] for f in sorted(revealed) if f in self._by_id)]
-        return self._by_kind(question, open_facts, p_open, known_facts, p_known)
+        return self._by_kind(question, open_facts, p_open, self._given(revealed), p_known)
 
     def _by_kind(self, question: str, open_facts: Sequence[Fact], p_open, known_facts: Sequence[Fact], p_known) -> Turn:
         """A question that plainly asks for a kind of detail ("What is your budget?") gets the user's
