@@ -99,8 +99,8 @@ def main() -> None:
     # What the judge made of each model's sampled first questions: off topic, several at once, paid.
     by_id = {p.task_id: p for p in test}
     judged = {}
-    for name, scores in (("untrained", before), ("trained", after)):
-        items = [(by_id[t], q, ()) for t, qs in zip(scores.task_ids, scores.questions) for q in qs]
+    for name, result in (("untrained", before), ("trained", after)):
+        items = [(by_id[t], q, ()) for t, qs in zip(result.scores.task_ids, result.scores.questions) for q in qs]
         kinds = [b.kind for b in reward.score_many(items)]
         judged[name] = {"questions": len(items), **{f"{k}_share": round(kinds.count(k) / len(items), 4)
                                                    for k in (OFF_TOPIC, SEVERAL, REVEALED)}}
