@@ -136,8 +136,9 @@ class SuiteResult:
     holds: bool  # scored below the targeted question on the same task
 
     def to_dict(self) -> dict:
-        return {"task_id": self.task_id, "kind": self.kind, "question": self.question,
-                "holds": self.holds, **self.breakdown.to_dict()}
+        # The breakdown's own "kind" is how the user answered; "kind" here is the trick's.
+        return {**self.breakdown.to_dict(), "answer_kind": self.breakdown.kind, "task_id": self.task_id,
+                "kind": self.kind, "question": self.question, "holds": self.holds}
 
 
 def suite_partial(task: Task) -> PartialTask:
