@@ -194,7 +194,8 @@ class ElicitationReward:
         if not vacuous and turn.kind not in (REFUSED, INVALID, OFF_TOPIC, SEVERAL) and cfg.shaping:
             open_facts = [f.statement for f in partial.hidden_facts if f.id not in known_before]
             if open_facts:
-                best = float(self.matcher.match(question, user.topic, open_facts).max())
+                best = turn.closest if turn.closest is not None else float(
+                    self.matcher.match(question, user.topic, open_facts).max())
                 shaping = cfg.shaping * best
                 notes.append(f"closest still-hidden fact: match {best:.2f}")
 
@@ -251,9 +252,9 @@ class ElicitationReward:
             user = SimulatedUser(partial, self.matcher)
             text = normalize(question)
             facts = [f.statement for f in (*partial.hidden_facts, *partial.visible_facts)]
-            jobs.append(([text, *question_items(text)], user.topic, facts))
-            texts += [*user.task_texts, *re.split(r"(?<=[.!?])\s+", partial.request),
-                      " ".join(foreign_words(text, user.task_texts))]
+            parts = question_items(text)  # matched one by one only when there are several
+            jobs.append(([text, *parts] if len(parts) > 1 else [text], user.topic, facts))
+            texts += [*user.task_sentences, " ".join(foreign_words(text, user.task_texts))]
         # The off-topic check's texts too, so that the per-question calls below hit the cache.
         self.matcher.prefetch(jobs, extra=[t for t in texts if t])
         return [self.score(partial, question, history) for partial, question, history in items]

@@ -28,7 +28,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .backends import ChatBackend
 from .errors import ProactiveError
@@ -123,6 +123,9 @@ class Turn:
     confidence: tuple[float, ...] = ()
     #: The already-known sentence the question asked about, when kind is ``already_known``.
     known_source: str = ""
+    #: How closely the question matched the closest still-hidden fact (the matcher's probability),
+    #: when the matcher decided; None otherwise.
+    closest: float | None = None
 
 
 @dataclass
@@ -194,6 +197,12 @@ class SimulatedUser:
         """The request and every fact, hidden or visible: what "about this task" means."""
         return [self.partial.request, *(f.statement for f in (*self.partial.hidden_facts, *self.partial.visible_facts))]
 
+    @property
+    def task_sentences(self) -> list[str]:
+        """The request one sentence at a time, then every fact: a word is closer to the sentence it
+        belongs with ("travelling" to "Please help me plan a trip to Japan.") than to the whole paragraph."""
+        return [*re.split(r"(?<=[.!?])\s+", self.partial.request), *self.task_texts[1:]]
+
     def relatedness(self, question: str) -> Relatedness:
         """Is the question about this task? A question whose words all come from the task or from
         any clarifying question ("What is your budget?", "When is the wedding?") is; one that brings
@@ -205,10 +214,8 @@ class SimulatedUser:
         similarity = self.matcher.similarity if self.matcher is not None else None
         if not foreign or similarity is None:
             return Relatedness(foreign, 1.0, names)
-        # The request one sentence at a time: a word is closer to the sentence it belongs with
-        # ("travelling" to "Please help me plan a trip to Japan.") than to the whole paragraph.
-        sentences = [*re.split(r"(?<=[.!?])\s+", self.partial.request), *self.task_texts[1:]]
-        return Relatedness(foreign, float(similarity.similarity([" ".join(foreign)], sentences).max()), names)
+        closeness = similarity.similarity([" ".join(foreign)], self.task_sentences)
+        return Relatedness(foreign, float(closeness.max()), names)
 
     def asks_several(self, question: str) -> bool:
         """Several questions in one: by its text (:func:`proactive.questions.is_multi_question`), or
@@ -238,9 +245,14 @@ class SimulatedUser:
     def _match(self, question: str, history: Sequence[Turn], related: Relatedness) -> Turn:
         known, revealed = self.known_facts(history)
         open_facts = [f for f in self.partial.hidden_facts if f.id not in revealed]
-        topic = self.topic
-        p_open = self.matcher.match(question, topic, [f.statement for f in open_facts])
-        p_known = self.matcher.match(question, topic, known)
+        # One matcher call for the open and the given facts: the question's features are computed once.
+        p = self.matcher.match(question, self.topic, [*(f.statement for f in open_facts), *known])
+        p_open, p_known = p[: len(open_facts)], p[len(open_facts) :]
+        best_open = float(p_open.max()) if len(p_open) else 0.0
+        # The closest still-hidden fact, revealed or not: the reward's shaping term reads it here.
+        return replace(self._choose(question, related, known, revealed, open_facts, p_open, p_known), closest=best_open)
+
+    def _choose(self, question, related: Relatedness, known, revealed, open_facts, p_open, p_known) -> Turn:
         threshold = self.matcher.threshold
         best_open = float(p_open.max()) if len(p_open) else 0.0
         best_known = float(p_known.max()) if len(p_known) else 0.0
