@@ -55,7 +55,7 @@ VAGUE_QUESTIONS = (
 VAGUE_ANSWER = NO_PREFERENCE  # what the simulated user answers them
 
 
-def template_turns(partial: PartialTask, asked: Sequence[Fact], vague: str | None = None) -> list[Turn]:
+def template_turns(asked: Sequence[Fact], vague: str | None = None) -> list[Turn]:
     """A training dialogue's earlier turns: optionally a vague question that got nothing, then one
     template question per fact in ``asked``, each answered with that fact (its id recorded)."""
     turns = [Turn(vague, VAGUE_ANSWER, kind=NO_MATCH)] if vague else []
@@ -89,7 +89,7 @@ def training_rows(
             else:
                 vague = depth > 0 and rng.random() < 0.5
                 asked = rng.sample(list(partial.hidden_facts), depth - vague)
-                history = template_turns(partial, asked, rng.choice(VAGUE_QUESTIONS) if vague else None)
+                history = template_turns(asked, rng.choice(VAGUE_QUESTIONS) if vague else None)
             rows.append({
                 "prompt": question_prompt(tokenizer, partial, _pairs(history), profile.question_prefix),
                 # The task with its fact ids and kinds, and what each earlier answer revealed as ids:
