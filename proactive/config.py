@@ -60,6 +60,10 @@ class TrainSettings:
     #: GPU only: load the base model in 4 bit (QLoRA) and the context length Unsloth reserves.
     load_in_4bit: bool = True
     max_seq_length: int = 1024
+    #: Weights' dtype: "auto" is float32 on CPU and bfloat16 (float16 where unsupported) on a GPU.
+    #: Set by the project, not by the runner: Unsloth would pick bfloat16 on a CPU that has it,
+    #: and the loss then departs from the float32 run's from the second step.
+    dtype: str = "auto"
     #: Multi-GPU: generate through a TRL vLLM server (`trl vllm-serve`) instead of the trainer.
     use_vllm: bool = False
 
@@ -132,6 +136,10 @@ def load_profile(name_or_path: str) -> Profile:
     train = data.pop("train", None) or {}
     _check_settings(path, train, TrainSettings, "train settings")
     train = {k: tuple(v) if isinstance(v, list) else v for k, v in train.items()}
+    from .models import DTYPES
+
+    if train.get("dtype", "auto") not in DTYPES:
+        raise ProactiveError(f"{path}: train.dtype {train['dtype']!r} is not one of {', '.join(DTYPES)}")
     if not isinstance(data.get("reward", {}), dict):
         raise ProactiveError(f"{path}: reward settings must be a YAML mapping of weights")
     profile = Profile(train=TrainSettings(**train), **data)

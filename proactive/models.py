@@ -103,6 +103,25 @@ def resolve_model(name: str) -> str:
     return name
 
 
+DTYPES = ("auto", "float32", "bfloat16", "float16")
+
+
+def torch_dtype(name: Any = "auto") -> Any:
+    """The torch dtype a profile's ``dtype`` names: "auto" is float32 on CPU, bfloat16 on a GPU
+    that has it (else float16)."""
+    import torch
+
+    if name is None or name == "auto":
+        if not torch.cuda.is_available():
+            return torch.float32
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    if not isinstance(name, str):
+        return name  # already a torch.dtype
+    if name not in DTYPES:
+        raise ProactiveError(f"unknown dtype {name!r}; use one of {', '.join(DTYPES)}")
+    return getattr(torch, name)
+
+
 def load_model_and_tokenizer(name: str = BUNDLED_NAME, dtype: Any = None) -> tuple[Any, Any]:
     """Load a causal LM and its tokenizer: float32 on CPU, bfloat16 (or float16) on a GPU,
     unless ``dtype`` says otherwise."""
@@ -110,8 +129,7 @@ def load_model_and_tokenizer(name: str = BUNDLED_NAME, dtype: Any = None) -> tup
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     gpu = torch.cuda.is_available()
-    if dtype is None:
-        dtype = (torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16) if gpu else torch.float32
+    dtype = torch_dtype(dtype)
 
     path = resolve_model(name)
     local = Path(path).exists()
@@ -143,30 +161,46 @@ def unsloth_available() -> bool:
     return importlib.util.find_spec("unsloth") is not None
 
 
+def import_unsloth() -> None:
+    """Import Unsloth before transformers, PEFT, TRL or datasets: it patches them on import, and
+    warns that its patches may not apply when they came first (TRL 1.15 cannot run GRPO on CPU
+    without them)."""
+    import sys
+
+    late = [m for m in ("transformers", "peft", "trl", "datasets") if m in sys.modules and "unsloth" not in sys.modules]
+    if late:
+        log.warning("unsloth imported after %s: its patches may not apply", ", ".join(late))
+    import unsloth  # noqa: F401
+
+
 def load_policy(profile) -> tuple[Any, Any, Any]:
     """The policy to train and its tokenizer, and the PEFT config GRPOTrainer should apply (if any).
 
-    With ``use_unsloth`` (GPU profiles): Unsloth's ``FastLanguageModel``, 4-bit if asked, with LoRA
-    already attached (so no PEFT config is returned). Otherwise: transformers + a PEFT LoRA
-    config, the same API on CPU or GPU. Asking for Unsloth without a GPU or without the package is
-    an error, never a silent fallback.
+    With ``use_unsloth``: Unsloth's ``FastLanguageModel`` (on a GPU, or on CPU through Unsloth's CPU
+    backend), 4-bit if asked, with LoRA already attached (so no PEFT config is returned).
+    Otherwise: transformers + a PEFT LoRA config, the same API on CPU or GPU. A profile that needs
+    a GPU refuses to run without one, and asking for Unsloth without the package is an error,
+    never a silent fallback. The dtype is the profile's (``train.dtype``), never the runner's guess.
     """
     settings = profile.train
+    if profile.requires_gpu and not cuda_available():
+        raise ProactiveError(
+            f"profile {profile.name!r} needs a CUDA GPU and none is visible; "
+            "on CPU use --profile cpu (or cpu-smoke, or unsloth-smoke for Unsloth's CPU backend)"
+        )
+    dtype = torch_dtype(settings.dtype)
     if profile.use_unsloth:
-        if not cuda_available():
-            raise ProactiveError(
-                f"profile {profile.name!r} uses Unsloth, which needs a CUDA GPU and none is visible; "
-                "on CPU use --profile cpu (or cpu-smoke)"
-            )
         if not unsloth_available():
             raise ProactiveError(
-                f"profile {profile.name!r} uses Unsloth, which is not installed; run `pip install -e \".[unsloth]\"`"
+                f"profile {profile.name!r} uses Unsloth, which is not installed; run `make setup-unsloth` "
+                "(CPU) or `pip install -e \".[unsloth]\"` (GPU/Colab)"
             )
-        from unsloth import FastLanguageModel  # imported first: it patches transformers and TRL
+        import_unsloth()
+        from unsloth import FastLanguageModel
 
         model, tokenizer = FastLanguageModel.from_pretrained(
             model_name=resolve_model(profile.model), max_seq_length=settings.max_seq_length,
-            load_in_4bit=settings.load_in_4bit,
+            load_in_4bit=settings.load_in_4bit, dtype=dtype,
         )
         model = FastLanguageModel.get_peft_model(
             model, r=settings.lora_r, lora_alpha=settings.lora_alpha, lora_dropout=settings.lora_dropout,
@@ -178,11 +212,9 @@ def load_policy(profile) -> tuple[Any, Any, Any]:
         if tokenizer.pad_token is None:
             tokenizer.pad_token = tokenizer.eos_token
         return model, tokenizer, None
-    if profile.requires_gpu and not cuda_available():
-        raise ProactiveError(f"profile {profile.name!r} needs a GPU and none is visible; on CPU use --profile cpu")
     from peft import LoraConfig
 
-    model, tokenizer = load_model_and_tokenizer(profile.model)
+    model, tokenizer = load_model_and_tokenizer(profile.model, dtype=dtype)
     peft_config = LoraConfig(
         r=settings.lora_r, lora_alpha=settings.lora_alpha, lora_dropout=settings.lora_dropout,
         target_modules=list(settings.lora_targets), task_type="CAUSAL_LM",

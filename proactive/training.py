@@ -241,9 +241,13 @@ def grpo_config(profile: Profile, checkpoints: Path, max_steps: int):
     import torch
     from trl import GRPOConfig
 
+    from .models import torch_dtype
+
     s = profile.train
     gpu = torch.cuda.is_available()
-    bf16 = gpu and torch.cuda.is_bf16_supported()
+    # Mixed precision follows the weights' dtype (the profile's, see TrainSettings.dtype).
+    dtype = torch_dtype(s.dtype)
+    bf16 = dtype == torch.bfloat16
     kwargs = {
         "output_dir": str(checkpoints),
         "max_steps": max_steps,
@@ -262,7 +266,7 @@ def grpo_config(profile: Profile, checkpoints: Path, max_steps: int):
         "seed": profile.seed,
         "use_cpu": not gpu,
         "bf16": bf16,
-        "fp16": gpu and not bf16,
+        "fp16": gpu and dtype == torch.float16,
         "remove_unused_columns": False,
         "lr_scheduler_type": "constant_with_warmup",
         "warmup_steps": min(5, max_steps // 10),
@@ -287,6 +291,10 @@ def train(
     ``checkpoints/`` (resumable: a rerun continues from the last checkpoint). ``on_log`` receives
     all metrics so far after every step.
     """
+    if profile.use_unsloth:  # before anything below imports transformers (Unsloth patches it)
+        from .models import import_unsloth
+
+        import_unsloth()
     from datasets import Dataset
     from transformers import set_seed
     from transformers.trainer_utils import get_last_checkpoint

@@ -1,3 +1,4 @@
+import dataclasses
 import json
 
 import pytest
@@ -6,7 +7,7 @@ from proactive.cli import main
 from proactive.config import load_profile
 from proactive.errors import ProactiveError
 from proactive.masking import split_tasks
-from proactive.models import cuda_available, load_adapter, load_policy
+from proactive.models import cuda_available, load_adapter, load_policy, unsloth_available
 from proactive.reward import partial_from_columns
 from proactive.simulator import REVEALED, Turn
 from proactive.tasks import load_tasks
@@ -114,9 +115,34 @@ def test_grpo_config_carries_the_profiles_advantage_scaling(tmp_path):
 
 
 @pytest.mark.skipif(cuda_available(), reason="checks the CPU machine's refusal")
-def test_unsloth_profile_without_gpu_is_a_clear_error():
-    with pytest.raises(ProactiveError, match="uses Unsloth, which needs a CUDA GPU and none is visible"):
+def test_gpu_profile_without_gpu_is_a_clear_error():
+    with pytest.raises(ProactiveError, match="needs a CUDA GPU and none is visible"):
         load_policy(load_profile("colab-t4"))
+
+
+@pytest.mark.skipif(unsloth_available(), reason="checks the refusal where Unsloth is not installed")
+def test_unsloth_on_cpu_without_the_package_is_a_clear_error():
+    profile = dataclasses.replace(load_profile("cpu-smoke"), use_unsloth=True)
+    with pytest.raises(ProactiveError, match="uses Unsloth, which is not installed; run `make setup-unsloth`"):
+        load_policy(profile)
+
+
+def test_dtype_is_the_profiles_not_the_runners(tmp_path):
+    import torch
+
+    from proactive.models import torch_dtype
+    from proactive.training import grpo_config
+
+    assert torch_dtype("float32") is torch.float32 and torch_dtype("bfloat16") is torch.bfloat16
+    if not cuda_available():
+        assert torch_dtype("auto") is torch.float32
+        assert grpo_config(load_profile("cpu-smoke"), tmp_path, 2).bf16 is False
+    with pytest.raises(ProactiveError, match="unknown dtype 'fp8'"):
+        torch_dtype("fp8")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("train:\n  dtype: half\n")
+    with pytest.raises(ProactiveError, match="train.dtype 'half' is not one of auto, float32"):
+        load_profile(str(bad))
 
 
 def test_bad_step_count(tmp_path):
