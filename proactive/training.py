@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import os
 import random
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -213,10 +214,16 @@ class TrainResult:
     seconds: float
 
 
+def is_main_process() -> bool:
+    """True in a single process, and in rank 0 of a multi-process run (``accelerate launch`` sets
+    ``RANK``): only that process writes the run folder."""
+    return int(os.environ.get("RANK", "0")) == 0
+
+
 def _metrics_callback(path: Path, reward, resumed_step: int, listener: Callable[[list[dict]], None] | None = None):
     from transformers import TrainerCallback
 
-    if path.exists():  # keep what the resumed checkpoint already covered
+    if path.exists() and is_main_process():  # keep what the resumed checkpoint already covered
         kept = [ln for ln in path.read_text().splitlines() if ln.strip() and json.loads(ln).get("step", 0) <= resumed_step]
         atomic_write_text(path, "".join(ln + "\n" for ln in kept))
 
@@ -224,7 +231,7 @@ def _metrics_callback(path: Path, reward, resumed_step: int, listener: Callable[
         """Appends each logged step (TRL's reward, KL, lengths) plus the reward's terms to metrics.jsonl."""
 
         def on_log(self, args, state, control, logs=None, **kwargs):
-            if not logs or "loss" not in logs and "reward" not in logs:
+            if not state.is_world_process_zero or not logs or "loss" not in logs and "reward" not in logs:
                 return
             record = {"step": state.global_step, **{k: v for k, v in logs.items() if isinstance(v, (int, float))}}
             record.update({f"terms/{k}": v for k, v in reward.last_terms.items()})
@@ -330,8 +337,10 @@ def train(
     own = own_dialogues(model, tokenizer, partials, reward.matcher, profile)
     rows = training_rows(partials, tokenizer, profile, own)
     log.info("training on %d prompts from the train split", len(rows))
-    atomic_write_json(out / "config.json", {**dataclasses.asdict(profile), "max_steps": steps,
-                                            "train_prompts": len(rows), "resumed_from": last})
+    main = is_main_process()
+    if main:
+        atomic_write_json(out / "config.json", {**dataclasses.asdict(profile), "max_steps": steps,
+                                                "train_prompts": len(rows), "resumed_from": last})
 
     from trl import GRPOTrainer
 
@@ -361,7 +370,9 @@ def train(
     if last:
         log.info("resuming from %s", last)
     trainer.train(resume_from_checkpoint=last)
-    trainer.save_model(str(adapter_dir))
+    trainer.save_model(str(adapter_dir))  # the Trainer saves from the main process only
+    if not main:
+        return TrainResult(out, adapter_dir, metrics_path, trainer.state.global_step, time.time() - started)
     tokenizer.save_pretrained(str(adapter_dir))
     metrics = [json.loads(ln) for ln in metrics_path.read_text().splitlines() if ln.strip()] if metrics_path.exists() else []
     if metrics:
