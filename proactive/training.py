@@ -214,6 +214,35 @@ class TrainResult:
     seconds: float
 
 
+def step_line(record: Mapping[str, Any], max_steps: int) -> str:
+    """One readable line per GRPO step (the full record goes to metrics.jsonl)."""
+    parts = [f"step {record['step']}/{max_steps}"]
+    for key, label in (("reward", "reward"), ("terms/elicitation", "elicitation"),
+                       ("terms/revealed_share", "revealed"), ("completions/mean_length", "tokens")):
+        if isinstance(record.get(key), (int, float)):
+            parts.append(f"{label} {record[key]:+.3f}" if key != "completions/mean_length" else f"{label} {record[key]:.0f}")
+    if isinstance(record.get("step_time"), (int, float)):
+        parts.append(f"{record['step_time']:.1f} s")
+    return "  ".join(parts)
+
+
+def _print_step(record: Mapping[str, Any], max_steps: int) -> None:
+    from tqdm.auto import tqdm
+
+    tqdm.write(step_line(record, max_steps))  # above the progress bar, not through it
+
+
+def _quiet_progress():
+    """Transformers' progress bar without its raw dict of ~30 metrics printed at every step."""
+    from transformers.trainer_callback import ProgressCallback
+
+    class StepProgress(ProgressCallback):
+        def on_log(self, args, state, control, logs=None, **kwargs):
+            pass
+
+    return StepProgress
+
+
 def is_main_process() -> bool:
     """True in a single process, and in rank 0 of a multi-process run (``accelerate launch`` sets
     ``RANK``): only that process writes the run folder."""
@@ -237,6 +266,7 @@ def _metrics_callback(path: Path, reward, resumed_step: int, listener: Callable[
             record.update({f"terms/{k}": v for k, v in reward.last_terms.items()})
             with path.open("a", encoding="utf-8") as handle:
                 handle.write(json.dumps(record) + "\n")
+            _print_step(record, state.max_steps)
             if listener is not None:  # e.g. a notebook redrawing its live reward curve
                 listener([json.loads(ln) for ln in path.read_text().splitlines() if ln.strip()])
 
@@ -360,6 +390,10 @@ def train(
         peft_config=peft_config,
         callbacks=callbacks,
     )
+    from transformers.trainer_callback import ProgressCallback
+
+    if trainer.pop_callback(ProgressCallback) is not None:
+        trainer.add_callback(_quiet_progress())
     if stops:
         # TRL 1.15/1.16 read the stop ids from the model's generation config; say so if another does not.
         if set(stops) <= set(getattr(trainer, "eos_token_ids", ())):

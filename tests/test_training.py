@@ -145,6 +145,15 @@ def test_dtype_is_the_profiles_not_the_runners(tmp_path):
         load_profile(str(bad))
 
 
+def test_step_line_is_one_readable_line():
+    from proactive.training import step_line
+
+    line = step_line({"step": 3, "reward": -0.1234, "terms/elicitation": 0.5, "terms/revealed_share": 0.25,
+                      "completions/mean_length": 11.6, "step_time": 14.71, "grad_norm": 0.3}, 80)
+    assert line == "step 3/80  reward -0.123  elicitation +0.500  revealed +0.250  tokens 12  14.7 s"
+    assert step_line({"step": 1}, 2) == "step 1/2"
+
+
 def test_bad_step_count(tmp_path):
     from proactive.training import train
 
@@ -157,7 +166,12 @@ def test_train_cpu_smoke_writes_a_loadable_adapter_and_resumes(tmp_path, capsys,
     out = tmp_path / "run"
     with caplog.at_level("INFO", logger="proactive.training"):
         assert main(["train", "--profile", "cpu-smoke", "--out", str(out)]) == 0
-    assert "trained 2 steps" in capsys.readouterr().out
+    printed = capsys.readouterr()
+    assert "trained 2 steps" in printed.out
+    # One readable line per step; TRL's raw dict of metrics goes to metrics.jsonl only.
+    shown = printed.out + printed.err
+    assert "step 1/2  reward " in shown and "step 2/2  reward " in shown and " elicitation " in shown
+    assert "'grad_norm'" not in shown and "'completions/mean_length'" not in shown
     # cpu-smoke refreshes its own-history prompts after step 1 (on-policy replay).
     assert "step 1: training prompts now replay the current policy's own questions" in caplog.text
     assert "sampled questions stop at their '?'" in caplog.text  # TRL adopted the question-end stop ids
