@@ -67,7 +67,8 @@ wheel: setup
 
 lab: setup
 	$(BIN)/python -m pip install -q -c $(CONSTRAINTS) -e ".[lab]"
-	cd notebooks && ../$(BIN)/jupyter lab
+	@# Jupyter refuses to run as root without --allow-root (containers, some cloud machines).
+	cd notebooks && ../$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root)
 
 # Re-pair notebooks after editing either side (the .py file is the one reviewed).
 sync: setup

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -55,8 +56,22 @@ def cmd_mask(args: argparse.Namespace) -> int:
     tasks = load_tasks(args.tasks)
     if args.split != "all":
         tasks = split_tasks(tasks, seed=args.split_seed)[args.split]
-    categories = [c.strip() for c in args.categories.split(",")] if args.categories else None
+    if args.n < 1:
+        raise ProactiveError(f"--n must be at least 1 (got {args.n})")
+    if args.k is not None and args.k < 1:
+        raise ProactiveError(f"--k must be at least 1 (got {args.k})")
+    categories = [c.strip() for c in args.categories.split(",") if c.strip()] if args.categories else None
+    if categories is not None:
+        unknown = [c for c in categories if c not in CATEGORIES]
+        if unknown or not categories:
+            raise ProactiveError(f"--categories: {', '.join(map(repr, unknown)) or 'none given'} not among the "
+                                 f"categories {', '.join(CATEGORIES)} (lower case, comma-separated)")
+        if args.strategy != "category":
+            raise ProactiveError("--categories only applies to --strategy category")
     partials = mask_many(tasks, args.strategy, args.k, args.seed, categories)[: args.n]
+    if not partials:
+        raise ProactiveError(f"no task has facts of the categories {', '.join(categories or [])} and others to "
+                             "keep visible; choose other categories")
     if args.out:
         atomic_write_jsonl(args.out, [p.to_dict() for p in partials])
         print(f"wrote {len(partials)} masked task(s) to {args.out}")
@@ -309,6 +324,10 @@ def main(argv: list[str] | None = None) -> int:
     except ProactiveError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `proactive ... | head` closed the pipe: not an error of ours
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # so the interpreter's final flush does not fail again
+        return 0
 
 
 if __name__ == "__main__":

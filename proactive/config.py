@@ -159,3 +159,31 @@ def _check_settings(path: Path, data: object, cls: type, what: str) -> None:
     unknown = sorted(set(data) - known)
     if unknown:
         raise ProactiveError(f"{path}: unknown {what} {unknown}; known: {', '.join(sorted(known))}")
+    for setting in dataclasses.fields(cls):
+        if setting.name in data and not _fits(data[setting.name], str(setting.type)):
+            example = "" if setting.default is dataclasses.MISSING else f" (the default is {setting.name}: {setting.default!r})"
+            raise ProactiveError(f"{path}: {setting.name}: {data[setting.name]!r} is not a valid {setting.type}{example}")
+
+
+def _fits(value: object, annotation: str) -> bool:
+    """Whether a YAML value suits a settings field's annotation (the simple types profiles use)."""
+    options = [a.strip() for a in annotation.split("|")]
+    if "None" in options and value is None:
+        return True
+    checks = {
+        "int": lambda v: isinstance(v, int) and not isinstance(v, bool),
+        "float": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+        "bool": lambda v: isinstance(v, bool),
+        "str": lambda v: isinstance(v, str),
+    }
+    for option in options:
+        base = option.split("[")[0]
+        if base in checks and checks[base](value):
+            return True
+        if base == "tuple" and isinstance(value, (list, tuple)):
+            return True
+        if base == "dict" and isinstance(value, dict):
+            return True
+        if base not in checks and base not in ("tuple", "dict", "None"):
+            return True  # nested settings (TrainSettings) are checked on their own
+    return False

@@ -1,5 +1,7 @@
 import json
 
+import pytest
+
 from proactive.cli import main
 from proactive.masking import PartialTask
 
@@ -22,6 +24,35 @@ def test_mask_prints_hidden_facts(capsys):
     assert main(["mask", "--n", "1", "--strategy", "category", "--categories", "budget"]) == 0
     out = capsys.readouterr().out
     assert "hidden (budget" in out
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--strategy", "category", "--categories", "foo"], "--categories: 'foo' not among the categories"),
+    (["--strategy", "category", "--categories", "Budget"], "--categories: 'Budget' not among the categories"),
+    (["--strategy", "category", "--categories", " , "], "--categories: none given"),
+    (["--strategy", "top_k", "--categories", "budget"], "--categories only applies to --strategy category"),
+    (["--n", "-1"], "--n must be at least 1 (got -1)"),
+    (["--n", "0"], "--n must be at least 1 (got 0)"),
+    (["--k", "0"], "--k must be at least 1 (got 0)"),
+])
+def test_mask_refuses_what_would_silently_write_nothing_or_everything(tmp_path, capsys, args, message):
+    out = tmp_path / "masked.jsonl"
+    assert main(["mask", *args, "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: ") and message in err and "\n" not in err
+    assert not out.exists()
+
+
+def test_a_closed_pipe_is_not_a_traceback():
+    import subprocess
+    import sys
+
+    # The reader goes away before the first line is written (as `proactive mask | head -1` does).
+    proc = subprocess.Popen([sys.executable, "-m", "proactive.cli", "mask", "--n", "50", "--split", "all"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 0 and "Traceback" not in err and "BrokenPipe" not in err, err
 
 
 def test_bad_task_file_is_one_line_error(tmp_path, capsys):

@@ -46,6 +46,31 @@ def test_train_settings_are_typed_and_checked(tmp_path):
         load_profile(str(bad))
 
 
+@pytest.mark.parametrize("yaml_text, message", [
+    ("train:\n  max_steps: two\n", "max_steps: 'two' is not a valid int (the default is max_steps: "),
+    ("train:\n  learning_rate: fast\n", "learning_rate: 'fast' is not a valid float"),
+    ("train:\n  load_in_4bit: maybe\n", "load_in_4bit: 'maybe' is not a valid bool"),
+    ("train:\n  max_steps: true\n", "max_steps: True is not a valid int"),
+    ("train:\n  lora_targets: q_proj\n", "lora_targets: 'q_proj' is not a valid tuple"),
+    ("n_tasks: many\n", "n_tasks: 'many' is not a valid int | None"),
+    ("use_unsloth: 1\n", "use_unsloth: 1 is not a valid bool"),
+    ("model: 7\n", "model: 7 is not a valid str"),
+])
+def test_wrong_typed_settings_are_one_line_errors(tmp_path, yaml_text, message):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml_text)
+    with pytest.raises(ProactiveError) as caught:
+        load_profile(str(bad))
+    assert message in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_right_typed_settings_load(tmp_path):
+    good = tmp_path / "good.yaml"
+    good.write_text("n_tasks: null\ntrain:\n  learning_rate: 1\n  max_steps: 3\n  lora_targets: [q_proj]\n")
+    profile = load_profile(str(good))
+    assert profile.train.learning_rate == 1 and profile.train.lora_targets == ("q_proj",)
+
+
 def test_reward_weights_come_from_the_profile(tmp_path):
     assert load_profile("cpu").reward_config().elicitation_weight == 3.0  # its reward: section
     custom = tmp_path / "custom.yaml"
