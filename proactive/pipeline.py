@@ -87,13 +87,25 @@ def run_demo(profile: Profile, out: str | Path, samples: int | None = None, log=
     items into ``out`` and returns the report."""
     out = Path(out)
     started = time.time()
+    stages: dict[str, float] = {}
+    mark = [started]
+
+    def stage(name: str) -> None:
+        """Seconds since the previous stage ended, logged and kept for report.json."""
+        now = time.time()
+        stages[name] = round(now - mark[0], 1)
+        mark[0] = now
+        log(f"      {name}: {stages[name]:.0f} s")
+
     stats = corpus_stats(load_tasks())
     log(f"[1/5] corpus: {stats['tasks']} tasks in {stats['domains']} domains, {stats['facts']} facts")
     test = masked_test_tasks(out, profile, refresh=True)
     log(f"[2/5] masked {len(test)} held-out tasks ({profile.mask_strategy}); the simulated user holds their hidden facts")
+    stage("corpus and masking")
     log(f"[3/5] GRPO training: {profile.train.max_steps} steps on {profile.model} -> {out / 'train'}")
     trained_run = train(profile, out / "train")
     log(f"      {trained_run.steps} steps in {trained_run.seconds:.0f} s")
+    stage("training (model loading and own-history sampling included)")
 
     log("[4/5] evaluating: sampled first questions, then dialogues + outlines for every system")
     similarity = EmbeddingSimilarity()
@@ -105,14 +117,17 @@ def run_demo(profile: Profile, out: str | Path, samples: int | None = None, log=
     trained = local_policy(profile, trained_run.adapter_dir, name="trained")
     first_before = score_questions(base, test, reward, samples=samples, seed=profile.seed)
     first_after = score_questions(trained, test, reward, samples=samples, seed=profile.seed)
+    stage("sampled first questions, both models")
     systems = baseline_systems(profile, base, trained, os.environ.get(ENDPOINT_ENV))
     results = evaluate_all(systems, test, matcher, judge, seed=profile.seed, out_dir=out / "eval", log=log)
+    stage("dialogues and outlines, every system")
     by_name = {r.name: r for r in results}
     table = results_table(results, judge, reference="trained")
     llm_judge = LLMJudge(TransformersChat(base.model, base.tokenizer, name=profile.model), name=f"llm:{profile.model}")
     agreement = judge_agreement(by_name["trained"], by_name["untrained"], [judge, llm_judge],
                                 n=min(len(test), 3 if profile.name == "cpu-smoke" else 12))
     save_items(out / "human_eval_items.jsonl", pair_items(by_name["trained"], by_name["untrained"]))
+    stage("judging and human-evaluation items")
 
     report = {
         "profile": profile.name, "model": profile.model, "corpus": stats, "held_out_tasks": len(test),
@@ -126,6 +141,7 @@ def run_demo(profile: Profile, out: str | Path, samples: int | None = None, log=
                          for r in results for d_r in r.dialogues if d_r.partial.task_id == d.partial.task_id}}
                      for d in by_name["trained"].dialogues[:5]],
         "wall_seconds": round(time.time() - started, 1),
+        "stage_seconds": stages,
     }
     atomic_write_json(out / "report.json", report)
     metrics = [json.loads(ln) for ln in trained_run.metrics_path.read_text().splitlines() if ln.strip()]

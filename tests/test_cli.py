@@ -78,6 +78,10 @@ def test_demo_runs_the_pipeline_end_to_end(tmp_path, capsys):
     assert "[5/5]" in printed and "report.html" in printed and "| trained |" in printed
     report = json.loads((out / "report.json").read_text())
     assert report["train_steps"] == 2 and report["held_out_tasks"] == 3
+    stages = report["stage_seconds"]  # each stage timed, in the output and in the report
+    assert next(iter(stages)) == "corpus and masking" and len(stages) == 5
+    assert 0 < sum(stages.values()) <= report["wall_seconds"] + 1
+    assert all(f"      {name}: " in printed for name in stages)
     for key in ("reward_per_question", "elicited_share_dialogue"):
         r = report[key]
         assert r["ci_low"] <= r["difference"] <= r["ci_high"] and r["tasks"] == 3
