@@ -205,15 +205,15 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 def cmd_compare(args: argparse.Namespace) -> int:
     """The results table of several evaluation files, with the reference's pairwise win rates."""
     from .evaluation import SystemResult
-    from .files import atomic_write_json
+    from .files import atomic_write_json, read_text
     from .results_table import results_table, table_markdown
 
     results = []
     for path in args.files:
+        if not Path(path).exists():
+            raise ProactiveError(f"{path}: no such evaluation file; write it with `proactive evaluate`")
         try:
-            data = json.loads(Path(path).read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise ProactiveError(f"{path}: no such evaluation file; write it with `proactive evaluate`") from None
+            data = json.loads(read_text(path))
         except json.JSONDecodeError as exc:
             raise ProactiveError(f"{path}: not JSON ({exc.msg}, line {exc.lineno})") from None
         try:
@@ -316,10 +316,28 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _check_output(args: argparse.Namespace) -> None:
+    """A file ``--out`` is checked before any work, so a bad path never costs the work; ``train``
+    and ``demo`` write folders."""
+    from .files import check_writable
+
+    out = getattr(args, "out", None)
+    if not out or args.command in ("train", "demo"):
+        return
+    inputs = []
+    for name in ("input", "tasks", "files"):
+        value = getattr(args, name, None)
+        inputs += value if isinstance(value, list) else [value] if value else []
+    if any(Path(i).exists() and Path(i).resolve() == Path(out).resolve() for i in inputs):
+        raise ProactiveError(f"--out {out} is also an input; it would be replaced; write to another file")
+    check_writable(out)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
     try:
+        _check_output(args)
         return args.func(args)
     except ProactiveError as exc:
         print(f"error: {exc}", file=sys.stderr)

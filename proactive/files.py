@@ -16,14 +16,42 @@ from typing import Any
 from .errors import ProactiveError
 
 
-def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
-    """Write ``text`` to ``path`` all at once (temporary file, then rename)."""
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def check_writable(path: str | os.PathLike) -> Path:
+    """Fail now, before any work, if ``path`` cannot be written as a file (it is a folder, or a
+    folder on its way is a file): a one-line error instead of losing the work at the end."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    if path.is_dir():
+        raise ProactiveError(f"{path}: is a folder; give a file name to write to")
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise ProactiveError(f"{path}: {parent} is a file, not a folder; choose another output path")
+            if not os.access(parent, os.W_OK):
+                raise ProactiveError(f"{path}: cannot write into {parent} (permission denied); choose another output path")
+            break
+    return path
+
+
+def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
+    """Write ``text`` to ``path`` all at once (temporary file, then rename). The file gets the
+    permissions an ordinary write would give it (the temporary file's are owner-only)."""
+    path = check_writable(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise ProactiveError(f"{path}: cannot write ({exc.strerror or exc}); choose another output path") from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
+        mode = path.stat().st_mode & 0o777 if path.exists() else 0o666 & ~_umask()
+        os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -42,6 +70,21 @@ def atomic_write_json(path: str | os.PathLike, obj: Any) -> Path:
     return atomic_write_text(path, json.dumps(obj, indent=2, ensure_ascii=False) + "\n")
 
 
+def read_text(path: str | os.PathLike) -> str:
+    """A UTF-8 text file's contents, or a one-line error naming the file (missing, a folder, not UTF-8)."""
+    path = Path(path)
+    if path.is_dir():
+        raise ProactiveError(f"{path}: is a folder, not a file; give the file's path")
+    if not path.is_file():
+        raise ProactiveError(f"{path}: no such file; check the path")
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise ProactiveError(f"{path}:{line}: not UTF-8 text (byte 0x{data[exc.start]:02x}); save the file as UTF-8") from None
+
+
 def iter_jsonl(path: str | os.PathLike) -> Iterator[tuple[int, Any]]:
     """Yield ``(line_number, object)`` for each non-blank line of a JSONL file.
 
@@ -50,8 +93,15 @@ def iter_jsonl(path: str | os.PathLike) -> Iterator[tuple[int, Any]]:
     path = Path(path)
     if not path.is_file():
         raise ProactiveError(f"{path}: no such file; check the path")
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
+    with path.open("rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            try:
+                line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+            except UnicodeDecodeError as exc:
+                raise ProactiveError(
+                    f"{path}:{number}: not UTF-8 text (byte 0x{raw[exc.start]:02x} at column {exc.start + 1}); "
+                    "save the file as UTF-8"
+                ) from None
             if not line.strip():
                 continue
             try:

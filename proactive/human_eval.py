@@ -20,7 +20,7 @@ from typing import Any
 
 from .errors import ProactiveError
 from .evaluation import SystemResult, questions_text
-from .files import atomic_write_jsonl, atomic_write_text
+from .files import atomic_write_jsonl, atomic_write_text, read_text
 from .judges import OUTLINE, QUESTIONS
 from .stats import bootstrap_ci
 
@@ -70,7 +70,7 @@ def save_items(path: str | Path, items: Sequence[PairItem]) -> None:
 def load_items(path: str | Path) -> list[PairItem]:
     """Items from a JSONL file written by ``save_items``; a bad line is a file:line error."""
     items = []
-    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+    for number, line in enumerate(read_text(path).splitlines(), 1):
         if not line.strip():
             continue
         try:
@@ -86,7 +86,7 @@ def load_judgments(path: str | Path) -> list[dict[str, Any]]:
     if not path.exists():
         return []
     records = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+    for number, line in enumerate(read_text(path).splitlines(), 1):
         if line.strip():
             try:
                 records.append(json.loads(line))

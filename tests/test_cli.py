@@ -96,3 +96,67 @@ def test_demo_runs_the_pipeline_end_to_end(tmp_path, capsys):
     page = (out / "report.html").read_text()
     assert "difference [95% CI]" in page and "plotly" in page and "not ours" in page
     assert (out / "train" / "adapter" / "adapter_config.json").is_file()
+
+
+def _one_line_error(capsys) -> str:
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: ") and "\n" not in err, err
+    return err
+
+
+@pytest.mark.parametrize("command", [["reward", "--input"], ["corpus", "stats", "--tasks"], ["compare"]])
+@pytest.mark.parametrize("encoding", ["latin-1", "utf-16"])
+def test_text_that_is_not_utf8_is_a_one_line_error(tmp_path, capsys, command, encoding):
+    bad = tmp_path / "in.jsonl"
+    bad.write_bytes('{"question": "Which café, and for how many?"}\n'.encode(encoding))
+    assert main([*command, str(bad)]) == 2
+    err = _one_line_error(capsys)
+    assert f"{bad}:1: not UTF-8 text" in err and err.endswith("save the file as UTF-8")
+
+
+def test_a_utf8_byte_order_mark_is_fine(tmp_path):
+    from proactive.files import iter_jsonl, read_text
+
+    masked = tmp_path / "m.jsonl"
+    assert main(["mask", "--n", "2", "--out", str(masked)]) == 0
+    with_bom = tmp_path / "bom.jsonl"  # as Windows editors save UTF-8
+    with_bom.write_bytes(b"\xef\xbb\xbf" + masked.read_bytes())
+    assert [row for _, row in iter_jsonl(with_bom)] == [row for _, row in iter_jsonl(masked)]
+    assert read_text(with_bom) == read_text(masked)
+
+
+@pytest.mark.parametrize("make_out, message", [
+    (lambda d: (d / "a_file").write_text("x") and d / "a_file" / "out.jsonl", "is a file, not a folder"),
+    (lambda d: (d / "a_folder").mkdir() or d / "a_folder", "is a folder; give a file name"),
+])
+def test_a_bad_out_path_fails_before_any_work(tmp_path, capsys, make_out, message):
+    out = make_out(tmp_path)
+    assert main(["mask", "--n", "1", "--out", str(out)]) == 2
+    assert message in _one_line_error(capsys)
+
+
+def test_out_equal_to_an_input_is_refused_and_the_input_kept(tmp_path, capsys):
+    masked = tmp_path / "m.jsonl"
+    assert main(["mask", "--n", "3", "--out", str(masked)]) == 0
+    before = masked.read_bytes()
+    capsys.readouterr()
+    assert main(["mask", "--n", "1", "--tasks", str(masked), "--out", str(masked)]) == 2
+    assert "is also an input" in capsys.readouterr().err
+    assert masked.read_bytes() == before
+
+
+def test_written_files_get_ordinary_permissions(tmp_path):
+    import os
+    import stat
+
+    from proactive.files import atomic_write_text
+
+    old = os.umask(0o022)
+    try:
+        path = atomic_write_text(tmp_path / "a.txt", "x")
+        assert stat.S_IMODE(path.stat().st_mode) == 0o644
+        os.chmod(path, 0o600)  # a file the user restricted keeps its mode when rewritten
+        atomic_write_text(path, "y")
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    finally:
+        os.umask(old)
