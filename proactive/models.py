@@ -229,15 +229,31 @@ def load_adapter(adapter_dir: str | Path, base: str | None = None) -> tuple[Any,
     import json
 
     from peft import PeftModel
+    from safetensors import SafetensorError
 
     adapter_dir = Path(adapter_dir)
     config_file = adapter_dir / "adapter_config.json"
     if not config_file.is_file():
         raise ProactiveError(f"{adapter_dir} holds no LoRA adapter (adapter_config.json missing); "
                              "train one with `proactive train` or check the path")
-    base = base or _base_from_adapter(json.loads(config_file.read_text()), adapter_dir)
+    try:
+        config = json.loads(config_file.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise ProactiveError(f"{config_file}: not valid JSON (cut short?); train the adapter again "
+                             "(`proactive train --fresh`) or point at another one") from None
+    weights = [adapter_dir / n for n in ("adapter_model.safetensors", "adapter_model.bin")]
+    if not any(w.is_file() and w.stat().st_size > 0 for w in weights):
+        raise ProactiveError(f"{adapter_dir} has an adapter_config.json but no weights (adapter_model.safetensors); "
+                             "train the adapter again (`proactive train --fresh`)")
+    base = base or _base_from_adapter(config if isinstance(config, dict) else {}, adapter_dir)
     model, tokenizer = load_model_and_tokenizer(base)
-    model = PeftModel.from_pretrained(model, str(adapter_dir))
+    try:
+        model = PeftModel.from_pretrained(model, str(adapter_dir))
+    except (SafetensorError, OSError, RuntimeError, ValueError, KeyError) as exc:
+        # a truncated weights file, or an adapter made for another base model
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:160]
+        raise ProactiveError(f"{adapter_dir}: the adapter does not load on {base} ({first}); "
+                             "train it again or give the base it was trained on") from None
     model.eval()
     return model, tokenizer
 

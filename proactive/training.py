@@ -214,6 +214,25 @@ class TrainResult:
     seconds: float
 
 
+def last_complete_checkpoint(checkpoints: Path) -> str | None:
+    """The newest ``checkpoint-N`` that was written to the end (a run killed while saving leaves
+    one without its trainer state or weights; resuming from it would fail): older ones are used
+    instead, and the broken one is named in a warning."""
+    candidates = sorted((p for p in checkpoints.glob("checkpoint-*") if p.name.split("-")[-1].isdigit()),
+                        key=lambda p: int(p.name.split("-")[-1]), reverse=True)
+    for path in candidates:
+        try:
+            state = json.loads((path / "trainer_state.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            state = None
+        weights = [path / n for n in ("adapter_model.safetensors", "model.safetensors", "adapter_model.bin")]
+        if isinstance(state, dict) and (path / "optimizer.pt").is_file() and any(
+                w.is_file() and w.stat().st_size > 0 for w in weights):
+            return str(path)
+        log.warning("%s was not written to the end (killed while saving?); resuming from an earlier one", path)
+    return None
+
+
 def step_line(record: Mapping[str, Any], max_steps: int) -> str:
     """One readable line per GRPO step (the full record goes to metrics.jsonl)."""
     parts = [f"step {record['step']}/{max_steps}"]
@@ -334,7 +353,6 @@ def train(
         import_unsloth()
     from datasets import Dataset
     from transformers import set_seed
-    from transformers.trainer_utils import get_last_checkpoint
 
     from .backends import EmbeddingSimilarity
     from .matching import FactMatcher
@@ -350,7 +368,7 @@ def train(
     set_seed(profile.seed)
     started = time.time()
     checkpoints = out / "checkpoints"
-    last = get_last_checkpoint(str(checkpoints)) if resume and checkpoints.is_dir() else None
+    last = last_complete_checkpoint(checkpoints) if resume and checkpoints.is_dir() else None
     resumed_step = int(Path(last).name.split("-")[-1]) if last else 0
     metrics_path = out / "metrics.jsonl"
     adapter_dir = out / "adapter"

@@ -198,3 +198,52 @@ def test_train_cpu_smoke_writes_a_loadable_adapter_and_resumes(tmp_path, capsys,
     assert main(["train", "--profile", "cpu-smoke", "--out", str(out), "--max-steps", "3"]) == 0
     assert "trained 3 steps" in capsys.readouterr().out
     assert [json.loads(x)["step"] for x in (out / "metrics.jsonl").read_text().splitlines()] == [1, 2, 3]
+
+
+def test_resume_skips_a_checkpoint_killed_while_saving(tmp_path, caplog):
+    from proactive.training import last_complete_checkpoint
+
+    def checkpoint(step: int, state: str | None = '{"global_step": 1}', weights: bytes = b"w", optimizer=True):
+        path = tmp_path / f"checkpoint-{step}"
+        path.mkdir()
+        if state is not None:
+            (path / "trainer_state.json").write_text(state)
+        (path / "adapter_model.safetensors").write_bytes(weights)
+        if optimizer:
+            (path / "optimizer.pt").write_bytes(b"o")
+        return str(path)
+
+    assert last_complete_checkpoint(tmp_path) is None
+    good = checkpoint(2)
+    checkpoint(10)  # complete, and the newest: it wins over 2
+    assert last_complete_checkpoint(tmp_path).endswith("checkpoint-10")
+    checkpoint(12, state='{"global_st')  # cut while writing its state
+    checkpoint(14, state=None)  # killed before its state
+    checkpoint(16, weights=b"")  # empty weights
+    checkpoint(18, optimizer=False)
+    assert last_complete_checkpoint(tmp_path).endswith("checkpoint-10")
+    assert "checkpoint-18 was not written to the end" in caplog.text
+    assert good  # an older complete one stays usable
+
+
+def test_a_broken_adapter_is_a_one_line_error(tmp_path):
+    adapter = tmp_path / "adapter"
+    adapter.mkdir()
+    (adapter / "adapter_config.json").write_text('{"r": 16, "base_model_na')
+    with pytest.raises(ProactiveError, match="adapter_config.json: not valid JSON"):
+        load_adapter(adapter)
+    (adapter / "adapter_config.json").write_text('{"r": 16}')
+    with pytest.raises(ProactiveError, match="has an adapter_config.json but no weights"):
+        load_adapter(adapter)
+
+
+@pytest.mark.slow
+def test_cut_adapter_weights_are_a_one_line_error(tmp_path):
+    adapter = tmp_path / "adapter"
+    adapter.mkdir()
+    (adapter / "adapter_config.json").write_text(json.dumps({
+        "peft_type": "LORA", "task_type": "CAUSAL_LM", "r": 8, "lora_alpha": 16, "target_modules": ["q_proj"],
+        "base_model_name_or_path": "smollm2-135m-instruct"}))
+    (adapter / "adapter_model.safetensors").write_bytes(b"\x10\x00\x00\x00\x00\x00\x00\x00{\"a\":")  # cut short
+    with pytest.raises(ProactiveError, match="the adapter does not load on smollm2-135m-instruct"):
+        load_adapter(adapter)
