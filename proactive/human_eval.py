@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import random
 import time
 from collections.abc import Sequence
@@ -23,6 +24,8 @@ from .evaluation import SystemResult, questions_text
 from .files import atomic_write_jsonl, atomic_write_text, read_text
 from .judges import OUTLINE, QUESTIONS
 from .stats import bootstrap_ci
+
+log = logging.getLogger(__name__)
 
 CHOICES = ("1", "2", "tie")
 
@@ -85,12 +88,21 @@ def load_judgments(path: str | Path) -> list[dict[str, Any]]:
     path = Path(path)
     if not path.exists():
         return []
+    text = read_text(path)
+    lines = text.splitlines()
     records = []
-    for number, line in enumerate(read_text(path).splitlines(), 1):
+    for number, line in enumerate(lines, 1):
         if line.strip():
             try:
                 records.append(json.loads(line))
             except json.JSONDecodeError:
+                if number == len(lines) and not text.endswith("\n"):
+                    # The last judgment was cut by a crash while it was appended: keep the earlier ones,
+                    # drop the fragment (and take it out of the file, so the next judgment starts clean).
+                    log.warning("%s:%d: the last judgment was cut short (a crash while saving?); dropped it, "
+                                "kept the %d before it", path, number, len(records))
+                    atomic_write_text(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
+                    break
                 raise ProactiveError(f"{path}:{number}: not a JSON judgment; fix or delete that line") from None
     return records
 

@@ -126,3 +126,25 @@ def test_automatic_judge_fills_a_session_through_record(tmp_path, embedder):
     assert judge_items(HumanEvalSession(demo, path, rater="auto"), EmbeddingJudge(embedder)) == len(demo)
     assert len(load_judgments(path)) == len(demo)
     assert json.loads(path.read_text().splitlines()[0])["rater"] == "auto"
+
+
+def test_a_judgment_cut_by_a_crash_is_dropped_and_the_rest_kept(tmp_path, caplog):
+    path = tmp_path / "j.jsonl"
+    session = HumanEvalSession(items(), path, rater="r1")
+    session.record("1")
+    session.record("2")
+    path.write_text(path.read_text() + '{"item_id": "t9/outline", "cho')  # the crash, mid-line
+    resumed = HumanEvalSession(items(), path, rater="r1")
+    assert len(resumed.queue) == 4 and "the last judgment was cut short" in caplog.text
+    resumed.record("tie")  # new judgments are accepted again
+    assert [j["choice"] for j in load_judgments(path)] == ["1", "2", "tie"]
+
+
+def test_a_bad_line_in_the_middle_is_still_an_error(tmp_path):
+    path = tmp_path / "j.jsonl"
+    path.write_text('{"item_id": "a"}\nnot json\n{"item_id": "b"}\n')
+    with pytest.raises(ProactiveError, match=r"j.jsonl:2: not a JSON judgment"):
+        load_judgments(path)
+    path.write_bytes(b'{"item_id": "caf\xe9"}\n')
+    with pytest.raises(ProactiveError, match="not UTF-8 text"):
+        load_judgments(path)
