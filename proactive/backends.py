@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Sequence
@@ -50,6 +51,10 @@ def _check_messages(backend: str, messages: Messages) -> list[dict[str, str]]:
             f"{backend}: messages must be a non-empty list of {{'role': str, 'content': str}} dicts"
         )
     return [{"role": m["role"], "content": m["content"]} for m in messages]
+
+
+class _Overdue(Exception):
+    """The reply of an endpoint did not finish before its deadline."""
 
 
 class TransformersChat:
@@ -126,9 +131,22 @@ class OpenAIChat:
         request = urllib.request.Request(
             self.base_url + path, data=json.dumps(payload).encode(), headers=headers, method="POST"
         )
+        deadline = time.monotonic() + self.timeout  # for the whole reply, not for each read
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                body = response.read().decode("utf-8", "replace")
+                chunks = []
+                while True:
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        raise _Overdue
+                    sock = getattr(getattr(response.fp, "raw", None), "_sock", None)
+                    if sock is not None:
+                        sock.settimeout(left)  # each read waits at most what is left
+                    chunk = response.read1(65536)  # what has arrived, after at most one wait
+                    if not chunk:
+                        break
+                    chunks.append(chunk)
+                body = b"".join(chunks).decode("utf-8", "replace")
         except urllib.error.HTTPError as exc:
             detail = exc.read().decode("utf-8", "replace")[:200].replace("\n", " ")
             if exc.code in (401, 403):
@@ -138,8 +156,18 @@ class OpenAIChat:
             else:
                 hint = "check the server's log"
             raise BackendError(f"{self.name}: HTTP {exc.code} ({detail}); {hint}") from None
-        except (urllib.error.URLError, ConnectionError, TimeoutError) as exc:
+        except (_Overdue, TimeoutError):  # connected, then too slow (headers or body)
+            raise BackendError(
+                f"{self.name}: the endpoint was reached but its reply did not arrive within {self.timeout:.0f} s; "
+                "the server is busy or the reply too long: try again, or raise the timeout"
+            ) from None
+        except (urllib.error.URLError, ConnectionError) as exc:
             reason = getattr(exc, "reason", exc)
+            if isinstance(reason, TimeoutError):  # the connection itself did not open in time
+                raise BackendError(
+                    f"{self.name}: no answer within {self.timeout:.0f} s (server down, overloaded, or a firewall); "
+                    "check that it is running and reachable"
+                ) from None
             raise BackendError(
                 f"{self.name}: cannot reach the endpoint ({reason}); start the server or fix the base URL"
             ) from None

@@ -140,3 +140,44 @@ def test_bundled_chat_model_generates_from_the_chat_template(bundled_chat):
     assert "Plan a party for my son." in prompt and prompt.rstrip().endswith("assistant")
     reply = bundled_chat.chat([{"role": "user", "content": "Say hello."}], max_new_tokens=8)
     assert isinstance(reply, str) and reply.strip()
+
+
+class _Trickle(BaseHTTPRequestHandler):
+    """Answers at once with headers, then one byte every 0.3 s: every read succeeds, the reply never ends in time."""
+
+    def do_POST(self):
+        self.rfile.read(int(self.headers["Content-Length"]))
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", "1000")
+        self.end_headers()
+        import time
+
+        for _ in range(40):
+            try:
+                self.wfile.write(b" ")
+                self.wfile.flush()
+            except OSError:
+                return
+            time.sleep(0.3)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_an_endpoint_that_trickles_bytes_hits_a_total_deadline():
+    import time
+
+    httpd = HTTPServer(("127.0.0.1", 0), _Trickle)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        backend = OpenAIChat(f"http://127.0.0.1:{httpd.server_port}/v1", "slow", timeout=1.5)
+        started = time.monotonic()
+        with pytest.raises(BackendError) as caught:
+            backend.chat(MESSAGES)
+        assert time.monotonic() - started < 5  # one deadline for the whole reply, not 1.5 s per byte
+        message = str(caught.value)
+        assert "was reached but its reply did not arrive within 2 s" in message and "cannot reach" not in message
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
