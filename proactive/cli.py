@@ -220,6 +220,15 @@ def cmd_compare(args: argparse.Namespace) -> int:
             results.append(SystemResult.from_dict(data))
         except ProactiveError as exc:
             raise ProactiveError(f"{path}: {exc}") from None
+    first_ids = [d.partial.task_id for d in results[0].dialogues]
+    for path, result in zip(args.files[1:], results[1:]):
+        ids = [d.partial.task_id for d in result.dialogues]
+        if sorted(ids) != sorted(first_ids):
+            only = sorted(set(ids) ^ set(first_ids))
+            raise ProactiveError(
+                f"{path} and {args.files[0]} hold different tasks ({len(ids)} vs {len(first_ids)}"
+                f"{'; e.g. ' + only[0] + ' is in one only' if only else ', some repeated'}); evaluate every system "
+                "on the same tasks (the same --profile and --split)")
     names = [r.name for r in results]
     if len(set(names)) != len(names):
         raise ProactiveError(f"two files hold systems with the same name {names}; rerun evaluate with --name")

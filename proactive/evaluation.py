@@ -10,6 +10,7 @@ interval over tasks.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -181,10 +182,35 @@ def dialogue_to_dict(dialogue: Dialogue) -> dict[str, Any]:
             "outline": dialogue.outline}
 
 
-def dialogue_from_dict(data: dict[str, Any]) -> Dialogue:
-    turns = [Turn(**{**t, "revealed": tuple(t.get("revealed", ())), "confidence": tuple(t.get("confidence", ()))})
-             for t in data.get("turns", [])]
-    return Dialogue(PartialTask.from_dict(data["partial"]), turns, data.get("outline", ""))
+def _typed(value: Any, kind: type | tuple[type, ...], where: str, what: str) -> Any:
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):  # True is not a number
+        raise ProactiveError(f"{where}: must be {what} (got {type(value).__name__} {str(value)[:40]!r})")
+    return value
+
+
+def _list_of(value: Any, kind: type | tuple[type, ...], where: str, what: str) -> list:
+    _typed(value, list, where, f"a list of {what}")
+    for i, item in enumerate(value):
+        _typed(item, kind, f"{where}[{i}]", what)
+    return value
+
+
+def dialogue_from_dict(data: dict[str, Any], where: str = "task") -> Dialogue:
+    """A dialogue as ``dialogue_to_dict`` writes it; a wrong-typed field is an error naming it."""
+    _typed(data, dict, where, "an object")
+    turns = []
+    for i, t in enumerate(_list_of(data.get("turns", []), dict, f"{where}.turns", "turn objects")):
+        at = f"{where}.turns[{i}]"
+        _typed(t.get("question"), str, f"{at}.question", "text")
+        _typed(t.get("answer"), str, f"{at}.answer", "text")
+        _list_of(t.get("revealed", []), str, f"{at}.revealed", "fact ids")
+        _list_of(t.get("confidence", []), (int, float), f"{at}.confidence", "numbers")
+        known = {f.name for f in dataclasses.fields(Turn)}
+        turns.append(Turn(**{**{k: v for k, v in t.items() if k in known}, "revealed": tuple(t.get("revealed", ())),
+                             "confidence": tuple(t.get("confidence", ()))}))
+    partial = PartialTask.from_dict(_typed(data.get("partial"), dict, f"{where}.partial", "a masked task object"))
+    return Dialogue(partial, turns, _typed(data.get("outline", ""), str, f"{where}.outline", "text"))
 
 
 @dataclass
@@ -227,12 +253,25 @@ class SystemResult:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SystemResult:
         try:
-            tasks = data["tasks"]
-            return cls(data["system"], [dialogue_from_dict(t) for t in tasks],
-                       [list(t["covered_hidden"]) for t in tasks], [list(t["covered_visible"]) for t in tasks],
-                       data.get("judge", "embedding"), int(data.get("turns", 3)), bool(data.get("sees_all_facts")))
-        except (KeyError, TypeError, ProactiveError) as exc:
-            raise ProactiveError(f"not an evaluation file ({exc}); write one with `proactive evaluate`") from None
+            _typed(data, dict, "the file", "a JSON object")
+            name = _typed(data.get("system"), str, "system", "the system's name")
+            tasks = _list_of(data.get("tasks"), dict, "tasks", "task objects")
+            dialogues, hidden, visible = [], [], []
+            for i, t in enumerate(tasks):
+                dialogue = dialogue_from_dict(t, f"tasks[{i}]")
+                for key, facts, out in (("covered_hidden", dialogue.partial.hidden_facts, hidden),
+                                        ("covered_visible", dialogue.partial.visible_facts, visible)):
+                    flags = _list_of(t.get(key), bool, f"tasks[{i}].{key}", "true/false")
+                    if len(flags) != len(facts):
+                        raise ProactiveError(f"tasks[{i}].{key}: {len(flags)} flags for {len(facts)} facts")
+                    out.append(list(flags))
+                dialogues.append(dialogue)
+            turns = _typed(data.get("turns", 3), int, "turns", "a whole number")
+            sees_all = _typed(data.get("sees_all_facts", False), bool, "sees_all_facts", "true/false")
+            judge = _typed(data.get("judge", "embedding"), str, "judge", "the judge's name")
+            return cls(name, dialogues, hidden, visible, judge, turns, sees_all)
+        except (KeyError, TypeError, ValueError, ProactiveError) as exc:
+            raise ProactiveError(f"not an evaluation file as `proactive evaluate` writes it: {exc}") from None
 
 
 def evaluate_system(

@@ -255,3 +255,43 @@ def test_outline_prompt_and_cleaning():
     assert all(f.statement in oracle_request(partial).request for f in partial.hidden_facts)
     looped = "**Plan**\n- Budget\n**References**\n**References**\n\n\n**References**\n- Date"
     assert clean_outline(looped) == "**Plan**\n- Budget\n**References**\n\n- Date"
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda d: d["tasks"][0]["turns"][0].update(revealed="h0"), "tasks[0].turns[0].revealed: must be a list of fact ids"),
+    (lambda d: d["tasks"][0]["turns"][0].update(revealed=[0]), "tasks[0].turns[0].revealed[0]: must be fact ids"),
+    (lambda d: d["tasks"][0].update(covered_hidden="yes"), "tasks[0].covered_hidden: must be a list of true/false"),
+    (lambda d: d["tasks"][0].update(covered_hidden=[1, 0]), "tasks[0].covered_hidden[0]: must be true/false"),
+    (lambda d: d["tasks"][0].update(covered_hidden=[True]), "tasks[0].covered_hidden: 1 flags for 3 facts"),
+    (lambda d: d["tasks"][0].update(outline=["- a"]), "tasks[0].outline: must be text"),
+    (lambda d: d["tasks"][0]["turns"][0].update(question=None), "tasks[0].turns[0].question: must be text"),
+    (lambda d: d.update(turns="3"), "turns: must be a whole number"),
+    (lambda d: d.update(sees_all_facts="no"), "sees_all_facts: must be true/false"),
+    (lambda d: d.update(tasks={}), "tasks: must be a list of task objects"),
+])
+def test_wrong_typed_evaluation_fields_are_named(change, message):
+    result = evaluate_system(ScriptedSystem(["What is the budget?"]), [toy_partial()], KeywordMatcher(),
+                             KeywordJudge(), progress=False)
+    data = json.loads(json.dumps(result.to_dict()))
+    assert len(data["tasks"][0]["covered_hidden"]) == 3  # the toy task hides three facts
+    change(data)
+    with pytest.raises(ProactiveError) as caught:
+        SystemResult.from_dict(data)
+    assert message in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_compare_refuses_files_on_different_tasks(tmp_path, capsys):
+    import dataclasses
+
+    first = toy_partial()
+    other = dataclasses.replace(first, task_id="another-task")
+    paths = []
+    for name, partials in (("a", [first]), ("b", [other])):
+        result = evaluate_system(ScriptedSystem(["What is the budget?"]), partials, KeywordMatcher(), KeywordJudge(),
+                                 progress=False)
+        result.name = name
+        paths.append(tmp_path / f"{name}.json")
+        paths[-1].write_text(json.dumps(result.to_dict()))
+    assert main(["compare", str(paths[0]), str(paths[1])]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "hold different tasks (1 vs 1; e.g. another-task is in one only)" in err and "\n" not in err
