@@ -72,10 +72,10 @@ from proactive.backends import EmbeddingSimilarity
 from proactive.evaluation import LocalPolicy
 from proactive.matching import FactMatcher
 from proactive.models import load_adapter, load_model_and_tokenizer
-from proactive.plots import setup_notebook_plots, training_curves_figure
+from proactive.plots import LiveFigure, setup_notebook_plots, training_curves_figure
 from proactive.reward import ElicitationReward
 from proactive.runs import masked_test_tasks
-from proactive.training import group_advantages, train, train_partials, training_rows
+from proactive.training import group_advantages, read_metrics, train, train_partials, training_rows
 from proactive.widgets import group_html, side_by_side_html
 
 setup_notebook_plots()
@@ -138,9 +138,11 @@ del policy, model  # training loads its own copy (4-bit through Unsloth on a GPU
 # `curves.html`. Run the cell again and training resumes from the last checkpoint.
 
 # %%
-live = display(HTML("<i>waiting for the first step...</i>"), display_id=True)
+live = LiveFigure()  # one output, redrawn after every step
 result = train(config, out, max_steps=max_steps or None,
                on_log=lambda metrics: live.update(training_curves_figure(metrics, title=f"GRPO ({config.name})")))
+# A finished run is not retrained (no step is logged): draw its curve from the run folder.
+live.finish(training_curves_figure(read_metrics(result.metrics_path), title=f"GRPO ({config.name})"))
 print(f"{result.steps} steps in {result.seconds:.0f} s -> {result.adapter_dir}")
 
 # %% [markdown]

@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 import html
-import json
 import os
 import time
 from collections.abc import Sequence
@@ -29,7 +28,7 @@ from .reward import ElicitationReward
 from .runs import masked_test_tasks
 from .systems import LocalPolicy, System
 from .tasks import corpus_stats, load_tasks
-from .training import train
+from .training import read_metrics, train
 
 #: Set to MODEL@URL to add an OpenAI-compatible model (e.g. a larger served model) to the demo's table.
 ENDPOINT_ENV = "PROACTIVE_ENDPOINT"
@@ -144,7 +143,7 @@ def run_demo(profile: Profile, out: str | Path, samples: int | None = None, log=
         "stage_seconds": stages,
     }
     atomic_write_json(out / "report.json", report)
-    metrics = [json.loads(ln) for ln in trained_run.metrics_path.read_text().splitlines() if ln.strip()]
+    metrics = read_metrics(trained_run.metrics_path)
     atomic_write_text(out / "report.html", report_html(report, metrics, results))
 
     log("[5/5] results (mean [95% CI] over held-out tasks)")

@@ -19,6 +19,37 @@ def setup_notebook_plots() -> None:
     pio.renderers.default = "plotly_mimetype+notebook"
 
 
+class LiveFigure:
+    """One figure output that redraws in place, e.g. the training curve after every step.
+
+    Plotly's own display adds a new output each time (it ignores display ids), so the updates go
+    out as plotly's JSON bundle to one display id: JupyterLab redraws it where it is. ``finish``
+    adds self-contained HTML (plotly.js inlined once) so the last figure also shows in the static
+    book and in exported notebooks.
+    """
+
+    def __init__(self, placeholder: str = "waiting for the first step..."):
+        from IPython.display import HTML, display
+
+        self.handle = display(HTML(f"<i>{placeholder}</i>"), display_id=True)
+        self.figure: go.Figure | None = None
+
+    def update(self, fig: go.Figure) -> None:
+        self.figure = fig
+        bundle = {"application/vnd.plotly.v1+json": fig.to_plotly_json(),
+                  "text/plain": f"<figure: {fig.layout.title.text or 'plotly'}>"}
+        self.handle.update(bundle, raw=True)
+
+    def finish(self, fig: go.Figure | None = None) -> None:
+        fig = fig if fig is not None else self.figure
+        if fig is None:
+            return
+        self.figure = fig
+        bundle = {"application/vnd.plotly.v1+json": fig.to_plotly_json(),
+                  "text/html": fig.to_html(full_html=False, include_plotlyjs=True)}
+        self.handle.update(bundle, raw=True)
+
+
 def corpus_figure(tasks: Sequence[Task]) -> go.Figure:
     """The corpus at a glance: tasks per domain, facts per category, and how important facts are."""
     domains = Counter(t.domain for t in tasks)

@@ -214,6 +214,14 @@ class TrainResult:
     seconds: float
 
 
+def read_metrics(path: str | Path) -> list[dict[str, Any]]:
+    """The per-step records of a run's ``metrics.jsonl`` (none if it has no steps yet)."""
+    path = Path(path)
+    if not path.is_file():
+        return []
+    return [json.loads(ln) for ln in path.read_text(encoding="utf-8").splitlines() if ln.strip()]
+
+
 def last_complete_checkpoint(checkpoints: Path) -> str | None:
     """The newest ``checkpoint-N`` that was written to the end (a run killed while saving leaves
     one without its trainer state or weights; resuming from it would fail): older ones are used
@@ -426,7 +434,7 @@ def train(
     if not main:
         return TrainResult(out, adapter_dir, metrics_path, trainer.state.global_step, time.time() - started)
     tokenizer.save_pretrained(str(adapter_dir))
-    metrics = [json.loads(ln) for ln in metrics_path.read_text().splitlines() if ln.strip()] if metrics_path.exists() else []
+    metrics = read_metrics(metrics_path)
     if metrics:
         figure = training_curves_figure(metrics, title=f"GRPO on {profile.model} ({profile.name})")
         atomic_write_text(out / "curves.html", figure.to_html(include_plotlyjs=True))

@@ -114,6 +114,13 @@ def test_04_grpo_training(tmp_path):
     assert "advantage" in text and "sampled question" in text  # the GRPO group table
     assert "untrained" in text and "trained" in text  # before/after on held-out tasks
     assert _has(_outputs(tmp_path / "04_grpo_training.out.ipynb"), "application/vnd.plotly.v1+json")
+    # The live curve is ONE output, redrawn in place, ending as a figure the static book can show.
+    executed = nbformat.read(tmp_path / "04_grpo_training.out.ipynb", as_version=4)
+    cell = next(c for c in executed.cells if c.cell_type == "code" and "LiveFigure()" in c.source)
+    figures = [o for o in cell.outputs if "application/vnd.plotly.v1+json" in o.get("data", {})]
+    assert len(figures) == 1 and "waiting for the first step" not in json.dumps(cell.outputs)
+    assert "text/html" in figures[0]["data"]
+    assert "step 2/2  reward" in json.dumps(cell.outputs)  # one readable line per step
 
 
 @pytest.mark.slow
