@@ -196,6 +196,9 @@ def _list_of(value: Any, kind: type | tuple[type, ...], where: str, what: str) -
     return value
 
 
+_TURN_FIELDS = {f.name for f in dataclasses.fields(Turn)}
+
+
 def dialogue_from_dict(data: dict[str, Any], where: str = "task") -> Dialogue:
     """A dialogue as ``dialogue_to_dict`` writes it; a wrong-typed field is an error naming it."""
     _typed(data, dict, where, "an object")
@@ -206,8 +209,7 @@ def dialogue_from_dict(data: dict[str, Any], where: str = "task") -> Dialogue:
         _typed(t.get("answer"), str, f"{at}.answer", "text")
         _list_of(t.get("revealed", []), str, f"{at}.revealed", "fact ids")
         _list_of(t.get("confidence", []), (int, float), f"{at}.confidence", "numbers")
-        known = {f.name for f in dataclasses.fields(Turn)}
-        turns.append(Turn(**{**{k: v for k, v in t.items() if k in known}, "revealed": tuple(t.get("revealed", ())),
+        turns.append(Turn(**{**{k: v for k, v in t.items() if k in _TURN_FIELDS}, "revealed": tuple(t.get("revealed", ())),
                              "confidence": tuple(t.get("confidence", ()))}))
     partial = PartialTask.from_dict(_typed(data.get("partial"), dict, f"{where}.partial", "a masked task object"))
     return Dialogue(partial, turns, _typed(data.get("outline", ""), str, f"{where}.outline", "text"))

@@ -34,20 +34,20 @@ class LiveFigure:
         self.handle = display(HTML(f"<i>{placeholder}</i>"), display_id=True)
         self.figure: go.Figure | None = None
 
-    def update(self, fig: go.Figure) -> None:
+    def update(self, fig: go.Figure, final: bool = False) -> None:
         self.figure = fig
-        bundle = {"application/vnd.plotly.v1+json": fig.to_plotly_json(),
-                  "text/plain": f"<figure: {fig.layout.title.text or 'plotly'}>"}
-        self.handle.update(bundle, raw=True)
+        bundle = {"application/vnd.plotly.v1+json": fig.to_plotly_json()}
+        if final:  # plotly.js inlined once, not at every step
+            bundle["text/html"] = fig.to_html(full_html=False, include_plotlyjs=True)
+        else:
+            bundle["text/plain"] = f"<figure: {fig.layout.title.text or 'plotly'}>"
+        if self.handle is not None:  # None outside a notebook: nothing to redraw
+            self.handle.update(bundle, raw=True)
 
     def finish(self, fig: go.Figure | None = None) -> None:
         fig = fig if fig is not None else self.figure
-        if fig is None:
-            return
-        self.figure = fig
-        bundle = {"application/vnd.plotly.v1+json": fig.to_plotly_json(),
-                  "text/html": fig.to_html(full_html=False, include_plotlyjs=True)}
-        self.handle.update(bundle, raw=True)
+        if fig is not None:
+            self.update(fig, final=True)
 
 
 def corpus_figure(tasks: Sequence[Task]) -> go.Figure:
