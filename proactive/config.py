@@ -161,6 +161,8 @@ def _check_settings(path: Path, data: object, cls: type, what: str) -> None:
         raise ProactiveError(f"{path}: unknown {what} {unknown}; known: {', '.join(sorted(known))}")
     for setting in dataclasses.fields(cls):
         if setting.name in data and not _fits(data[setting.name], str(setting.type)):
+            if str(setting.type).startswith("dict"):
+                raise ProactiveError(f"{path}: {setting.name} settings must be a YAML mapping of names to values")
             example = "" if setting.default is dataclasses.MISSING else f" (the default is {setting.name}: {setting.default!r})"
             raise ProactiveError(f"{path}: {setting.name}: {data[setting.name]!r} is not a valid {setting.type}{example}")
 
