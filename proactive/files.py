@@ -90,24 +90,15 @@ def iter_jsonl(path: str | os.PathLike) -> Iterator[tuple[int, Any]]:
 
     A line that is not valid JSON raises a :class:`ProactiveError` naming the file and line.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise ProactiveError(f"{path}: no such file; check the path")
-    with path.open("rb") as handle:
-        for number, raw in enumerate(handle, start=1):
-            try:
-                line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
-            except UnicodeDecodeError as exc:
-                raise ProactiveError(
-                    f"{path}:{number}: not UTF-8 text (byte 0x{raw[exc.start]:02x} at column {exc.start + 1}); "
-                    "save the file as UTF-8"
-                ) from None
-            if not line.strip():
-                continue
-            try:
-                yield number, json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise ProactiveError(
-                    f"{path}:{number}: not valid JSON ({exc.msg} at column {exc.colno}); "
-                    "each line must be one JSON object"
-                ) from None
+    # One decoding path for every text file (missing, a folder, not UTF-8: read_text's errors).
+    # Split on "\n" only: JSON written with ensure_ascii=False may hold U+2028 inside a string.
+    for number, line in enumerate(read_text(path).split("\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            yield number, json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise ProactiveError(
+                f"{path}:{number}: not valid JSON ({exc.msg} at column {exc.colno}); "
+                "each line must be one JSON object"
+            ) from None
