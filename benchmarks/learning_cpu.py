@@ -75,12 +75,13 @@ def main() -> None:
     test = mask_many(tasks, profile.mask_strategy, seed=profile.seed)
     reward = ElicitationReward(FactMatcher(EmbeddingSimilarity()), profile.reward_config())
     tokens = profile.train.max_completion_length
-    base_model, tokenizer = load_model_and_tokenizer(profile.model)
+    # Both models in the profile's dtype, so a GPU run evaluates with the arithmetic it trained in.
+    base_model, tokenizer = load_model_and_tokenizer(profile.model, dtype=profile.train.dtype)
     base = LocalPolicy(base_model, tokenizer, profile.question_prefix, tokens, name="untrained")
     t0 = time.time()
     before = evaluate_policy(base, test, reward, samples=args.samples, seed=profile.seed)
     eval_seconds = time.time() - t0
-    trained_model, trained_tokenizer = load_adapter(out / "adapter", profile.model)
+    trained_model, trained_tokenizer = load_adapter(out / "adapter", profile.model, dtype=profile.train.dtype)
     trained = LocalPolicy(trained_model, trained_tokenizer, profile.question_prefix, tokens, name="trained")
     after = evaluate_policy(trained, test, reward, samples=args.samples, seed=profile.seed)
 

@@ -224,8 +224,9 @@ def load_policy(profile) -> tuple[Any, Any, Any]:
     return model, tokenizer, peft_config
 
 
-def load_adapter(adapter_dir: str | Path, base: str | None = None) -> tuple[Any, Any]:
-    """A trained LoRA adapter on its base model, ready to generate (CPU or GPU)."""
+def load_adapter(adapter_dir: str | Path, base: str | None = None, dtype: Any = None) -> tuple[Any, Any]:
+    """A trained LoRA adapter on its base model, ready to generate (CPU or GPU; ``dtype`` as in
+    :func:`load_model_and_tokenizer`)."""
     import json
 
     from peft import PeftModel
@@ -246,7 +247,7 @@ def load_adapter(adapter_dir: str | Path, base: str | None = None) -> tuple[Any,
         raise ProactiveError(f"{adapter_dir} has an adapter_config.json but no weights (adapter_model.safetensors); "
                              "train the adapter again (`proactive train --fresh`)")
     base = base or _base_from_adapter(config if isinstance(config, dict) else {}, adapter_dir)
-    model, tokenizer = load_model_and_tokenizer(base)
+    model, tokenizer = load_model_and_tokenizer(base, dtype=dtype)
     try:
         model = PeftModel.from_pretrained(model, str(adapter_dir))
     except (SafetensorError, OSError, RuntimeError, ValueError, KeyError) as exc:
