@@ -36,7 +36,8 @@ def bare_trl_seconds_per_step(profile, steps: int, workdir: Path) -> list[float]
     from proactive.backends import EmbeddingSimilarity
     from proactive.models import resolve_model
     from proactive.policy import stop_ids
-    from proactive.training import train_partials, training_rows
+    from proactive.task_files import profile_partials
+    from proactive.training import training_rows
 
     s = profile.train
     set_seed(profile.seed)
@@ -44,7 +45,7 @@ def bare_trl_seconds_per_step(profile, steps: int, workdir: Path) -> list[float]
     tokenizer = AutoTokenizer.from_pretrained(path)
     model = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32)
     model.generation_config.eos_token_id = stop_ids(tokenizer)
-    rows = training_rows(train_partials(profile), tokenizer, profile)
+    rows = training_rows(profile_partials(profile, "train"), tokenizer, profile)
     dataset = Dataset.from_list([{"prompt": r["prompt"], "fact": r["hidden_facts"][0]} for r in rows])
     embedder = EmbeddingSimilarity()
 

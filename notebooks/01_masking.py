@@ -53,11 +53,9 @@ if importlib.util.find_spec("proactive") is None:
 profile = "cpu"  # cpu-smoke (CI), cpu (laptop), colab-t4, paper
 seed = 0  # masking seed: same seed, same hidden facts
 strategy = "top_k"  # top_k, random_k or category
-run_dir = "../runs/tutorial"  # where this notebook leaves files for the next chapters
+run_dir = ""  # the run folder the chapters share ("": ../runs/tutorial-PROFILE; a `make demo` folder works too)
 
 # %%
-from pathlib import Path
-
 from IPython.display import HTML, display
 
 from proactive import load_tasks, mask, split_tasks
@@ -65,13 +63,13 @@ from proactive.config import load_profile
 from proactive.files import atomic_write_json
 from proactive.masking import STRATEGIES, mask_many
 from proactive.plots import corpus_figure, hidden_categories_figure, setup_notebook_plots
-from proactive.runs import masked_test_tasks
+from proactive.run_folder import RunDir
 from proactive.tasks import corpus_stats
 from proactive.widgets import masking_explorer, partial_task_html
 
 setup_notebook_plots()
 config = load_profile(profile)
-run = Path(run_dir)
+run = RunDir(run_dir or f"../runs/tutorial-{profile}", config)
 print(f"profile {config.name}: {config.description}")
 
 # %% [markdown]
@@ -154,6 +152,6 @@ masking_explorer(tasks, task_id=task.id)
 # there rather than from this notebook's memory.
 
 # %%
-masked_test = masked_test_tasks(run, config, refresh=True)
-atomic_write_json(run / "corpus_stats.json", stats)
-print(f"wrote {len(masked_test)} masked test tasks to {run / 'masked_test.jsonl'}")
+masked_test = run.held_out(refresh=True)
+atomic_write_json(run.path("corpus_stats.json"), stats)
+print(f"wrote {len(masked_test)} masked test tasks to {run.masked_test}")

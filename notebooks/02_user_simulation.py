@@ -71,7 +71,7 @@ if importlib.util.find_spec("proactive") is None:
 
 # %% tags=["parameters"]
 profile = "cpu"  # cpu-smoke (CI), cpu (laptop), colab-t4, paper
-run_dir = "../runs/tutorial"  # shared with the other chapters
+run_dir = ""  # the run folder the chapters share ("": ../runs/tutorial-PROFILE; a `make demo` folder works too)
 qulac_path = ""  # qulac.json; empty: ../shared/data/qulac/qulac.json or $PROACTIVE_QULAC
 qulac_pairs = 0  # how many held-out Qulac questions to check (0: all)
 
@@ -90,16 +90,16 @@ from proactive.masking import mask
 from proactive.matching import FactMatcher
 from proactive.plots import agreement_figure, setup_notebook_plots
 from proactive.reward import ElicitationReward
-from proactive.runs import masked_test_tasks
+from proactive.run_folder import RunDir
 from proactive.simulator import SimulatedUser
 from proactive.tasks import load_tasks_by_id
 from proactive.widgets import partial_task_html, user_chat
 
 setup_notebook_plots()
 config = load_profile(profile)
-run = Path(run_dir)
-if config.extra.get("qulac_pairs") and not qulac_pairs:
-    qulac_pairs = config.extra["qulac_pairs"]
+run = RunDir(run_dir or f"../runs/tutorial-{profile}", config)
+if config.qulac_pairs and not qulac_pairs:
+    qulac_pairs = config.qulac_pairs
 matcher = FactMatcher(EmbeddingSimilarity())
 print(f"profile {config.name}; reveal threshold {matcher.threshold:.3f} "
       f"(calibrated on {matcher.calibration.provenance['calibration']['pairs']} Qulac answers)")
@@ -143,7 +143,7 @@ for question in questions:
 # then a targeted one; try asking for everything at once.
 
 # %%
-user_chat(SimulatedUser(masked_test_tasks(run, config)[0], matcher))
+user_chat(SimulatedUser(run.held_out()[0], matcher))
 
 # %% [markdown]
 # ## Does it behave like a real person?
@@ -185,7 +185,7 @@ if facets:
         print(f"{key:<30} {value}")
     agreement_figure(check.labels, check.revealed,
                      f"Simulated user vs people on {summary['pairs']} held-out questions").show()
-    atomic_write_json(run / "simulator_check.json", summary)
+    atomic_write_json(run.path("simulator_check.json"), summary)
 
 # %% [markdown]
 # Reading it: *agreement* is how often the simulated user revealed the facet exactly when the

@@ -71,7 +71,7 @@ if importlib.util.find_spec("proactive") is None:
 
 # %% tags=["parameters"]
 profile = "cpu"  # cpu-smoke (CI), cpu (laptop), colab-t4, paper
-run_dir = "../runs/tutorial"
+run_dir = ""  # the run folder the chapters share ("": ../runs/tutorial-PROFILE; a `make demo` folder works too)
 qulac_path = ""  # qulac.json; empty: ../shared/data/qulac/qulac.json or $PROACTIVE_QULAC
 qulac_pairs = 0  # held-out Qulac questions for the ROC curve (0: all)
 
@@ -91,14 +91,15 @@ from proactive.matching import FactMatcher
 from proactive.plots import reward_terms_figure, roc_figure, setup_notebook_plots
 from proactive.reward import ElicitationReward, RewardConfig
 from proactive.reward_hacking import run_suite
+from proactive.run_folder import RunDir
 from proactive.tasks import load_tasks_by_id
 from proactive.widgets import suite_table_html
 
 setup_notebook_plots()
 config = load_profile(profile)
-run = Path(run_dir)
-if config.extra.get("qulac_pairs") and not qulac_pairs:
-    qulac_pairs = config.extra["qulac_pairs"]
+run = RunDir(run_dir or f"../runs/tutorial-{profile}", config)
+if config.qulac_pairs and not qulac_pairs:
+    qulac_pairs = config.qulac_pairs
 reward = ElicitationReward(FactMatcher(EmbeddingSimilarity()))
 for f in fields(RewardConfig):
     print(f"{f.name:<26} {getattr(reward.config, f.name)}")
@@ -117,7 +118,7 @@ print(f"\ntraining the {config.name!r} profile changes: {config.reward or 'nothi
 # %%
 results = run_suite(reward, load_tasks_by_id())
 display(HTML(suite_table_html(results)))
-atomic_write_jsonl(run / "reward_suite.jsonl", [r.to_dict() for r in results])
+atomic_write_jsonl(run.path("reward_suite.jsonl"), [r.to_dict() for r in results])
 print(f"{sum(r.holds for r in results)} of {len(results)} cases hold")
 print({kind: sum(r.kind == kind for r in results) for kind in dict.fromkeys(r.kind for r in results)})
 
@@ -149,4 +150,4 @@ if facets:
                 "cosine(question, facet)": (check.labels, check.cosines)},
                title=f"Reward vs people's yes/no on {summary['pairs']} held-out Qulac questions").show()
     print(f"reward AUC {summary['reward_auc']:.3f} vs cosine AUC {summary['cosine_auc']:.3f}")
-    atomic_write_json(run / "reward_auc.json", summary)
+    atomic_write_json(run.path("reward_auc.json"), summary)

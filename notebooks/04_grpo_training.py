@@ -52,7 +52,7 @@ if importlib.util.find_spec("proactive") is None:
 
 # %% tags=["parameters"]
 profile = "cpu"  # cpu-smoke (CI, seconds), cpu (laptop, ~28 min), colab-t4 (GPU), paper (large GPU)
-run_dir = "../runs/tutorial"  # the trained adapter goes to RUN_DIR/grpo-PROFILE
+run_dir = ""  # the run folder the chapters share ("": ../runs/tutorial-PROFILE; a `make demo` folder works too); training goes to RUN_DIR/train
 max_steps = 0  # 0: the profile's step count
 
 # %%
@@ -64,8 +64,6 @@ if config.use_unsloth:  # Unsloth patches transformers and TRL on import: before
     import_unsloth()
 
 # %%
-from pathlib import Path
-
 from IPython.display import HTML, display
 
 from proactive.backends import EmbeddingSimilarity
@@ -74,13 +72,13 @@ from proactive.matching import FactMatcher
 from proactive.models import load_adapter, load_model_and_tokenizer
 from proactive.plots import LiveFigure, setup_notebook_plots, training_curves_figure
 from proactive.reward import ElicitationReward
-from proactive.runs import masked_test_tasks
-from proactive.training import group_advantages, read_metrics, train, train_partials, training_rows
+from proactive.run_folder import RunDir
+from proactive.task_files import profile_partials
+from proactive.training import group_advantages, read_metrics, train, training_rows
 from proactive.widgets import group_html, side_by_side_html
 
 setup_notebook_plots()
-run = Path(run_dir)
-out = run / f"grpo-{config.name}"
+run = RunDir(run_dir or f"../runs/tutorial-{profile}", config)
 settings = config.train
 print(f"profile {config.name}: {config.model}; {max_steps or settings.max_steps} steps, "
       f"{settings.num_generations} questions per group, lr {settings.learning_rate}")
@@ -98,7 +96,7 @@ print(f"profile {config.name}: {config.model}; {max_steps or settings.max_steps}
 # %%
 model, tokenizer = load_model_and_tokenizer(config.model)
 reward = ElicitationReward(FactMatcher(EmbeddingSimilarity()), config.reward_config())  # as training scores
-rows = training_rows(train_partials(config), tokenizer, config)
+rows = training_rows(profile_partials(config, "train"), tokenizer, config)
 example = next(r for r in rows if r["depth"] == 1)
 print(f"{len(rows)} training prompts; one of them, as the model sees it:\n")
 print(example["prompt"])
@@ -119,7 +117,7 @@ print(example["prompt"])
 
 # %%
 policy = LocalPolicy(model, tokenizer, config.question_prefix, settings.max_completion_length, name="untrained")
-partial = train_partials(config)[0]
+partial = profile_partials(config, "train")[0]
 questions = policy.ask_many([partial] * settings.num_generations, temperature=settings.temperature,
                             seed=config.seed)
 breakdowns = reward.score_many([(partial, q, ()) for q in questions])
@@ -139,7 +137,7 @@ del policy, model  # training loads its own copy (4-bit through Unsloth on a GPU
 
 # %%
 live = LiveFigure()  # one output, redrawn after every step
-result = train(config, out, max_steps=max_steps or None,
+result = train(config, run.train_dir, max_steps=max_steps or None,
                on_log=lambda metrics: live.update(training_curves_figure(metrics, title=f"GRPO ({config.name})")))
 # A finished run is not retrained (no step is logged): draw its curve from the run folder.
 live.finish(training_curves_figure(read_metrics(result.metrics_path), title=f"GRPO ({config.name})"))
@@ -152,7 +150,7 @@ print(f"{result.steps} steps in {result.seconds:.0f} s -> {result.adapter_dir}")
 # question next to the trained adapter's, with what the simulated user revealed.
 
 # %%
-held_out = masked_test_tasks(run, config)[:3]
+held_out = run.held_out()[:3]
 trained_model, trained_tokenizer = load_adapter(result.adapter_dir, config.model)
 trained = LocalPolicy(trained_model, trained_tokenizer, config.question_prefix, settings.max_completion_length,
                       name="trained")

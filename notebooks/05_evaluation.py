@@ -50,13 +50,11 @@ if importlib.util.find_spec("proactive") is None:
 
 # %% tags=["parameters"]
 profile = "cpu"  # cpu-smoke (CI), cpu (laptop), colab-t4 / paper (GPU)
-run_dir = "../runs/tutorial"  # chapter 4 trained its adapter into RUN_DIR/grpo-PROFILE
+run_dir = ""  # the run folder the chapters share ("": ../runs/tutorial-PROFILE; a `make demo` folder works too): chapter 4 trained into RUN_DIR/train
 turns = 3  # most questions per dialogue
 endpoint = ""  # MODEL@URL of an OpenAI-compatible server to add to the table (e.g. a larger model)
 
 # %%
-from pathlib import Path
-
 from IPython.display import HTML, Markdown, display
 
 from proactive.backends import EmbeddingSimilarity, TransformersChat
@@ -68,17 +66,14 @@ from proactive.matching import FactMatcher
 from proactive.pipeline import baseline_systems, evaluate_all, judge_agreement
 from proactive.plots import elicitation_by_domain_figure, elicitation_by_turn_figure, setup_notebook_plots
 from proactive.results_table import results_table, table_markdown
-from proactive.runs import masked_test_tasks
-from proactive.training import train
+from proactive.run_folder import RunDir
 from proactive.widgets import dialogues_side_by_side_html
 
 setup_notebook_plots()
 config = load_profile(profile)
-run = Path(run_dir)
-adapter = run / f"grpo-{config.name}" / "adapter"
-if not (adapter / "adapter_config.json").is_file():  # chapter 4 did not run: train now (seconds in cpu-smoke)
-    train(config, adapter.parent)
-held_out = masked_test_tasks(run, config)
+run = RunDir(run_dir or f"../runs/tutorial-{profile}", config)
+adapter = run.adapter_or_train()  # chapter 4's adapter; trained now if it did not run (seconds in cpu-smoke)
+held_out = run.held_out()
 print(f"{len(held_out)} held-out tasks; trained adapter: {adapter}")
 
 # %% [markdown]
@@ -86,7 +81,7 @@ print(f"{len(held_out)} held-out tasks; trained adapter: {adapter}")
 #
 # Each system gets the same tasks and the same simulated user. Baselines write their outline with
 # the untrained model, so they differ from it only in the questions they ask. Each system's
-# dialogues, outlines and judged coverage go to `eval-PROFILE/NAME.json`, the format
+# dialogues, outlines and judged coverage go to `eval/NAME.json` in the run folder, the format
 # `proactive evaluate` writes and `proactive compare` reads.
 
 # %%
@@ -96,7 +91,7 @@ base = local_policy(config, name="untrained")
 trained = local_policy(config, adapter, name="trained")
 systems = baseline_systems(config, base, trained, endpoint or None)
 results = evaluate_all(systems, held_out, matcher, judge, turns=turns, seed=config.seed,
-                       out_dir=run / f"eval-{config.name}")
+                       out_dir=run.eval_dir)
 by_name = {r.name: r for r in results}
 
 # %% [markdown]
@@ -152,5 +147,5 @@ print(f"{agreement['judges'][0]} and {agreement['judges'][1]} agree on {agreemen
 
 # %%
 items = pair_items(by_name["trained"], by_name["untrained"])
-save_items(run / f"human_eval_items-{config.name}.jsonl", items)
+save_items(run.human_eval_items, items)
 print(f"{len(items)} comparisons saved for chapter 6")

@@ -54,27 +54,32 @@ if importlib.util.find_spec("proactive") is None:
 
 # %% tags=["parameters"]
 profile = "cpu"
-run_dir = "../runs/tutorial"
+run_dir = ""  # the run folder the chapters share ("": ../runs/tutorial-PROFILE; a `make demo` folder works too)
 rater = "me"  # your name or initials: judgments are stored per rater
 seed = 0  # which response is shown first, per item
 
 # %%
-from pathlib import Path
-
 from IPython.display import Markdown, display
 
 from proactive.config import load_profile
-from proactive.human_eval import (HumanEvalSession, demo_items_path, human_win_rates, load_items,
-                                  load_judgments, win_rates_markdown)
+from proactive.human_eval import (
+    HumanEvalSession,
+    demo_items_path,
+    human_win_rates,
+    load_items,
+    load_judgments,
+    win_rates_markdown,
+)
+from proactive.run_folder import RunDir
 from proactive.widgets import human_eval_widget
 
 config = load_profile(profile)
-run = Path(run_dir)
-items_path = run / f"human_eval_items-{config.name}.jsonl"  # written by chapter 5
+run = RunDir(run_dir or f"../runs/tutorial-{profile}", config)
+items_path = run.human_eval_items  # written by chapter 5 (or `make demo`)
 if not items_path.is_file():
     items_path = demo_items_path()  # pairs from a real run, bundled so this chapter also runs on its own
 items = load_items(items_path)
-judgments_path = run / f"human_judgments-{config.name}.jsonl"
+judgments_path = run.path("human_judgments.jsonl")
 print(f"{len(items)} comparisons from {items_path}; judgments go to {judgments_path}")
 
 # %% [markdown]
@@ -111,7 +116,7 @@ from proactive.backends import EmbeddingSimilarity
 from proactive.human_eval import judge_items
 from proactive.judges import EmbeddingJudge
 
-auto_path = run / f"judgments-by-embedding-judge-{config.name}.jsonl"
+auto_path = run.path("judgments-by-embedding-judge.jsonl")
 auto = HumanEvalSession(items, auto_path, rater="embedding judge (automatic, not human)", seed=seed)
 judge_items(auto, EmbeddingJudge(EmbeddingSimilarity()))
 display(Markdown(win_rates_markdown(human_win_rates(load_judgments(auto_path)))))

@@ -12,17 +12,34 @@ from pathlib import Path
 from .errors import ProactiveError
 from .files import atomic_write_jsonl
 from .masking import STRATEGIES, mask_many, split_tasks
-from .tasks import CATEGORIES, corpus_stats, load_tasks
+from .task_files import TaskSet, load_task_set
+from .tasks import CATEGORIES, Task, corpus_stats, load_tasks
 
 
-def _tasks_arg(parser: argparse.ArgumentParser) -> None:
+def _tasks_arg(parser: argparse.ArgumentParser, masked_too: bool = False) -> None:
+    kinds = "full or already-masked tasks (what `proactive mask --out` writes)" if masked_too else "full tasks"
     parser.add_argument(
-        "--tasks", nargs="+", metavar="FILE.jsonl", help="task files to use instead of the bundled corpus"
+        "--tasks", nargs="+", metavar="FILE.jsonl", help=f"task files ({kinds}) to use instead of the bundled corpus"
     )
 
 
+def _task_set(args: argparse.Namespace) -> TaskSet | None:
+    return load_task_set(args.tasks) if getattr(args, "tasks", None) else None
+
+
+def _full_tasks(args: argparse.Namespace) -> list[Task]:
+    """Full tasks for commands that need every fact (masking, corpus statistics)."""
+    if not args.tasks:
+        return load_tasks()
+    task_set = load_task_set(args.tasks)
+    if task_set.masked:
+        raise ProactiveError(f"{task_set.label} holds already-masked tasks (hidden_facts); this command needs full "
+                             "tasks (with 'facts'); masked tasks go to `evaluate`, `train` or `demo` --tasks")
+    return list(task_set.tasks)
+
+
 def cmd_corpus_stats(args: argparse.Namespace) -> int:
-    stats = corpus_stats(load_tasks(args.tasks))
+    stats = corpus_stats(_full_tasks(args))
     if args.json:
         print(json.dumps(stats, indent=2))
         return 0
@@ -39,7 +56,7 @@ def cmd_corpus_generate(args: argparse.Namespace) -> int:
     from .backends import make_chat_backend
     from .data.generate import draft_tasks
 
-    examples = load_tasks(args.tasks)
+    examples = _full_tasks(args)
     same_domain = [t for t in examples if t.domain == args.domain] or examples
     backend = make_chat_backend(args.backend)
     tasks, rejected = draft_tasks(backend, args.domain, args.n, same_domain, seed=args.seed)
@@ -53,7 +70,7 @@ def cmd_corpus_generate(args: argparse.Namespace) -> int:
 
 
 def cmd_mask(args: argparse.Namespace) -> int:
-    tasks = load_tasks(args.tasks)
+    tasks = _full_tasks(args)
     if args.split != "all":
         tasks = split_tasks(tasks, seed=args.split_seed)[args.split]
     if args.n < 1:
@@ -97,8 +114,8 @@ def cmd_reward(args: argparse.Namespace) -> int:
     """Score question lines: each gets the simulated user's answer, revealed fact indices and reward."""
     from tqdm.auto import tqdm
 
+    from .columns import partial_from_columns
     from .files import iter_jsonl
-    from .reward import partial_from_columns
 
     rows, items = [], []
     for line, row in iter_jsonl(args.input):
@@ -149,10 +166,14 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 def cmd_train(args: argparse.Namespace) -> int:
     """GRPO-train the profile's policy; writes the adapter, metrics, config and curves."""
     from .config import load_profile
+    from .task_files import profile_partials
     from .training import train
 
     profile = load_profile(args.profile)
-    result = train(profile, args.out or f"runs/{profile.name}", max_steps=args.max_steps, resume=not args.fresh)
+    task_set = _task_set(args)
+    partials = profile_partials(profile, "train", task_set) if task_set else None
+    result = train(profile, args.out or f"runs/{profile.name}", max_steps=args.max_steps, resume=not args.fresh,
+                   partials=partials)
     print(f"trained {result.steps} steps in {result.seconds:.0f} s; adapter: {result.adapter_dir}; "
           f"metrics: {result.metrics_path}")
     return 0
@@ -163,7 +184,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from .config import load_profile
     from .pipeline import run_demo
 
-    run_demo(load_profile(args.profile), args.out, samples=args.samples)
+    run_demo(load_profile(args.profile), args.out, samples=args.samples, task_set=_task_set(args))
     return 0
 
 
@@ -177,28 +198,34 @@ def _judge(spec: str):
 def cmd_evaluate(args: argparse.Namespace) -> int:
     """Dialogues with the simulated user on held-out tasks, then outlines; metrics with 95% intervals."""
     from .backends import EmbeddingSimilarity
-    from .comparison import held_out_tasks, make_system
+    from .comparison import make_system
     from .config import load_profile
     from .evaluation import evaluate_system
     from .files import atomic_write_json
     from .matching import FactMatcher
+    from .task_files import profile_partials
 
     profile = load_profile(args.profile)
     if args.turns < 0:
         raise ProactiveError(f"--turns must be 0 or more (got {args.turns})")
-    partials = held_out_tasks(profile, args.split)
+    task_set = _task_set(args)
+    if task_set is None and args.split not in ("test", "validation"):
+        raise ProactiveError(f"evaluate on 'test' or 'validation', not {args.split!r}: the policy trained on 'train'")
+    partials = profile_partials(profile, args.split, task_set)
+    tasks_label = task_set.label if task_set else f"bundled corpus, {args.split} split"
     judge = _judge(args.judge)
     system = make_system(args.policy, profile, name=args.name)
     matcher = FactMatcher(judge.similarity if hasattr(judge, "similarity") else EmbeddingSimilarity())
     result = evaluate_system(system, partials, matcher, judge, turns=args.turns, temperature=args.temperature,
                              seed=profile.seed)
     out = args.out or f"runs/eval/{system.name.replace(' ', '-').replace('/', '-')}.json"
-    record = {**result.to_dict(), "policy": args.policy, "profile": profile.name, "split": args.split}
+    record = {**result.to_dict(), "policy": args.policy, "profile": profile.name, "split": args.split,
+              "task_set": tasks_label}
     atomic_write_json(out, record)
     for key, value in record["metrics"].items():
         if value:
             print(f"{key:>18}: {value['mean']:.3f} [{value['ci_low']:.3f}, {value['ci_high']:.3f}]")
-    print(f"{system.name}: {len(partials)} {args.split} tasks, up to {args.turns} questions -> {out}")
+    print(f"{system.name}: {len(partials)} tasks ({tasks_label}), up to {args.turns} questions -> {out}")
     return 0
 
 
@@ -208,7 +235,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from .files import atomic_write_json, read_text
     from .results_table import results_table, table_markdown
 
-    results = []
+    results, labels = [], []
     for path in args.files:
         if not Path(path).exists():
             raise ProactiveError(f"{path}: no such evaluation file; write it with `proactive evaluate`")
@@ -216,6 +243,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
             data = json.loads(read_text(path))
         except json.JSONDecodeError as exc:
             raise ProactiveError(f"{path}: not JSON ({exc.msg}, line {exc.lineno})") from None
+        labels.append(data.get("task_set") if isinstance(data, dict) else None)
         try:
             results.append(SystemResult.from_dict(data))
         except ProactiveError as exc:
@@ -229,6 +257,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
                 f"{path} and {args.files[0]} hold different tasks ({len(ids)} vs {len(first_ids)}"
                 f"{'; e.g. ' + only[0] + ' is in one only' if only else ', some repeated'}); evaluate every system "
                 "on the same tasks (the same --profile and --split)")
+    known = {label for label in labels if label}
+    if len(known) > 1:
+        raise ProactiveError(f"the files were measured on different task sets ({' vs '.join(sorted(known))}); "
+                             "evaluate every system with the same --tasks (or --profile and --split)")
     names = [r.name for r in results]
     if len(set(names)) != len(names):
         raise ProactiveError(f"two files hold systems with the same name {names}; rerun evaluate with --name")
@@ -236,6 +268,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
     if reference not in names:
         raise ProactiveError(f"--reference {reference!r} is not one of {names}")
     table = results_table(results, _judge(args.judge), reference=reference)
+    table["task_set"] = next(iter(known), "not recorded")
+    print(f"{len(first_ids)} tasks ({table['task_set']})")
     print(table_markdown(table))
     if args.out:
         atomic_write_json(args.out, table)
@@ -279,6 +313,7 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--out", default=None, help="run folder (default: runs/PROFILE)")
     tr.add_argument("--max-steps", type=int, default=None, help="override the profile's step count")
     tr.add_argument("--fresh", action="store_true", help="ignore checkpoints in the run folder")
+    _tasks_arg(tr, masked_too=True)
     tr.set_defaults(func=cmd_train)
 
     rw = sub.add_parser("reward", help="score clarifying questions with the simulated user")
@@ -308,6 +343,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--judge", default="embedding", help="'embedding' (offline) or a chat backend spec")
     ev.add_argument("--name", default=None, help="the system's name in tables")
     ev.add_argument("--out", default=None, help="evaluation JSON (default runs/eval/NAME.json)")
+    _tasks_arg(ev, masked_too=True)
     ev.set_defaults(func=cmd_evaluate)
 
     cp = sub.add_parser("compare", help="the results table of evaluation files, with pairwise win rates")
@@ -321,6 +357,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--profile", default="cpu")
     demo.add_argument("--out", default="runs/demo")
     demo.add_argument("--samples", type=int, default=None, help="sampled questions per held-out task")
+    demo.add_argument("--tasks", nargs="+", metavar="FILE.jsonl",
+                      help="held-out tasks to evaluate on (full or already masked) instead of the corpus's test "
+                           "split; training stays on the corpus's train split")
     demo.set_defaults(func=cmd_demo)
     return parser
 

@@ -1,5 +1,5 @@
 """Which systems to compare, named on the command line: ``base``, an adapter path, ``template``,
-``none``, ``oracle``, or ``endpoint:MODEL@URL``, and the held-out tasks they are compared on."""
+``none``, ``oracle``, or ``endpoint:MODEL@URL``."""
 
 from __future__ import annotations
 
@@ -8,21 +8,11 @@ from typing import Any
 
 from .config import Profile
 from .errors import ProactiveError
-from .masking import SPLITS, PartialTask, mask_many, split_tasks
 from .systems import EndpointPolicy, LocalPolicy, NoClarification, OracleWriter, System, TemplateQuestions
-from .tasks import load_tasks
 
-SPECS_HELP = ("base (the untrained model), PATH (a trained adapter or a run folder holding adapter/), template, "
+SPECS_HELP = ("base (the untrained model), PATH (a trained adapter, or a run folder holding one), template, "
               "none (no clarification), oracle (sees all facts), endpoint:MODEL@URL (an OpenAI-compatible server; "
               "key from $OPENAI_API_KEY)")
-
-
-def held_out_tasks(profile: Profile, split: str = "test") -> list[PartialTask]:
-    """The masked tasks of ``split`` (never the train split's), as many as the profile asks for."""
-    if split not in SPLITS or split == "train":
-        raise ProactiveError(f"evaluate on 'test' or 'validation', not {split!r}: the policy trained on 'train'")
-    tasks = split_tasks(load_tasks(), seed=profile.seed)[split]
-    return mask_many(tasks[: profile.n_tasks] if profile.n_tasks else tasks, profile.mask_strategy, seed=profile.seed)
 
 
 def local_policy(profile: Profile, adapter: str | Path | None = None, name: str | None = None) -> LocalPolicy:
@@ -33,7 +23,8 @@ def local_policy(profile: Profile, adapter: str | Path | None = None, name: str 
         model, tokenizer = load_model_and_tokenizer(profile.model)
     else:
         path = Path(adapter)
-        path = path / "adapter" if (path / "adapter").is_dir() else path
+        # an adapter folder, a training folder holding adapter/, or a run folder holding train/adapter/
+        path = next((p for p in (path / "train" / "adapter", path / "adapter") if p.is_dir()), path)
         if not (path / "adapter_config.json").is_file():
             raise ProactiveError(f"{adapter}: no trained adapter there; train one with `proactive train` or pass "
                                  "its run folder")

@@ -8,13 +8,49 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
 
 import yaml
 
 from .errors import ProactiveError
+
+
+@dataclass(frozen=True)
+class RewardConfig:
+    """Every weight of the reward in one place. Defaults are the project's recipe."""
+
+    #: Multiplies the elicitation term (importance-weighted share of facts newly drawn out). Training
+    #: profiles raise it so that facts drawn out, not penalties avoided, decide GRPO's group comparisons.
+    elicitation_weight: float = 1.0
+    #: Dense credit: this times the best match probability among facts still hidden, revealed or not.
+    #: It tells a policy that is getting warmer so (GRPO learns nothing from equal rewards).
+    shaping: float = 0.5
+    #: The completion contains no question at all (an answer, a plan, a refusal ...).
+    no_question_penalty: float = 0.5
+    #: More than one question, or a list of things to tell ("budget, dates, audience and goals?").
+    multi_question_penalty: float = 0.3
+    #: Asks for something the request already says.
+    restate_penalty: float = 0.3
+    #: Asks again what an earlier turn asked or already got an answer to.
+    repeat_penalty: float = 0.3
+    #: Words allowed before the length penalty starts, and its slope and cap.
+    length_budget_words: int = 30
+    length_penalty_per_word: float = 0.02
+    length_penalty_max: float = 0.5
+    #: A question with no content at all ("What?", "What's your question?").
+    vacuous_penalty: float = 0.5
+    #: A question about something else than the task, cue word or not ("Who painted the Mona Lisa?" on
+    #: a party plan): the simulated user refuses it (no fact, no shaping) whatever this is. Off (0) by
+    #: default, so the Qulac figures stay as measured; training profiles turn it on, because without
+    #: it GRPO finds that an unrelated question is the safest way never to restate or repeat
+    #: anything, and a 135M policy collapses onto one.
+    off_topic_penalty: float = 0.0
+
+    def __post_init__(self):
+        for name, value in asdict(self).items():
+            if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
+                raise ProactiveError(f"RewardConfig.{name} must be a non-negative number (got {value!r})")
 
 
 @dataclass(frozen=True)
@@ -83,8 +119,6 @@ class Profile:
     #: How many tasks notebooks and the demo walk through (None: all of the split).
     n_tasks: int | None = None
     mask_strategy: str = "top_k"
-    #: Token budget for one generated question.
-    max_new_tokens: int = 48
     #: Length budget of the final outline a local model writes after the dialogue (evaluation).
     outline_tokens: int = 128
     #: Text the assistant's turn starts with: a label, and the question's first word, so that even
@@ -94,13 +128,15 @@ class Profile:
     #: Reward weights that differ from ``RewardConfig``'s defaults (``reward:`` in the YAML), used
     #: when training this profile and when its benchmark scores questions.
     reward: dict[str, float] = field(default_factory=dict)
-    #: Stage-specific settings (training, evaluation) that later stages read.
-    extra: dict[str, Any] = field(default_factory=dict)
+    #: Sampled first questions per held-out task the demo scores for each model.
+    eval_samples: int = 8
+    #: Held-out tasks on which the demo measures how often its two judges agree.
+    agreement_tasks: int = 12
+    #: Held-out Qulac questions chapters 2 and 3 check the simulated user on (None: all of them).
+    qulac_pairs: int | None = None
 
-    def reward_config(self):
+    def reward_config(self) -> RewardConfig:
         """The ``RewardConfig`` this profile trains with: the defaults, with its ``reward:`` weights."""
-        from .reward import RewardConfig
-
         known = {f.name for f in dataclasses.fields(RewardConfig)}
         unknown = sorted(set(self.reward) - known)
         if unknown:

@@ -25,8 +25,9 @@ from .matching import FactMatcher
 from .plots import elicitation_by_domain_figure, elicitation_by_turn_figure, training_curves_figure
 from .results_table import results_table, table_html, table_markdown
 from .reward import ElicitationReward
-from .runs import masked_test_tasks
+from .run_folder import RunDir
 from .systems import LocalPolicy, System
+from .task_files import TaskSet, profile_partials
 from .tasks import corpus_stats, load_tasks
 from .training import read_metrics, train
 
@@ -81,10 +82,13 @@ def _verdict(record: dict[str, Any]):
     return PairVerdict(record["winner"], record["a_first"], record["b_first"])
 
 
-def run_demo(profile: Profile, out: str | Path, samples: int | None = None, log=print) -> dict[str, Any]:
+def run_demo(profile: Profile, out: str | Path, samples: int | None = None, log=print,
+             task_set: TaskSet | None = None) -> dict[str, Any]:
     """Every stage in order; writes ``report.json``, ``report.html``, ``eval/`` and the human-evaluation
-    items into ``out`` and returns the report."""
-    out = Path(out)
+    items into the run folder ``out`` (see :class:`proactive.run_folder.RunDir`) and returns the report.
+    With a ``task_set``, its tasks are the held-out ones; training stays on the corpus's train split."""
+    run = RunDir(out, profile, task_set)
+    out = run.root
     started = time.time()
     stages: dict[str, float] = {}
     mark = [started]
@@ -98,11 +102,18 @@ def run_demo(profile: Profile, out: str | Path, samples: int | None = None, log=
 
     stats = corpus_stats(load_tasks())
     log(f"[1/5] corpus: {stats['tasks']} tasks in {stats['domains']} domains, {stats['facts']} facts")
-    test = masked_test_tasks(out, profile, refresh=True)
-    log(f"[2/5] masked {len(test)} held-out tasks ({profile.mask_strategy}); the simulated user holds their hidden facts")
+    test = run.held_out(refresh=True)
+    if task_set is not None:
+        log(f"      held-out tasks from {task_set.label}")
+        overlap = {p.task_id for p in test} & {p.task_id for p in profile_partials(profile, "train")}
+        if overlap:
+            log(f"      warning: {len(overlap)} of them are in the training split (e.g. {min(overlap)}); "
+                "their figures are not held-out")
+    how = "already masked" if task_set is not None and task_set.masked else f"masked: {profile.mask_strategy}"
+    log(f"[2/5] {len(test)} held-out tasks ({how}); the simulated user holds their hidden facts")
     stage("corpus and masking")
-    log(f"[3/5] GRPO training: {profile.train.max_steps} steps on {profile.model} -> {out / 'train'}")
-    trained_run = train(profile, out / "train")
+    log(f"[3/5] GRPO training: {profile.train.max_steps} steps on {profile.model} -> {run.train_dir}")
+    trained_run = train(profile, run.train_dir)
     log(f"      {trained_run.steps} steps in {trained_run.seconds:.0f} s")
     stage("training (model loading and own-history sampling included)")
 
@@ -111,25 +122,26 @@ def run_demo(profile: Profile, out: str | Path, samples: int | None = None, log=
     matcher = FactMatcher(similarity)
     reward = ElicitationReward(matcher, profile.reward_config())  # the weights training used
     judge = EmbeddingJudge(similarity)
-    samples = samples or (2 if profile.name == "cpu-smoke" else 8)
+    samples = samples or profile.eval_samples
     base = local_policy(profile, name="untrained")
     trained = local_policy(profile, trained_run.adapter_dir, name="trained")
     first_before = score_questions(base, test, reward, samples=samples, seed=profile.seed)
     first_after = score_questions(trained, test, reward, samples=samples, seed=profile.seed)
     stage("sampled first questions, both models")
     systems = baseline_systems(profile, base, trained, os.environ.get(ENDPOINT_ENV))
-    results = evaluate_all(systems, test, matcher, judge, seed=profile.seed, out_dir=out / "eval", log=log)
+    results = evaluate_all(systems, test, matcher, judge, seed=profile.seed, out_dir=run.eval_dir, log=log)
     stage("dialogues and outlines, every system")
     by_name = {r.name: r for r in results}
     table = results_table(results, judge, reference="trained")
     llm_judge = LLMJudge(TransformersChat(base.model, base.tokenizer, name=profile.model), name=f"llm:{profile.model}")
     agreement = judge_agreement(by_name["trained"], by_name["untrained"], [judge, llm_judge],
-                                n=min(len(test), 3 if profile.name == "cpu-smoke" else 12))
-    save_items(out / "human_eval_items.jsonl", pair_items(by_name["trained"], by_name["untrained"]))
+                                n=min(len(test), profile.agreement_tasks))
+    save_items(run.human_eval_items, pair_items(by_name["trained"], by_name["untrained"]))
     stage("judging and human-evaluation items")
 
     report = {
         "profile": profile.name, "model": profile.model, "corpus": stats, "held_out_tasks": len(test),
+        "task_set": task_set.label if task_set else "bundled corpus, test split",
         "train_steps": trained_run.steps, "train_seconds": round(trained_run.seconds, 1),
         "before": "untrained", "after": "trained",
         "reward_per_question": paired_difference(first_after.per_task, first_before.per_task),

@@ -27,9 +27,7 @@ a logged warning: a broken completion must never crash training.
 
 from __future__ import annotations
 
-import json
 import logging
-import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -37,6 +35,8 @@ from typing import Any
 import numpy as np
 
 from .backends import ChatBackend
+from .columns import partial_from_columns
+from .config import RewardConfig
 from .errors import ProactiveError
 from .masking import PartialTask
 from .matching import FactMatcher
@@ -63,48 +63,9 @@ from .simulator import (
     SEVERAL,
     SimulatedUser,
     Turn,
-    mentions,
 )
-from .tasks import CATEGORIES, Fact
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class RewardConfig:
-    """Every weight of the reward in one place. Defaults are the project's recipe."""
-
-    #: Multiplies the elicitation term (importance-weighted share of facts newly drawn out). Training
-    #: profiles raise it so that facts drawn out, not penalties avoided, decide GRPO's group comparisons.
-    elicitation_weight: float = 1.0
-    #: Dense credit: this times the best match probability among facts still hidden, revealed or not.
-    #: It tells a policy that is getting warmer so (GRPO learns nothing from equal rewards).
-    shaping: float = 0.5
-    #: The completion contains no question at all (an answer, a plan, a refusal ...).
-    no_question_penalty: float = 0.5
-    #: More than one question, or a list of things to tell ("budget, dates, audience and goals?").
-    multi_question_penalty: float = 0.3
-    #: Asks for something the request already says.
-    restate_penalty: float = 0.3
-    #: Asks again what an earlier turn asked or already got an answer to.
-    repeat_penalty: float = 0.3
-    #: Words allowed before the length penalty starts, and its slope and cap.
-    length_budget_words: int = 30
-    length_penalty_per_word: float = 0.02
-    length_penalty_max: float = 0.5
-    #: A question with no content at all ("What?", "What's your question?").
-    vacuous_penalty: float = 0.5
-    #: A question about something else than the task, cue word or not ("Who painted the Mona Lisa?" on
-    #: a party plan): the simulated user refuses it (no fact, no shaping) whatever this is. Off (0) by
-    #: default, so the Qulac figures stay as measured; training profiles turn it on, because without
-    #: it GRPO finds that an unrelated question is the safest way never to restate or repeat
-    #: anything, and a 135M policy collapses onto one.
-    off_topic_penalty: float = 0.0
-
-    def __post_init__(self):
-        for name, value in asdict(self).items():
-            if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
-                raise ProactiveError(f"RewardConfig.{name} must be a non-negative number (got {value!r})")
 
 
 @dataclass(frozen=True)
@@ -299,137 +260,3 @@ def summarize(breakdowns: Sequence[RewardBreakdown], n: int | None = None) -> di
     for name in ("no_question", "vacuous", "multi_question", "restated", "repeated", "off_topic", "too_long"):
         terms[f"penalty_{name}"] = sum(b.penalties.get(name, 0.0) for b in breakdowns) / n
     return {k: round(v, 6) for k, v in terms.items()}
-
-
-def _maybe_json(value: object) -> object:
-    # Training datasets carry list columns as JSON text (Arrow cannot type an all-empty list column).
-    if isinstance(value, str) and value[:1] in "[{":
-        try:
-            return json.loads(value)
-        except json.JSONDecodeError:
-            return value
-    return value
-
-
-def _text_list(value: object, name: str) -> list[str]:
-    """A list of strings, blanks kept (their positions are the indices callers speak in)."""
-    value = _maybe_json(value)
-    if value is None:
-        return []
-    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
-        raise ProactiveError(f"'{name}' must be a list of strings (got {type(value).__name__})")
-    return list(value)
-
-
-def _categories(value: object, n: int, name: str) -> list[str]:
-    """Each fact's kind (see proactive.tasks.CATEGORIES); "context" (reached by content only) if absent."""
-    kinds = _text_list(value, name)
-    if not kinds:
-        return ["context"] * n
-    if len(kinds) != n or any(k not in CATEGORIES for k in kinds):
-        raise ProactiveError(f"'{name}' must give one of {', '.join(CATEGORIES)} for each fact")
-    return kinds
-
-
-def _fact_ids(value: object, n: int) -> list[str]:
-    ids = _text_list(value, "fact_ids")
-    if not ids:
-        return [f"h{i}" for i in range(n)]
-    if len(ids) != n or len(set(ids)) != n or not all(i.strip() for i in ids):
-        raise ProactiveError("'fact_ids' must give a distinct, non-empty id for each hidden fact")
-    return ids
-
-
-def _revealed_ids(value: object, ids: Sequence[str], facts: Sequence[Fact]) -> tuple[str, ...]:
-    """A history turn's ``revealed``: fact ids, or indices into ``hidden_facts``."""
-    value = _maybe_json(value)
-    live = {f.id for f in facts}
-    if not isinstance(value, (list, tuple)):
-        raise ProactiveError("a history item's 'revealed' must be a list of fact ids or indices into 'hidden_facts'")
-    out = []
-    for v in value:
-        if isinstance(v, int) and not isinstance(v, bool) and 0 <= v < len(ids):
-            v = ids[v]
-        if not isinstance(v, str) or v not in live:
-            raise ProactiveError(f"a history item's 'revealed' names no hidden fact: {v!r}")
-        out.append(v)
-    return tuple(dict.fromkeys(out))
-
-
-def _stated(answer: str, fact: Fact) -> bool:
-    """Does an answer state this fact? Its words in order, ignoring case and punctuation, or most of
-    its longer words and all its numbers (:func:`proactive.simulator.mentions`)."""
-    flat = lambda text: " ".join(re.findall(r"[a-z0-9$£€%]+", normalize(text).lower()))
-    return flat(fact.statement) in flat(answer) or mentions(answer, fact)
-
-
-def partial_to_columns(partial: PartialTask) -> dict[str, Any]:
-    """The columns :func:`partial_from_columns` reads back into the same task, fact ids and kinds
-    included (the TRL dataset's row, and the ``proactive reward`` line format). Lists that may be
-    empty travel as JSON text: Arrow cannot type an all-empty list column."""
-    return {
-        "task_id": partial.task_id,
-        "request": partial.request,
-        "hidden_facts": [f.statement for f in partial.hidden_facts],
-        "fact_ids": [f.id for f in partial.hidden_facts],
-        "importances": [f.importance for f in partial.hidden_facts],
-        "categories": [f.category for f in partial.hidden_facts],
-        "known_facts": json.dumps([f.statement for f in partial.visible_facts]),
-        "known_categories": json.dumps([f.category for f in partial.visible_facts]),
-    }
-
-
-def history_to_column(turns: Sequence[Turn]) -> str:
-    """A ``history`` column: the turns as JSON, each with the ids of the facts its answer revealed."""
-    return json.dumps([{"question": t.question, "answer": t.answer, "revealed": list(t.revealed)} for t in turns])
-
-
-def partial_from_columns(row: dict[str, Any]) -> tuple[PartialTask, list[Turn]]:
-    """Build the PartialTask and history a reward needs from one row of plain columns.
-
-    Columns: ``request`` (str), ``hidden_facts`` (list of str; a blank entry is no fact but keeps
-    its index), optional ``fact_ids`` (each hidden fact's id; default ``h<index>``), ``importances``
-    (list of float), ``known_facts`` (list of str the user already gave), ``history`` (list of
-    ``{"question", "answer", "revealed"}``; ``revealed`` lists the fact ids, or indices into
-    ``hidden_facts``, that the answer gave; without it the reward settles the turn by asking its
-    question again), ``categories`` and ``known_categories`` (each fact's kind, so "What is the
-    budget?" reaches the budget fact), ``task_id``. ``partial.meta["fact_index"]`` maps each fact
-    id back to its index in ``hidden_facts``.
-    """
-    request = row.get("request")
-    if not isinstance(request, str) or not request.strip():
-        raise ProactiveError("'request' must be a non-empty string")
-    hidden = _text_list(row.get("hidden_facts"), "hidden_facts")
-    if not any(h.strip() for h in hidden):
-        raise ProactiveError("'hidden_facts' must be a non-empty list of strings")
-    importances = _maybe_json(row.get("importances")) or [1.0] * len(hidden)
-    if not isinstance(importances, (list, tuple)) or len(importances) != len(hidden) or not all(
-        isinstance(w, (int, float)) and not isinstance(w, bool) and w > 0 for w in importances
-    ):
-        raise ProactiveError("'importances' must be positive numbers, one per hidden fact")
-    known = [k for k in _text_list(row.get("known_facts"), "known_facts")]
-    categories = _categories(row.get("categories"), len(hidden), "categories")
-    known_categories = _categories(row.get("known_categories"), len(known), "known_categories")
-    ids = _fact_ids(row.get("fact_ids"), len(hidden))
-    facts = tuple(Fact(i, s.strip(), c, float(w)) for i, s, c, w in zip(ids, hidden, categories, importances)
-                  if s.strip())
-    visible = tuple(Fact(f"k{i}", s.strip(), c, 1.0) for i, (s, c) in enumerate(zip(known, known_categories))
-                    if s.strip())
-    partial = PartialTask(str(row.get("task_id", "row")), "", request.strip(), facts, visible, strategy="given",
-                          meta={"fact_index": {i: n for n, i in enumerate(ids)}})
-    history = []
-    raw_history = _maybe_json(row.get("history")) or []
-    if not isinstance(raw_history, (list, tuple)):
-        raise ProactiveError("'history' must be a list of {'question': str, 'answer': str}")
-    for turn in raw_history:
-        if not isinstance(turn, dict) or not isinstance(turn.get("question"), str) or not isinstance(turn.get("answer"), str):
-            raise ProactiveError("each 'history' item must be {'question': str, 'answer': str}")
-        answer = turn["answer"]
-        if "revealed" in turn:
-            revealed = _revealed_ids(turn["revealed"], ids, facts)
-            history.append(Turn(turn["question"], answer, revealed, REVEALED if revealed else NO_MATCH,
-                                (1.0,) * len(revealed)))
-        else:
-            revealed = tuple(f.id for f in facts if _stated(answer, f))
-            history.append(Turn(turn["question"], answer, revealed, GIVEN))
-    return partial, history

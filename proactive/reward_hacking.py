@@ -15,8 +15,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from .columns import partial_from_columns, partial_to_columns
 from .masking import PartialTask, mask
-from .reward import ElicitationReward, RewardBreakdown, partial_from_columns, partial_to_columns
+from .reward import ElicitationReward, RewardBreakdown
 from .tasks import Task
 
 TRICKS: tuple[str, ...] = (

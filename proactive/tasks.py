@@ -31,6 +31,10 @@ CATEGORIES: tuple[str, ...] = (
     "specifics",  # domain details: names, numbers, conditions
 )
 
+#: The kind of a fact given without one (a task file of one's own, a reward line): "context" is never
+#: reached by a mere "who/when/why" question (proactive.intents), only by asking about its content.
+DEFAULT_CATEGORY = "context"
+
 MIN_FACTS, MAX_FACTS = 4, 8
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 

@@ -22,14 +22,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .columns import history_to_column, partial_to_columns
 from .config import Profile
 from .errors import ProactiveError
 from .files import atomic_write_json, atomic_write_text
-from .masking import PartialTask, mask_many, split_tasks
+from .masking import PartialTask
 from .policy import question_prompt, stop_ids
-from .reward import history_to_column, partial_to_columns
 from .simulator import NO_MATCH, NO_PREFERENCE, REVEALED, Turn
-from .tasks import Fact, load_tasks
+from .task_files import profile_partials
+from .tasks import Fact
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +111,8 @@ def own_dialogues(model: Any, tokenizer: Any, partials: Sequence[PartialTask], m
                   seed: int | None = None) -> dict[str, list[Turn]]:
     """The starting model's own sampled dialogues with the simulated user, ``max(history_depths)``
     turns per training task: the histories ``training_rows`` replays."""
-    from .evaluation import LocalPolicy, run_dialogues
+    from .dialogues import run_dialogues
+    from .systems import LocalPolicy
 
     depth = max(profile.train.history_depths, default=0)
     if depth == 0 or profile.train.own_history <= 0:
@@ -196,13 +198,6 @@ def group_advantages(rewards: Sequence[float], scale: str = "none") -> list[floa
         return [r - mean for r in rewards]
     std = (sum((r - mean) ** 2 for r in rewards) / max(n - 1, 1)) ** 0.5
     return [0.0 if std < 1e-8 else (r - mean) / std for r in rewards]
-
-
-def train_partials(profile: Profile) -> list[PartialTask]:
-    """Masked tasks of the train split (never the test split), as many as the profile asks for."""
-    train = split_tasks(load_tasks(), seed=profile.seed)["train"]
-    limit = profile.train.train_tasks
-    return mask_many(train[:limit] if limit else train, profile.mask_strategy, seed=profile.seed)
 
 
 @dataclass(frozen=True)
@@ -347,13 +342,15 @@ def train(
     max_steps: int | None = None,
     resume: bool = True,
     on_log: Callable[[list[dict]], None] | None = None,
+    partials: Sequence[PartialTask] | None = None,
 ) -> TrainResult:
     """Train the profile's policy with GRPO and write the run folder:
 
     ``adapter/`` (the LoRA adapter and tokenizer), ``metrics.jsonl`` (reward, its terms, KL and
     completion length per step), ``config.json`` (the resolved profile), ``curves.html`` (plotly),
     ``checkpoints/`` (resumable: a rerun continues from the last checkpoint). ``on_log`` receives
-    all metrics so far after every step.
+    all metrics so far after every step. ``partials``: the masked tasks to train on (default: the
+    profile's train split of the bundled corpus; see :func:`proactive.task_files.profile_partials`).
     """
     if profile.use_unsloth:  # before anything below imports transformers (Unsloth patches it)
         from .models import import_unsloth
@@ -389,7 +386,9 @@ def train(
     if stops:  # TRL stops generating, and masks the loss, after any of these
         model.generation_config.eos_token_id = stops
     reward = ElicitationReward(FactMatcher(EmbeddingSimilarity()), profile.reward_config())
-    partials = train_partials(profile)
+    partials = list(partials) if partials is not None else profile_partials(profile, "train")
+    if not partials:
+        raise ProactiveError("no tasks to train on; check the task file or the profile's train_tasks")
     own = own_dialogues(model, tokenizer, partials, reward.matcher, profile)
     rows = training_rows(partials, tokenizer, profile, own)
     log.info("training on %d prompts from the train split", len(rows))

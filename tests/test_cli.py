@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 
 import pytest
 
@@ -96,6 +97,17 @@ def test_demo_runs_the_pipeline_end_to_end(tmp_path, capsys):
     page = (out / "report.html").read_text()
     assert "difference [95% CI]" in page and "plotly" in page and "not ours" in page
     assert (out / "train" / "adapter" / "adapter_config.json").is_file()
+    assert json.loads((out / "run.json").read_text())["profile"] == "cpu-smoke"
+    # A chapter picks up the pipeline's run folder: chapter 6 finds the demo's human-evaluation items.
+    import papermill
+
+    notebooks = Path(__file__).resolve().parents[1] / "notebooks"
+    papermill.execute_notebook(str(notebooks / "06_human_evaluation.ipynb"), str(tmp_path / "06.out.ipynb"),
+                               parameters={"profile": "cpu-smoke", "run_dir": str(out), "rater": "ci"},
+                               kernel_name="python3", cwd=str(notebooks), progress_bar=False)
+    demo_tasks = {json.loads(line)["task_id"] for line in (out / "human_eval_items.jsonl").read_text().splitlines()}
+    judged = [json.loads(line) for line in (out / "judgments-by-embedding-judge.jsonl").read_text().splitlines()]
+    assert judged and {j["task_id"] for j in judged} <= demo_tasks
 
 
 def _one_line_error(capsys) -> str:

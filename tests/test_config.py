@@ -2,7 +2,7 @@ import pytest
 
 from proactive.config import Profile, available_profiles, load_profile
 from proactive.errors import ProactiveError
-from proactive.reward import RewardConfig
+from proactive.config import RewardConfig
 
 
 def test_every_profile_loads():

@@ -107,7 +107,7 @@ def test_03_reward_design(tmp_path, qulac_path):
 @pytest.mark.slow
 def test_04_grpo_training(tmp_path):
     run_dir = run_notebook("04_grpo_training", tmp_path)
-    out = run_dir / "grpo-cpu-smoke"
+    out = run_dir / "train"  # the run folder's one layout (proactive.run_folder.RunDir)
     assert (out / "adapter" / "adapter_config.json").is_file()
     assert len((out / "metrics.jsonl").read_text().splitlines()) == 2  # cpu-smoke: 2 steps
     text = json.dumps(_outputs(tmp_path / "04_grpo_training.out.ipynb"))
@@ -126,23 +126,32 @@ def test_04_grpo_training(tmp_path):
 @pytest.mark.slow
 def test_05_evaluation(tmp_path):
     run_dir = run_notebook("05_evaluation", tmp_path)
-    assert (run_dir / "grpo-cpu-smoke" / "adapter" / "adapter_config.json").is_file()  # trained, as 04 did not run
-    names = sorted(p.stem for p in (run_dir / "eval-cpu-smoke").glob("*.json"))
+    assert (run_dir / "train" / "adapter" / "adapter_config.json").is_file()  # trained, as 04 did not run
+    assert json.loads((run_dir / "run.json").read_text())["profile"] == "cpu-smoke"
+    names = sorted(p.stem for p in (run_dir / "eval").glob("*.json"))
     assert names == ["no-clarification", "oracle", "template-questions", "trained", "untrained"]
-    assert (run_dir / "human_eval_items-cpu-smoke.jsonl").read_text().strip()
+    assert (run_dir / "human_eval_items.jsonl").read_text().strip()
     outputs = _outputs(tmp_path / "05_evaluation.out.ipynb")
     text = json.dumps(outputs)
     assert "trained wins: outline" in text and "not ours" in text  # the table, with the paper labelled
     assert "Outline" in text and "agree on" in text  # side by side, judge agreement
     figures = [o for o in outputs if "application/vnd.plotly.v1+json" in o.get("data", {})]
     assert len(figures) == 2  # per turn, per domain
+    # The command line picks up the notebook's run folder: its adapter, without training again.
+    from proactive.cli import main
+
+    trained_at = (run_dir / "train" / "metrics.jsonl").stat().st_mtime
+    out = tmp_path / "trained-again.json"
+    assert main(["evaluate", "--policy", str(run_dir), "--profile", "cpu-smoke", "--turns", "1", "--name", "nb",
+                 "--out", str(out)]) == 0
+    assert json.loads(out.read_text())["metrics"] and (run_dir / "train" / "metrics.jsonl").stat().st_mtime == trained_at
 
 
 @pytest.mark.slow
 def test_06_human_evaluation(tmp_path):
     run_dir = run_notebook("06_human_evaluation", tmp_path, rater="ci")
-    assert not (run_dir / "human_judgments-cpu-smoke.jsonl").exists()  # nobody clicked
-    auto = (run_dir / "judgments-by-embedding-judge-cpu-smoke.jsonl").read_text().splitlines()
+    assert not (run_dir / "human_judgments.jsonl").exists()  # nobody clicked
+    auto = (run_dir / "judgments-by-embedding-judge.jsonl").read_text().splitlines()
     assert auto and all("automatic" in json.loads(line)["rater"] for line in auto)
     outputs = _outputs(tmp_path / "06_human_evaluation.out.ipynb")
     assert _has(outputs, "application/vnd.jupyter.widget-view+json"), "no widget shown"

@@ -4,15 +4,11 @@ import logging
 import pytest
 
 from proactive.cli import main
+from proactive.columns import partial_from_columns
 from proactive.errors import ProactiveError
 from proactive.masking import mask
-from proactive.reward import (
-    RewardConfig,
-    is_multi_question,
-    is_question,
-    partial_from_columns,
-    restates_request,
-)
+from proactive.questions import is_multi_question, is_question, restates_request
+from proactive.config import RewardConfig
 from proactive.reward_hacking import CASES, REASKS, TRICKS, run_suite
 from proactive.simulator import SimulatedUser
 

@@ -4,14 +4,15 @@ import json
 import pytest
 
 from proactive.cli import main
+from proactive.columns import partial_from_columns
 from proactive.config import load_profile
 from proactive.errors import ProactiveError
 from proactive.masking import split_tasks
 from proactive.models import cuda_available, load_adapter, load_policy, unsloth_available
-from proactive.reward import partial_from_columns
 from proactive.simulator import REVEALED, Turn
+from proactive.task_files import profile_partials
 from proactive.tasks import load_tasks
-from proactive.training import VAGUE_ANSWER, group_advantages, train_partials, training_rows
+from proactive.training import VAGUE_ANSWER, group_advantages, training_rows
 
 
 class TemplateTokenizer:
@@ -23,7 +24,7 @@ class TemplateTokenizer:
 
 def test_training_rows_cover_dialogue_depths_and_carry_reward_columns():
     profile = load_profile("cpu-smoke")
-    partials = train_partials(profile)
+    partials = profile_partials(profile, "train")
     rows = training_rows(partials, TemplateTokenizer(), profile)
     assert {r["depth"] for r in rows} == set(profile.train.history_depths)
     for row in rows:
@@ -48,7 +49,7 @@ def test_deeper_prompts_can_replay_the_models_own_questions():
 
     profile = load_profile("cpu-smoke")
     profile = dataclasses.replace(profile, train=dataclasses.replace(profile.train, own_history=1.0))
-    partials = train_partials(profile)
+    partials = profile_partials(profile, "train")
     own = {p.task_id: [Turn("What is it?", VAGUE_ANSWER), Turn("Who is it for?", p.hidden_facts[0].statement,
                                                                 (p.hidden_facts[0].id,), REVEALED)]
            for p in partials}
@@ -67,7 +68,7 @@ def test_history_bank_swaps_in_the_current_policys_own_turns():
 
     profile = load_profile("cpu-smoke")
     profile = dataclasses.replace(profile, train=dataclasses.replace(profile.train, own_history=0.5))
-    partials = train_partials(profile)
+    partials = profile_partials(profile, "train")
     start = {p.task_id: [Turn("What is the first question?", VAGUE_ANSWER)] * 2 for p in partials}
     rows = training_rows(partials, TemplateTokenizer(), profile, start)
     assert any(r["own_turns"] for r in rows) and not all(r["own_turns"] for r in rows if r["depth"])
@@ -85,7 +86,7 @@ def test_history_bank_swaps_in_the_current_policys_own_turns():
 def test_training_never_sees_test_tasks():
     profile = load_profile("cpu")
     test_ids = {t.id for t in split_tasks(load_tasks(), seed=profile.seed)["test"]}
-    assert not {p.task_id for p in train_partials(profile)} & test_ids
+    assert not {p.task_id for p in profile_partials(profile, "train")} & test_ids
 
 
 def test_group_advantages_are_relative_to_the_group():

@@ -1,0 +1,53 @@
+"""Dialogues with the simulated user, the one loop training and evaluation share.
+
+A policy asks, the simulated user (holding the task's hidden facts) answers, turn after turn, all
+tasks batched per turn. Training replays such dialogues as histories in its prompts (the policy's
+own questions, read back); evaluation measures what they drew out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from tqdm.auto import tqdm
+
+from .masking import PartialTask
+from .matching import FactMatcher
+from .questions import repeats_earlier
+from .simulator import Dialogue, SimulatedUser
+from .systems import LocalPolicy
+
+
+def elicited_share(dialogue: Dialogue) -> float:
+    """Importance-weighted share of the hidden facts the dialogue drew out."""
+    weights = {f.id: f.importance for f in dialogue.partial.hidden_facts}
+    return sum(weights[i] for i in dialogue.revealed_ids if i in weights) / (sum(weights.values()) or 1.0)
+
+
+def run_dialogues(
+    policy: LocalPolicy, partials: Sequence[PartialTask], matcher: FactMatcher, turns: int = 3,
+    progress: bool = True, temperature: float = 0.0, seed: int = 0, resample_repeats: int = 0,
+) -> list[Dialogue]:
+    """Every task's dialogue advances one turn at a time, all tasks batched per turn (greedy at
+    temperature 0, else sampled).
+
+    With ``resample_repeats`` > 0, a question that repeats one the dialogue already asked is
+    re-drawn (sampled at T=0.7) up to that many times: a decoding rule, like a no-repeat penalty,
+    that keeps a small model's greedy dialogue from asking the same thing three times."""
+    users = [SimulatedUser(p, matcher) for p in partials]
+    dialogues = [Dialogue(p) for p in partials]
+    for turn in tqdm(range(turns), desc=f"{policy.name}: dialogue turns", disable=not progress):
+        histories = [d.history() for d in dialogues]
+        questions = policy.ask_many(partials, histories, temperature=temperature, seed=seed + turn)
+        for attempt in range(resample_repeats):
+            again = [i for i, (q, d) in enumerate(zip(questions, dialogues))
+                     if repeats_earlier(q, [t.question for t in d.turns])]
+            if not again:
+                break
+            redrawn = policy.ask_many([partials[i] for i in again], [histories[i] for i in again],
+                                      temperature=0.7, seed=seed + 1000 * (attempt + 1) + turn)
+            for i, q in zip(again, redrawn):
+                questions[i] = q
+        for dialogue, user, question in zip(dialogues, users, questions):
+            dialogue.turns.append(user.answer(question, dialogue.turns))
+    return dialogues

@@ -1,0 +1,180 @@
+"""Bring your own tasks: one JSONL file read as either full tasks or already-masked tasks.
+
+A full task (the corpus schema, :func:`proactive.tasks.parse_task`) still has to be masked; an
+already-masked task (what ``proactive mask --out`` writes, or one written by hand) says directly what
+the assistant sees (``request``) and what only the user knows (``hidden_facts``). The format is
+decided per file from its first record: ``facts`` means full tasks, ``hidden_facts`` masked ones.
+
+A masked task needs only ``task_id`` (or ``id``), ``request`` and 1-8 hidden facts, each a
+``statement``; ``domain``, fact ids, categories, importance and ``visible_facts`` are optional. A fact
+without a category gets ``DEFAULT_CATEGORY`` ("context"), a kind the simulated user never hands out
+for a mere "who/when/why" question: it must be asked about by its content.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .errors import ProactiveError, TaskFormatError
+from .files import iter_jsonl
+from .masking import SPLITS, PartialTask, mask_many, split_tasks
+from .tasks import CATEGORIES, DEFAULT_CATEGORY, MAX_FACTS, Fact, Task, load_tasks, parse_task
+
+if TYPE_CHECKING:
+    from .config import Profile
+
+#: Hidden facts a masked task may hold: at least one to ask about, at most the corpus's largest task.
+MIN_HIDDEN, MAX_HIDDEN = 1, MAX_FACTS
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")
+
+
+@dataclass(frozen=True)
+class TaskSet:
+    """Tasks read from files: full ``tasks`` (to be masked) or ``partials`` (already masked), never
+    both; ``label`` names the files, so results can say which task set they were measured on."""
+
+    label: str
+    tasks: tuple[Task, ...] = ()
+    partials: tuple[PartialTask, ...] = ()
+
+    @property
+    def masked(self) -> bool:
+        return bool(self.partials)
+
+    def __len__(self) -> int:
+        return len(self.partials) or len(self.tasks)
+
+
+def _error(source: str, line: int, field: str, problem: str) -> TaskFormatError:
+    return TaskFormatError(f"{source}:{line}: field '{field}': {problem}")
+
+
+def _string(record: dict, key: str, source: str, line: int, where: str = "") -> str:
+    value = record.get(key)
+    if not isinstance(value, str) or not value.strip():
+        got = "missing" if key not in record else f"got {value!r}"
+        raise _error(source, line, where + key, f"must be a non-empty string ({got})")
+    return value.strip()
+
+
+def _facts(raw: Any, key: str, source: str, line: int, low: int, high: int, taken: set[str]) -> tuple[Fact, ...]:
+    if raw is None and low == 0:
+        return ()
+    if not isinstance(raw, list) or not low <= len(raw) <= high:
+        size = f"{len(raw)} given" if isinstance(raw, list) else f"got {type(raw).__name__}"
+        raise _error(source, line, key, f"must be a list of {low}-{high} facts ({size})")
+    facts = []
+    for index, item in enumerate(raw):
+        where = f"{key}[{index}]"
+        if isinstance(item, str):  # a bare statement is a fact with every optional field defaulted
+            item = {"statement": item}
+        if not isinstance(item, dict):
+            raise _error(source, line, where, f"must be a statement or an object (got {type(item).__name__})")
+        statement = _string(item, "statement", source, line, where + ".")
+        fact_id = item.get("id", f"{key.split('_')[0][0]}{index}")
+        if not isinstance(fact_id, str) or not _ID.match(fact_id):
+            raise _error(source, line, where + ".id", f"use letters, digits, '-', '_', '.' or ':' (got {fact_id!r})")
+        if fact_id in taken:
+            raise _error(source, line, where + ".id", f"duplicate fact id {fact_id!r}")
+        taken.add(fact_id)
+        category = item.get("category", DEFAULT_CATEGORY)
+        if category not in CATEGORIES:
+            raise _error(source, line, where + ".category", f"{category!r} is not one of {', '.join(CATEGORIES)}")
+        importance = item.get("importance", 1.0)
+        if isinstance(importance, bool) or not isinstance(importance, (int, float)) or not 0 < importance <= 1:
+            raise _error(source, line, where + ".importance", f"must be a number in (0, 1] (got {importance!r})")
+        facts.append(Fact(fact_id, statement, category, float(importance)))
+    return tuple(facts)
+
+
+def parse_partial_task(record: Any, source: str = "<memory>", line: int = 0) -> PartialTask:
+    """Validate one already-masked task record and build a :class:`PartialTask`.
+
+    Raises :class:`TaskFormatError` naming ``source``, ``line`` and the offending field."""
+    if not isinstance(record, dict):
+        raise TaskFormatError(f"{source}:{line}: a task must be a JSON object, got {type(record).__name__}")
+    key = "task_id" if "task_id" in record or "id" not in record else "id"
+    task_id = _string(record, key, source, line)
+    if not _ID.match(task_id):
+        raise _error(source, line, key, f"use letters, digits, '-', '_', '.' or ':' (got {task_id!r})")
+    domain = record.get("domain", "custom")
+    if not isinstance(domain, str) or not domain.strip():
+        raise _error(source, line, "domain", f"must be a non-empty string when given (got {domain!r})")
+    taken: set[str] = set()
+    hidden = _facts(record.get("hidden_facts"), "hidden_facts", source, line, MIN_HIDDEN, MAX_HIDDEN, taken)
+    visible = _facts(record.get("visible_facts"), "visible_facts", source, line, 0, 3 * MAX_FACTS, taken)
+    meta = record.get("meta", {})
+    if not isinstance(meta, dict):
+        raise _error(source, line, "meta", f"must be an object when given (got {type(meta).__name__})")
+    seed = record.get("seed", 0)
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise _error(source, line, "seed", f"must be an integer when given (got {seed!r})")
+    strategy = record.get("strategy", "given")
+    if not isinstance(strategy, str):
+        raise _error(source, line, "strategy", f"must be a string when given (got {strategy!r})")
+    return PartialTask(task_id=task_id, domain=domain.strip(), request=_string(record, "request", source, line),
+                       hidden_facts=hidden, visible_facts=visible, strategy=strategy, seed=seed, meta=meta)
+
+
+def load_task_set(paths: str | Path | Iterable[str | Path]) -> TaskSet:
+    """Read task files, full or masked (decided by the first record; every file must agree).
+
+    Ids must be unique across the files. Raises :class:`TaskFormatError` (file:line: field) on any
+    schema problem and when a file mixes the two formats."""
+    files = [Path(paths)] if isinstance(paths, (str, Path)) else [Path(p) for p in paths]
+    if not files:
+        raise TaskFormatError("no task file given")
+    masked: bool | None = None
+    tasks: list[Task] = []
+    partials: list[PartialTask] = []
+    seen: dict[str, str] = {}
+    for path in files:
+        for line, record in iter_jsonl(path):
+            is_masked = isinstance(record, dict) and "hidden_facts" in record
+            if isinstance(record, dict) and not is_masked and "facts" not in record:
+                raise TaskFormatError(
+                    f"{path}:{line}: neither a task ('facts') nor a masked task ('hidden_facts'); "
+                    "see the README's 'Bring your own tasks' for both formats")
+            if masked is None:
+                masked = is_masked
+            elif is_masked != masked:
+                raise TaskFormatError(
+                    f"{path}:{line}: a {'masked' if is_masked else 'full'} task among "
+                    f"{'masked' if masked else 'full'} ones; keep one format per task set")
+            item = parse_partial_task(record, str(path), line) if is_masked else parse_task(record, str(path), line)
+            item_id = item.task_id if is_masked else item.id
+            if item_id in seen:
+                field = "task_id" if is_masked else "id"
+                raise _error(str(path), line, field, f"duplicate task id {item_id!r} (first in {seen[item_id]})")
+            seen[item_id] = f"{path}:{line}"
+            (partials if is_masked else tasks).append(item)
+    if not seen:
+        raise TaskFormatError(f"no tasks found in {', '.join(map(str, files))}")
+    label = ", ".join(p.name for p in files)
+    return TaskSet(label, tasks=tuple(tasks), partials=tuple(partials))
+
+
+def profile_partials(profile: Profile, split: str, task_set: TaskSet | None = None) -> list[PartialTask]:
+    """The masked tasks a profile uses for ``split``: the bundled corpus split by task, then masked
+    with the profile's strategy and seed, as many as the profile asks for (``n_tasks`` for held-out
+    splits, ``train.train_tasks`` for training).
+
+    With a ``task_set`` of one's own, every task in it is used whatever the split (the user chose
+    them for this purpose), masked with the profile's strategy unless it is already masked."""
+    if split not in SPLITS:
+        raise ProactiveError(f"unknown split {split!r}; use one of {', '.join(SPLITS)}")
+    limit = profile.train.train_tasks if split == "train" else profile.n_tasks
+    if task_set is not None and task_set.masked:
+        partials = list(task_set.partials)
+        return partials[:limit] if limit else partials
+    tasks = list(task_set.tasks) if task_set is not None else split_tasks(load_tasks(), seed=profile.seed)[split]
+    return mask_many(tasks[:limit] if limit else tasks, profile.mask_strategy, seed=profile.seed)
+
+
+def task_ids(items: Sequence[Task | PartialTask]) -> set[str]:
+    """The ids of full or masked tasks alike."""
+    return {getattr(t, "task_id", None) or t.id for t in items}
