@@ -24,14 +24,8 @@ import numpy as np
 
 from proactive.backends import EmbeddingSimilarity
 from proactive.config import load_profile
-from proactive.evaluation import (
-    LocalPolicy,
-    compare,
-    elicited_share,
-    evaluate_policy,
-    paired_difference,
-    run_dialogues,
-)
+from proactive.dialogues import elicited_share, run_dialogues
+from proactive.evaluation import LocalPolicy, paired_difference, score_questions
 from proactive.files import atomic_write_json, atomic_write_text
 from proactive.masking import mask_many, split_tasks
 from proactive.matching import FactMatcher
@@ -47,6 +41,29 @@ def greedy_share(policy, maskings, matcher, redraws: int) -> np.ndarray:
     return np.mean([[elicited_share(d) for d in run_dialogues(policy, partials, matcher, turns=3, progress=False,
                                                               resample_repeats=redraws)]
                     for partials in maskings], axis=0)
+
+
+def first_questions_and_dialogue(policy, partials, reward, samples: int, seed: int):
+    """``samples`` sampled first questions per task, scored, and one greedy 3-question dialogue."""
+    scores = score_questions(policy, partials, reward, samples=samples, temperature=0.7, seed=seed)
+    return policy.name, scores, run_dialogues(policy, partials, reward.matcher, turns=3)
+
+
+def paired_report(before, after) -> dict:
+    """Paired per-task differences (trained - untrained) with bootstrap 95% intervals, and examples."""
+    (b_name, b_scores, b_dialogues), (a_name, a_scores, a_dialogues) = before, after
+    return {
+        "before": b_name, "after": a_name, "held_out_tasks": len(b_dialogues),
+        "reward_per_question": paired_difference(a_scores.per_task, b_scores.per_task),
+        "elicitation_per_question": paired_difference(a_scores.elicitation.mean(axis=1),
+                                                      b_scores.elicitation.mean(axis=1)),
+        "elicited_share_dialogue": paired_difference([elicited_share(d) for d in a_dialogues],
+                                                     [elicited_share(d) for d in b_dialogues]),
+        "examples": [{"task_id": b.partial.task_id, "request": b.partial.request,
+                      b_name: [(t.question, t.answer) for t in b.turns],
+                      a_name: [(t.question, t.answer) for t in a.turns]}
+                     for b, a in zip(b_dialogues, a_dialogues)],
+    }
 
 
 def main() -> None:
@@ -79,11 +96,11 @@ def main() -> None:
     base_model, tokenizer = load_model_and_tokenizer(profile.model, dtype=profile.train.dtype)
     base = LocalPolicy(base_model, tokenizer, profile.question_prefix, tokens, name="untrained")
     t0 = time.time()
-    before = evaluate_policy(base, test, reward, samples=args.samples, seed=profile.seed)
+    before = first_questions_and_dialogue(base, test, reward, args.samples, profile.seed)
     eval_seconds = time.time() - t0
     trained_model, trained_tokenizer = load_adapter(out / "adapter", profile.model, dtype=profile.train.dtype)
     trained = LocalPolicy(trained_model, trained_tokenizer, profile.question_prefix, tokens, name="trained")
-    after = evaluate_policy(trained, test, reward, samples=args.samples, seed=profile.seed)
+    after = first_questions_and_dialogue(trained, test, reward, args.samples, profile.seed)
 
     sampled = [np.mean([[elicited_share(d) for d in run_dialogues(policy, test, reward.matcher, turns=3, progress=False,
                                                                    temperature=0.7, seed=1000 * k)]
@@ -100,8 +117,8 @@ def main() -> None:
     # What the judge made of each model's sampled first questions: off topic, several at once, paid.
     by_id = {p.task_id: p for p in test}
     judged = {}
-    for name, result in (("untrained", before), ("trained", after)):
-        items = [(by_id[t], q, ()) for t, qs in zip(result.scores.task_ids, result.scores.questions) for q in qs]
+    for name, (_, scores, _) in (("untrained", before), ("trained", after)):
+        items = [(by_id[t], q, ()) for t, qs in zip(scores.task_ids, scores.questions) for q in qs]
         kinds = [b.kind for b in reward.score_many(items)]
         judged[name] = {"questions": len(items), **{f"{k}_share": round(kinds.count(k) / len(items), 4)
                                                    for k in (OFF_TOPIC, SEVERAL, REVEALED)}}
@@ -112,7 +129,7 @@ def main() -> None:
         "profile": profile.name,
         "model": profile.model,
         "train_steps": len(metrics),
-        **compare(before, after),
+        **paired_report(before, after),
         "elicited_share_sampled_dialogues": paired_difference(sampled[1], sampled[0]),
         "elicited_share_dialogue_no_repeat": {**paired_difference(multi[3][1], multi[3][0]), "maskings": args.maskings},
         "seconds_per_step_median": round(statistics.median(step_seconds), 2) if step_seconds else None,

@@ -71,48 +71,6 @@ def paired_difference(after: Sequence[float], before: Sequence[float], seed: int
             "tasks": len(diff)}
 
 
-@dataclass(frozen=True)
-class PolicyResult:
-    """One policy on the held-out tasks: sampled first questions and greedy 3-turn dialogues."""
-
-    name: str
-    scores: QuestionScores
-    dialogues: tuple[Dialogue, ...]
-
-    @property
-    def elicited(self) -> list[float]:
-        return [elicited_share(d) for d in self.dialogues]
-
-
-def evaluate_policy(
-    policy: LocalPolicy, partials: Sequence[PartialTask], reward: ElicitationReward, samples: int = 8,
-    turns: int = 3, seed: int = 0,
-) -> PolicyResult:
-    """Reward of ``samples`` sampled first questions per task, and a greedy ``turns``-question dialogue."""
-    scores = score_questions(policy, partials, reward, samples=samples, temperature=0.7, seed=seed)
-    dialogues = run_dialogues(policy, partials, reward.matcher, turns=turns)
-    return PolicyResult(policy.name, scores, tuple(dialogues))
-
-
-def compare(before: PolicyResult, after: PolicyResult) -> dict[str, Any]:
-    """Paired per-task differences (after - before) with bootstrap 95% intervals, and examples."""
-    return {
-        "before": before.name,
-        "after": after.name,
-        "held_out_tasks": len(before.dialogues),
-        "reward_per_question": paired_difference(after.scores.per_task, before.scores.per_task),
-        "elicitation_per_question": paired_difference(after.scores.elicitation.mean(axis=1),
-                                                      before.scores.elicitation.mean(axis=1)),
-        "elicited_share_dialogue": paired_difference(after.elicited, before.elicited),
-        "examples": [
-            {"task_id": b.partial.task_id, "request": b.partial.request,
-             before.name: [(t.question, t.answer) for t in b.turns],
-             after.name: [(t.question, t.answer) for t in a.turns]}
-            for b, a in zip(before.dialogues, after.dialogues)
-        ],
-    }
-
-
 # --- Episodes: dialogue, then the final outline ------------------------------------------------
 
 
@@ -287,25 +245,29 @@ def questions_text(dialogue: Dialogue) -> str:
     return "\n".join(t.question for t in dialogue.turns)
 
 
+def paired_texts(a: SystemResult, b: SystemResult, kind: str) -> list[tuple[PartialTask, str, str]]:
+    """The task and both systems' texts of one ``kind`` (``outline``, or ``questions`` on the tasks
+    where both asked something), for every task both ran: what a judge or a person compares."""
+    if kind not in (OUTLINE, QUESTIONS):
+        raise ProactiveError(f"unknown comparison {kind!r}; use {OUTLINE!r} or {QUESTIONS!r}")
+    theirs = {d.partial.task_id: d for d in b.dialogues}
+    pairs = []
+    for mine in a.dialogues:
+        other = theirs.get(mine.partial.task_id)
+        if other is None or (kind == QUESTIONS and (not mine.turns or not other.turns)):
+            continue
+        texts = (questions_text(mine), questions_text(other)) if kind == QUESTIONS else (mine.outline, other.outline)
+        pairs.append((mine.partial, *texts))
+    return pairs
+
+
 def pairwise(a: SystemResult, b: SystemResult, judge: Judge, kind: str = OUTLINE, seed: int = 0) -> dict[str, Any]:
     """A's win rate over B on the tasks both ran (a win 1, a tie 0.5), judged in both orders per task,
     with a bootstrap 95% interval. ``kind`` is ``outline`` or ``questions`` (then only tasks on which
     both asked something)."""
-    if kind not in (OUTLINE, QUESTIONS):
-        raise ProactiveError(f"unknown comparison {kind!r}; use {OUTLINE!r} or {QUESTIONS!r}")
-    theirs = {d.partial.task_id: d for d in b.dialogues}
-    verdicts: list[tuple[str, PairVerdict]] = []
-    for mine in a.dialogues:
-        other = theirs.get(mine.partial.task_id)
-        if other is None:
-            continue
-        if kind == QUESTIONS:
-            if not mine.turns or not other.turns:
-                continue
-            texts = questions_text(mine), questions_text(other)
-        else:
-            texts = mine.outline, other.outline
-        verdicts.append((mine.partial.task_id, judge_pair(judge, kind, mine.partial, *texts)))
+    verdicts: list[tuple[str, PairVerdict]] = [
+        (partial.task_id, judge_pair(judge, kind, partial, mine, theirs))
+        for partial, mine, theirs in paired_texts(a, b, kind)]
     result: dict[str, Any] = {"a": a.name, "b": b.name, "kind": kind, "judge": judge.name, "tasks": len(verdicts),
                               "wins": sum(v.winner == "a" for _, v in verdicts),
                               "ties": sum(v.winner == "tie" for _, v in verdicts),

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ProactiveError
-from .evaluation import SystemResult, questions_text
+from .evaluation import SystemResult, paired_texts
 from .files import atomic_write_jsonl, atomic_write_text, read_text
 from .judges import OUTLINE, QUESTIONS
 from .stats import bootstrap_ci
@@ -48,22 +48,13 @@ class PairItem:
 
 def pair_items(a: SystemResult, b: SystemResult, kinds: Sequence[str] = (QUESTIONS, OUTLINE)) -> list[PairItem]:
     """Items for every task both systems ran: their questions (when both asked some) and their outlines."""
-    theirs = {d.partial.task_id: d for d in b.dialogues}
-    items = []
-    for mine in a.dialogues:
-        other = theirs.get(mine.partial.task_id)
-        if other is None:
-            continue
-        for kind in kinds:
-            if kind == QUESTIONS:
-                if not mine.turns or not other.turns:
-                    continue
-                texts = questions_text(mine), questions_text(other)
-            else:
-                texts = mine.outline, other.outline
-            items.append(PairItem(f"{mine.partial.task_id}/{kind}", mine.partial.task_id, kind, mine.partial.request,
-                                  a.name, b.name, *texts, mine.partial.to_dict()))
-    return items
+    by_task: dict[str, list[PairItem]] = {d.partial.task_id: [] for d in a.dialogues}
+    for kind in kinds:  # items in task order, in ``kinds`` order within a task
+        for partial, mine, theirs in paired_texts(a, b, kind):
+            by_task.setdefault(partial.task_id, []).append(
+                PairItem(f"{partial.task_id}/{kind}", partial.task_id, kind, partial.request,
+                         a.name, b.name, mine, theirs, partial.to_dict()))
+    return [item for items in by_task.values() for item in items]
 
 
 def save_items(path: str | Path, items: Sequence[PairItem]) -> None:
