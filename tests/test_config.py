@@ -1,8 +1,7 @@
 import pytest
 
-from proactive.config import Profile, available_profiles, load_profile
+from proactive.config import Profile, RewardConfig, available_profiles, load_profile
 from proactive.errors import ProactiveError
-from proactive.config import RewardConfig
 
 
 def test_every_profile_loads():

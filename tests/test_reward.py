@@ -5,10 +5,10 @@ import pytest
 
 from proactive.cli import main
 from proactive.columns import partial_from_columns
+from proactive.config import RewardConfig
 from proactive.errors import ProactiveError
 from proactive.masking import mask
 from proactive.questions import is_multi_question, is_question, restates_request
-from proactive.config import RewardConfig
 from proactive.reward_hacking import CASES, REASKS, TRICKS, run_suite
 from proactive.simulator import SimulatedUser
 
