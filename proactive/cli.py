@@ -164,16 +164,19 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    """GRPO-train the profile's policy; writes the adapter, metrics, config and curves."""
+    """GRPO-train the profile's policy into the run folder's ``train/``: adapter, metrics, config, curves."""
     from .config import load_profile
+    from .run_folder import RunDir
     from .task_files import profile_partials
-    from .training import train
+    from .training import is_main_process, train
 
     profile = load_profile(args.profile)
     task_set = _task_set(args)
+    run = RunDir(args.out or f"runs/{profile.name}", profile, task_set)
     partials = profile_partials(profile, "train", task_set) if task_set else None
-    result = train(profile, args.out or f"runs/{profile.name}", max_steps=args.max_steps, resume=not args.fresh,
-                   partials=partials)
+    if is_main_process():
+        run.record()
+    result = train(profile, run.train_dir, max_steps=args.max_steps, resume=not args.fresh, partials=partials)
     print(f"trained {result.steps} steps in {result.seconds:.0f} s; adapter: {result.adapter_dir}; "
           f"metrics: {result.metrics_path}")
     return 0
@@ -310,7 +313,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     tr = sub.add_parser("train", help="GRPO-train the question-asking policy")
     tr.add_argument("--profile", required=True, help="cpu-smoke, cpu, colab-t4, paper, multi-gpu or a YAML path")
-    tr.add_argument("--out", default=None, help="run folder (default: runs/PROFILE)")
+    tr.add_argument("--out", default=None, help="run folder; training goes to its train/ (default: runs/PROFILE)")
     tr.add_argument("--max-steps", type=int, default=None, help="override the profile's step count")
     tr.add_argument("--fresh", action="store_true", help="ignore checkpoints in the run folder")
     _tasks_arg(tr, masked_too=True)

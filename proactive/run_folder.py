@@ -79,7 +79,8 @@ class RunDir:
         return self.root / name
 
     # -- stages --------------------------------------------------------------------------------
-    def _record(self) -> None:
+    def record(self) -> None:
+        """Write ``run.json`` (once): which profile and task set this folder belongs to."""
         info = self.root / "run.json"
         if not info.is_file():
             atomic_write_json(info, {"profile": self.profile.name, "model": self.profile.model,
@@ -92,7 +93,7 @@ class RunDir:
             return [PartialTask.from_dict(json.loads(line))
                     for line in read_text(self.masked_test).splitlines() if line.strip()]
         partials = profile_partials(self.profile, "test", self.task_set)
-        self._record()
+        self.record()
         atomic_write_jsonl(self.masked_test, [p.to_dict() for p in partials])
         return partials
 
@@ -104,7 +105,7 @@ class RunDir:
         if not self.has_adapter():
             from .training import train
 
-            self._record()
+            self.record()
             log(f"no adapter in {self.adapter_dir}: training {self.profile.name} first")
             train(self.profile, self.train_dir, **train_kwargs)
         return self.adapter_dir

@@ -15,12 +15,13 @@ pytestmark = pytest.mark.slow
 
 
 def test_two_processes_train_and_only_the_main_one_writes_the_run_folder(tmp_path):
-    out = tmp_path / "run"
+    run = tmp_path / "run"
+    out = run / "train"
     torchrun = shutil.which("torchrun", path=str(Path(sys.executable).parent))
     assert torchrun, "torchrun comes with torch"
     done = subprocess.run(
         [torchrun, "--standalone", "--nproc_per_node", "2", "-m", "proactive.cli", "train",
-         "--profile", "cpu-smoke", "--out", str(out)],
+         "--profile", "cpu-smoke", "--out", str(run)],
         check=False, capture_output=True, text=True, timeout=900,
     )
     assert done.returncode == 0, done.stderr[-3000:]
@@ -37,4 +38,5 @@ def test_two_processes_train_and_only_the_main_one_writes_the_run_folder(tmp_pat
 
     model, _ = load_adapter(out / "adapter")
     assert any("lora" in name for name, _ in model.named_parameters())
-    assert not list(out.glob("**/*.tmp*"))  # nothing half-written
+    assert not list(run.glob("**/*.tmp*"))  # nothing half-written
+    assert json.loads((run / "run.json").read_text())["profile"] == "cpu-smoke"

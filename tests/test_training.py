@@ -164,9 +164,10 @@ def test_bad_step_count(tmp_path):
 
 @pytest.mark.slow
 def test_train_cpu_smoke_writes_a_loadable_adapter_and_resumes(tmp_path, capsys, caplog):
-    out = tmp_path / "run"
+    run = tmp_path / "run"
+    out = run / "train"  # `--out` is a run folder; training goes to its train/
     with caplog.at_level("INFO", logger="proactive.training"):
-        assert main(["train", "--profile", "cpu-smoke", "--out", str(out)]) == 0
+        assert main(["train", "--profile", "cpu-smoke", "--out", str(run)]) == 0
     printed = capsys.readouterr()
     assert "trained 2 steps" in printed.out
     # One readable line per step; TRL's raw dict of metrics goes to metrics.jsonl only.
@@ -182,6 +183,7 @@ def test_train_cpu_smoke_writes_a_loadable_adapter_and_resumes(tmp_path, capsys,
     config = json.loads((out / "config.json").read_text())
     assert config["name"] == "cpu-smoke" and config["train"]["max_steps"] == 2
     assert (out / "curves.html").stat().st_size > 10_000
+    assert json.loads((run / "run.json").read_text())["profile"] == "cpu-smoke"
 
     model, tokenizer = load_adapter(out / "adapter")
     assert model.peft_config and tokenizer.eos_token == "<|im_end|>"
@@ -189,14 +191,14 @@ def test_train_cpu_smoke_writes_a_loadable_adapter_and_resumes(tmp_path, capsys,
     assert model.generate(**batch, max_new_tokens=3, do_sample=False).shape[1] > batch["input_ids"].shape[1]
 
     # A rerun with more steps continues from the last checkpoint instead of starting over.
-    assert main(["train", "--profile", "cpu-smoke", "--out", str(out), "--max-steps", "3"]) == 0
+    assert main(["train", "--profile", "cpu-smoke", "--out", str(run), "--max-steps", "3"]) == 0
     metrics = [json.loads(x) for x in (out / "metrics.jsonl").read_text().splitlines()]
     assert [m["step"] for m in metrics] == [1, 2, 3]
     assert json.loads((out / "config.json").read_text())["resumed_from"].endswith("checkpoint-2")
 
     # Rerunning a finished run changes nothing (the Trainer would otherwise take one extra step).
     capsys.readouterr()
-    assert main(["train", "--profile", "cpu-smoke", "--out", str(out), "--max-steps", "3"]) == 0
+    assert main(["train", "--profile", "cpu-smoke", "--out", str(run), "--max-steps", "3"]) == 0
     assert "trained 3 steps" in capsys.readouterr().out
     assert [json.loads(x)["step"] for x in (out / "metrics.jsonl").read_text().splitlines()] == [1, 2, 3]
 

@@ -30,7 +30,7 @@ assert main(["train", "--profile", "unsloth-smoke", "--out", out]) == 0
 import torch
 from proactive.models import load_adapter
 from proactive.policy import stop_ids
-model, tokenizer = load_adapter(out + "/adapter")
+model, tokenizer = load_adapter(out + "/train/adapter")
 ids = tokenizer("Question: What", return_tensors="pt")
 with torch.no_grad():
     logits = model(**ids).logits
@@ -40,8 +40,9 @@ print(json.dumps({"finite": bool(torch.isfinite(logits).all()), "stops": len(sto
 
 
 def test_unsloth_smoke_trains_through_the_cli_and_the_adapter_loads_back(tmp_path):
-    out = tmp_path / "run"
-    done = subprocess.run([sys.executable, "-c", TRAIN_AND_LOAD, str(out)], check=False, capture_output=True,
+    run = tmp_path / "run"
+    out = run / "train"
+    done = subprocess.run([sys.executable, "-c", TRAIN_AND_LOAD, str(run)], check=False, capture_output=True,
                           text=True, timeout=900)
     assert done.returncode == 0, done.stderr[-3000:]
     result = json.loads(done.stdout.strip().splitlines()[-1])
