@@ -138,6 +138,8 @@ llm_judge = LLMJudge(TransformersChat(base.model, base.tokenizer, name=config.mo
 agreement = judge_agreement(by_name["trained"], by_name["untrained"], [judge, llm_judge], n=min(len(held_out), 8))
 print(f"{agreement['judges'][0]} and {agreement['judges'][1]} agree on {agreement['agreement']:.0%} of "
       f"{agreement['tasks']} outline comparisons (trained vs untrained)")
+for name, count in agreement["unreadable_replies"].items():
+    print(f"{name}: {count} of its {2 * agreement['tasks']} replies named neither outline (counted as ties)")
 
 # %% [markdown]
 # ## Hand over to people

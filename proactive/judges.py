@@ -107,11 +107,14 @@ class EmbeddingJudge:
 
 
 class LLMJudge:
-    """Any chat backend as judge, prompted with ``PROMPTS``; an unreadable reply counts as a tie."""
+    """Any chat backend as judge, prompted with ``PROMPTS``; an unreadable reply counts as a tie,
+    and ``unreadable`` counts them (one summary for a reader, not a warning per reply: a small
+    model's judge mostly rambles)."""
 
     def __init__(self, backend: ChatBackend, name: str | None = None):
         self.backend = backend
         self.name = name or f"llm:{getattr(backend, 'name', type(backend).__name__)}"
+        self.unreadable = 0
 
     def _ask(self, prompt: str, max_new_tokens: int = 8) -> str:
         messages = [{"role": "system", "content": PROMPTS["system"]}, {"role": "user", "content": prompt}]
@@ -125,14 +128,25 @@ class LLMJudge:
         facts = partial.hidden_facts if kind == QUESTIONS else (*partial.visible_facts, *partial.hidden_facts)
         prompt = PROMPTS[kind].format(request=partial.request, facts="\n".join(f"- {f.statement}" for f in facts),
                                       first=first, second=second)
-        return parse_preference(self._ask(prompt))
+        reply = self._ask(prompt)
+        if not readable_preference(reply):
+            self.unreadable += 1
+            log.debug("judge reply %r is neither 1, 2 nor tie; counted as a tie", reply[:80])
+        return parse_preference(reply)
+
+
+_PREFERENCE = re.compile(r"\b(1|2|tie|one|two)\b")
+
+
+def readable_preference(reply: str) -> bool:
+    """Does the reply name an outline (1, 2, one, two) or a tie?"""
+    return bool(_PREFERENCE.search(reply.lower()))
 
 
 def parse_preference(reply: str) -> str:
     """'1' / 'outline 1' -> first, '2' -> second, 'tie' or anything unreadable -> tie."""
-    match = re.search(r"\b(1|2|tie|one|two)\b", reply.lower())
+    match = _PREFERENCE.search(reply.lower())
     if not match:
-        log.warning("judge reply %r is neither 1, 2 nor tie; counted as a tie", reply[:80])
         return TIE
     return {"1": FIRST, "one": FIRST, "2": SECOND, "two": SECOND}.get(match.group(1), TIE)
 

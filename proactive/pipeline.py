@@ -68,12 +68,16 @@ def judge_agreement(a: SystemResult, b: SystemResult, judges: Sequence[Judge], n
     from dataclasses import replace
 
     sample_a = replace(a, dialogues=a.dialogues[:n])
+    unreadable_before = {j.name: getattr(j, "unreadable", 0) for j in judges}
     runs = [pairwise(sample_a, b, judge, OUTLINE) for judge in judges]
     first, second = ([_verdict(v) for v in run["verdicts"]] for run in runs[:2])
     return {"pair": [a.name, b.name], "tasks": len(first), "judges": [j.name for j in judges],
             "agreement": round(agreement_rate(first, second), 4),
             "win_rates": {run["judge"]: run["win_rate"] for run in runs},
-            "verdicts": {run["judge"]: [v["winner"] for v in run["verdicts"]] for run in runs}}
+            "verdicts": {run["judge"]: [v["winner"] for v in run["verdicts"]] for run in runs},
+            # an LLM judge's replies that named no outline (each counted as a tie), asked in both orders
+            "unreadable_replies": {j.name: j.unreadable - unreadable_before[j.name] for j in judges
+                                   if hasattr(j, "unreadable")}}
 
 
 def _verdict(record: dict[str, Any]):

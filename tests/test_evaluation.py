@@ -194,6 +194,15 @@ def test_llm_judge_prompt_and_parsing():
     assert parse_preference("2") == SECOND and parse_preference("Tie.") == TIE and parse_preference("hmm") == TIE
 
 
+def test_an_llm_judge_counts_unreadable_replies_instead_of_warning_each(caplog):
+    chat = ScriptedChat(["I think the weather", "2", "tie", "neither really"])
+    judge = LLMJudge(chat, name="scripted")
+    with caplog.at_level("WARNING"):
+        judge_pair(judge, OUTLINE, toy_partial(), "A text", "B text")
+        judge_pair(judge, OUTLINE, toy_partial(), "A text", "B text")
+    assert judge.unreadable == 2 and not caplog.records
+
+
 def test_agreement_rate():
     from proactive.judges import PairVerdict
 
