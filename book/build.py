@@ -24,7 +24,9 @@ def build(book: Path = BOOK, run_dir: Path | None = None) -> Path:
     chapters = book / "chapters"
     shutil.rmtree(chapters, ignore_errors=True)
     chapters.mkdir(parents=True)
-    run_dir = run_dir or BOOK.parent / "runs" / "book"
+    # Relative to the notebooks' folder (papermill runs them there), so the pages print
+    # "../runs/book/...", not the builder's own absolute path.
+    run_dir = run_dir or Path("..") / "runs" / "book"
     for notebook in sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")):
         print(f"executing {notebook.name} (cpu-smoke)", flush=True)
         papermill.execute_notebook(

@@ -12,6 +12,41 @@ from .masking import STRATEGIES, PartialTask, mask
 from .tasks import Task
 
 
+class PicturedBox(widgets.VBox):
+    """A widget box that also carries a static HTML picture of its current state.
+
+    Where a kernel runs (JupyterLab, Colab) the live widget shows; where none does (the built book,
+    which renders the picture first, or a notebook viewer offline) the picture shows what the widget
+    looked like when the notebook ran, instead of a blank space."""
+
+    def _repr_mimebundle_(self, **kwargs):
+        bundle = super()._repr_mimebundle_(**kwargs)
+        if isinstance(bundle, dict):
+            bundle["text/html"] = (f"<div class='widget-picture' style='border:1px dashed #bbb;padding:6px'>"
+                                   f"{static_picture(self)}<p style='color:#777;font-size:smaller'>A picture of "
+                                   "the widget as the notebook ran; open the notebook in JupyterLab to use it.</p></div>")
+        return bundle
+
+
+def static_picture(widget: widgets.Widget) -> str:
+    """HTML that looks like ``widget`` now: HTML panes as they are, controls as disabled ones."""
+    if isinstance(widget, widgets.Box):
+        inner = "".join(static_picture(child) for child in widget.children)
+        row = isinstance(widget, widgets.HBox)
+        return f"<div style='display:flex;flex-direction:{'row' if row else 'column'};gap:6px'>{inner}</div>"
+    if isinstance(widget, widgets.HTML):
+        width = getattr(widget.layout, "width", None)
+        return f"<div style='flex:1{';width:' + width if width else ''}'>{widget.value}</div>"
+    if isinstance(widget, widgets.Button):
+        return f"<button disabled>{html.escape(widget.description)}</button>"
+    label = html.escape(getattr(widget, "description", "") or "")
+    if isinstance(widget, widgets.Text):
+        shown = html.escape(widget.value or widget.placeholder)
+        return f"<label>{label} <input disabled size='40' value='{shown}'></label>"
+    value = html.escape(str(getattr(widget, "value", "")))
+    return f"<label>{label} <b>{value}</b></label>"
+
+
 def partial_task_html(partial: PartialTask) -> str:
     """The visible request above the facts only the user knows, for display in a notebook."""
     hidden = "".join(
@@ -58,7 +93,7 @@ def masking_explorer(tasks: Sequence[Task], task_id: str | None = None) -> widge
     for box in (task_box, strategy_box, k_box, seed_box):
         box.observe(render, names="value")
     render()
-    return widgets.VBox([widgets.HBox([task_box, strategy_box]), widgets.HBox([k_box, seed_box]), view])
+    return PicturedBox([widgets.HBox([task_box, strategy_box]), widgets.HBox([k_box, seed_box]), view])
 
 
 def user_chat(user) -> widgets.VBox:
@@ -99,7 +134,7 @@ def user_chat(user) -> widgets.VBox:
     ask_button.on_click(ask)
     reset_button.on_click(reset)
     render()
-    return widgets.VBox([widgets.HBox([box, ask_button, reset_button]), log])
+    return PicturedBox([widgets.HBox([box, ask_button, reset_button]), log])
 
 
 def group_html(partial: PartialTask, questions, breakdowns, advantages) -> str:
@@ -183,7 +218,7 @@ def human_eval_widget(session) -> widgets.VBox:
 
     keys.observe(on_key, names="value")
     render()
-    box = widgets.VBox([header, widgets.HBox([left, right]), widgets.HBox([*buttons, keys]), status])
+    box = PicturedBox([header, widgets.HBox([left, right]), widgets.HBox([*buttons, keys]), status])
     box.choose = choose  # the same path a click takes; tests and scripted demos call it
     return box
 

@@ -25,3 +25,6 @@ def test_book_builds_offline_with_figures(tmp_path):
     toc = (book / "_toc.yml").read_text()
     for notebook in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
         assert f"chapters/{notebook.stem}" in toc, f"{notebook.name} is not a chapter of the book"
+    # Widgets need a kernel and their JavaScript: the offline book shows each one's static picture.
+    page = (book / "_build" / "html" / "chapters" / "06_human_evaluation.html").read_text()
+    assert "widget-picture" in page and "1 is better" in page and "Response 1" in page
