@@ -108,20 +108,64 @@ def training_rows(
 
 
 def own_dialogues(model: Any, tokenizer: Any, partials: Sequence[PartialTask], matcher: Any, profile: Profile,
-                  seed: int | None = None) -> dict[str, list[Turn]]:
+                  seed: int | None = None, cache: bool = True) -> dict[str, list[Turn]]:
     """The starting model's own sampled dialogues with the simulated user, ``max(history_depths)``
-    turns per training task: the histories ``training_rows`` replays."""
+    turns per training task: the histories ``training_rows`` replays.
+
+    They depend only on the starting model, the tasks, the seed and the code that asks and answers,
+    so they are kept in the cache (``own_history/`` under :func:`proactive.models.cache_dir`) keyed by
+    all of those, and a second run of the same recipe (the demo after the learning benchmark, a
+    rerun) skips minutes of sampling. A policy refreshed during training is never cached."""
     from .dialogues import run_dialogues
     from .systems import LocalPolicy
 
     depth = max(profile.train.history_depths, default=0)
     if depth == 0 or profile.train.own_history <= 0:
         return {}
+    seed = profile.seed if seed is None else seed
+    path = _own_history_path(partials, matcher, profile, depth, seed) if cache else None
+    if path is not None and path.is_file():
+        try:
+            stored = json.loads(path.read_text(encoding="utf-8"))
+            log.info("starting model's own dialogues read from the cache (%s)", path.name)
+            return {task_id: [Turn(**{**t, "revealed": tuple(t["revealed"]), "confidence": tuple(t["confidence"])})
+                              for t in turns] for task_id, turns in stored.items()}
+        except (ValueError, TypeError, KeyError):
+            log.warning("ignoring an unreadable own-history cache file %s", path)
     policy = LocalPolicy(model, tokenizer, profile.question_prefix, profile.train.max_completion_length,
                          name="starting model")
     dialogues = run_dialogues(policy, partials, matcher, turns=depth, temperature=profile.train.temperature,
-                              seed=profile.seed if seed is None else seed)
-    return {d.partial.task_id: list(d.turns) for d in dialogues}
+                              seed=seed)
+    own = {d.partial.task_id: list(d.turns) for d in dialogues}
+    if path is not None and is_main_process():
+        atomic_write_json(path, {task_id: [dataclasses.asdict(t) for t in turns] for task_id, turns in own.items()})
+    return own
+
+
+# The modules whose code decides what the starting model is asked and what the user answers: a
+# change to any of them makes a new own-history cache key.
+_OWN_HISTORY_CODE = ("policy.py", "systems.py", "dialogues.py", "simulator.py", "intents.py", "questions.py",
+                     "matching.py")
+
+
+def _own_history_path(partials: Sequence[PartialTask], matcher: Any, profile: Profile, depth: int, seed: int):
+    import hashlib
+
+    import torch
+
+    from .models import _CONVERSION_VERSION, cache_dir, is_bundled
+
+    here = Path(__file__).resolve().parent
+    key = {
+        "model": f"bundled-{_CONVERSION_VERSION}" if is_bundled(profile.model) else profile.model, "dtype": profile.train.dtype,
+        "unsloth": profile.use_unsloth, "torch": torch.__version__, "seed": seed, "depth": depth,
+        "temperature": profile.train.temperature, "tokens": profile.train.max_completion_length,
+        "prefix": profile.question_prefix, "threshold": getattr(matcher, "threshold", None),
+        "tasks": [p.to_dict() for p in partials],
+        "code": [hashlib.sha256((here / name).read_bytes()).hexdigest() for name in _OWN_HISTORY_CODE],
+    }
+    digest = hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()[:20]
+    return cache_dir() / "own_history" / f"{digest}.json"
 
 
 def _pairs(turns: Sequence[Turn]) -> list[tuple[str, str]]:
@@ -149,7 +193,7 @@ class OwnHistoryBank:
         model.eval()
         try:
             self.dialogues = own_dialogues(model, self.tokenizer, list(self.by_id.values()), self.matcher,
-                                           self.profile, seed=self.profile.seed + step)
+                                           self.profile, seed=self.profile.seed + step, cache=False)
         finally:
             model.train(was_training)
         self.refreshed_at = step

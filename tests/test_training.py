@@ -250,3 +250,23 @@ def test_cut_adapter_weights_are_a_one_line_error(tmp_path):
     (adapter / "adapter_model.safetensors").write_bytes(b"\x10\x00\x00\x00\x00\x00\x00\x00{\"a\":")  # cut short
     with pytest.raises(ProactiveError, match="the adapter does not load on smollm2-135m-instruct"):
         load_adapter(adapter)
+
+
+@pytest.mark.slow
+def test_the_starting_models_own_dialogues_are_cached_per_recipe(tmp_path, monkeypatch, bundled_chat, matcher):
+    from proactive.training import own_dialogues
+
+    monkeypatch.setenv("PROACTIVE_CACHE", str(tmp_path))
+    profile = load_profile("cpu-smoke")
+    partials = profile_partials(profile, "train")[:2]
+    model, tokenizer = bundled_chat.model, bundled_chat.tokenizer
+    first = own_dialogues(model, tokenizer, partials, matcher, profile)
+    assert [len(turns) for turns in first.values()] == [2, 2] and len(list(tmp_path.glob("own_history/*.json"))) == 1
+    # The same recipe again: read back (no model needed), turn for turn.
+    assert own_dialogues(None, None, partials, matcher, profile) == first
+    # Another seed is another key, so it samples (and a model is needed).
+    with pytest.raises(AttributeError):
+        own_dialogues(None, None, partials, matcher, profile, seed=profile.seed + 1)
+    # A refreshed policy is never read from, nor written to, the cache.
+    again = own_dialogues(model, tokenizer, partials, matcher, profile, seed=profile.seed + 1, cache=False)
+    assert len(again) == 2 and len(list(tmp_path.glob("own_history/*.json"))) == 1
