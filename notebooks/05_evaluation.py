@@ -58,7 +58,6 @@ endpoint = ""  # MODEL@URL of an OpenAI-compatible server to add to the table (e
 from IPython.display import HTML, Markdown, display
 
 from proactive.backends import EmbeddingSimilarity, TransformersChat
-from proactive.comparison import local_policy
 from proactive.config import load_profile
 from proactive.human_eval import pair_items, save_items
 from proactive.judges import EmbeddingJudge, LLMJudge
@@ -67,6 +66,7 @@ from proactive.pipeline import baseline_systems, evaluate_all, judge_agreement
 from proactive.plots import elicitation_by_domain_figure, elicitation_by_turn_figure, setup_notebook_plots
 from proactive.results_table import results_table, table_markdown
 from proactive.run_folder import RunDir
+from proactive.system_specs import local_policy
 from proactive.widgets import dialogues_side_by_side_html
 
 setup_notebook_plots()

@@ -201,11 +201,11 @@ def _judge(spec: str):
 def cmd_evaluate(args: argparse.Namespace) -> int:
     """Dialogues with the simulated user on held-out tasks, then outlines; metrics with 95% intervals."""
     from .backends import EmbeddingSimilarity
-    from .comparison import make_system
     from .config import load_profile
     from .evaluation import evaluate_system
     from .files import atomic_write_json
     from .matching import FactMatcher
+    from .system_specs import make_system
     from .task_files import profile_partials
 
     profile = load_profile(args.profile)
@@ -335,7 +335,7 @@ def build_parser() -> argparse.ArgumentParser:
     cal.add_argument("--out", default=None, help="write the calibration JSON here")
     cal.set_defaults(func=cmd_calibrate)
 
-    from .comparison import SPECS_HELP
+    from .system_specs import SPECS_HELP
 
     ev = sub.add_parser("evaluate", help="dialogues + outlines on held-out tasks, metrics with 95%% intervals")
     ev.add_argument("--policy", required=True, help=SPECS_HELP)

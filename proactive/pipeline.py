@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 from .backends import EmbeddingSimilarity, TransformersChat
-from .comparison import local_policy, make_system
 from .config import Profile
 from .evaluation import SystemResult, evaluate_system, paired_difference, pairwise, score_questions
 from .files import atomic_write_json, atomic_write_text
@@ -26,6 +25,7 @@ from .plots import elicitation_by_domain_figure, elicitation_by_turn_figure, tra
 from .results_table import results_table, table_html, table_markdown
 from .reward import ElicitationReward
 from .run_folder import RunDir
+from .system_specs import local_policy, make_system
 from .systems import LocalPolicy, System
 from .task_files import TaskSet, profile_partials
 from .tasks import corpus_stats, load_tasks
