@@ -3,7 +3,8 @@
 A full task (the corpus schema, :func:`proactive.tasks.parse_task`) still has to be masked; an
 already-masked task (what ``proactive mask --out`` writes, or one written by hand) says directly what
 the assistant sees (``request``) and what only the user knows (``hidden_facts``). The format is
-decided per file from its first record: ``facts`` means full tasks, ``hidden_facts`` masked ones.
+decided per file from its first record: ``hidden_facts`` (or ``request``) means masked tasks,
+anything else full ones.
 
 A masked task needs only ``task_id`` (or ``id``), ``request`` and 1-8 hidden facts, each a
 ``statement``; ``domain``, fact ids, categories, importance and ``visible_facts`` are optional. A fact
@@ -121,7 +122,7 @@ def parse_partial_task(record: Any, source: str = "<memory>", line: int = 0) -> 
 
 
 def load_task_set(paths: str | Path | Iterable[str | Path]) -> TaskSet:
-    """Read task files, full or masked (decided by the first record; every file must agree).
+    """Read task files, full or masked (decided by the first record; every record must agree).
 
     Ids must be unique across the files. Raises :class:`TaskFormatError` (file:line: field) on any
     schema problem and when a file mixes the two formats."""
@@ -134,11 +135,9 @@ def load_task_set(paths: str | Path | Iterable[str | Path]) -> TaskSet:
     seen: dict[str, str] = {}
     for path in files:
         for line, record in iter_jsonl(path):
-            is_masked = isinstance(record, dict) and "hidden_facts" in record
-            if isinstance(record, dict) and not is_masked and "facts" not in record:
-                raise TaskFormatError(
-                    f"{path}:{line}: neither a task ('facts') nor a masked task ('hidden_facts'); "
-                    "see the README's 'Bring your own tasks' for both formats")
+            # A masked task says what the assistant sees ('request') and what the user holds; anything
+            # else is read as a full task, whose schema errors name the missing field.
+            is_masked = isinstance(record, dict) and ("hidden_facts" in record or "request" in record)
             if masked is None:
                 masked = is_masked
             elif is_masked != masked:

@@ -92,8 +92,10 @@ def test_a_file_mixing_formats_or_with_neither_is_refused(tmp_path):
     full = load_tasks()[0].to_dict()
     with pytest.raises(TaskFormatError, match=r"mixed.jsonl:2: a full task among masked ones"):
         load_task_set(_write(tmp_path / "mixed.jsonl", [MASKED[0], full]))
-    with pytest.raises(TaskFormatError, match=r"neither.jsonl:1: neither a task"):
+    with pytest.raises(TaskFormatError, match=r"neither.jsonl:1: field 'id'"):
         load_task_set(_write(tmp_path / "neither.jsonl", [{"title": "x"}]))
+    with pytest.raises(TaskFormatError, match=r"nofacts.jsonl:1: field 'hidden_facts'"):
+        load_task_set(_write(tmp_path / "nofacts.jsonl", [{"task_id": "a", "request": "Plan it."}]))
     with pytest.raises(TaskFormatError, match="duplicate task id 'garden-shed'"):
         load_task_set(_write(tmp_path / "twice.jsonl", [MASKED[0], MASKED[0]]))
     (tmp_path / "empty.jsonl").write_text("\n")
