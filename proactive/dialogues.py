@@ -2,7 +2,8 @@
 
 A policy asks, the simulated user (holding the task's hidden facts) answers, turn after turn, all
 tasks batched per turn. Training replays such dialogues as histories in its prompts (the policy's
-own questions, read back); evaluation measures what they drew out.
+own questions, read back); evaluation measures what they drew out, and its episodes end with the
+system's outline (:func:`run_episodes`).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from .masking import PartialTask
 from .matching import FactMatcher
 from .questions import repeats_earlier
 from .simulator import Dialogue, SimulatedUser
-from .systems import LocalPolicy
+from .systems import LocalPolicy, System
 
 
 def elicited_share(dialogue: Dialogue) -> float:
@@ -50,4 +51,30 @@ def run_dialogues(
                 questions[i] = q
         for dialogue, user, question in zip(dialogues, users, questions):
             dialogue.turns.append(user.answer(question, dialogue.turns))
+    return dialogues
+
+
+def run_episodes(
+    system: System, partials: Sequence[PartialTask], matcher: FactMatcher, turns: int = 3,
+    temperature: float = 0.0, seed: int = 0, progress: bool = True,
+) -> list[Dialogue]:
+    """Each task: up to ``turns`` questions answered by the simulated user (a task stops when the
+    system returns an empty question), then the system's outline. Tasks are batched per turn."""
+    users = [SimulatedUser(p, matcher) for p in partials]
+    dialogues = [Dialogue(p) for p in partials]
+    active = [] if system.sees_all_facts else list(range(len(partials)))
+    for turn in tqdm(range(turns), desc=f"{system.name}: questions", disable=not progress or not active):
+        if not active:
+            break
+        questions = system.ask_many([partials[i] for i in active], [dialogues[i].history() for i in active],
+                                    temperature=temperature, seed=seed + turn)
+        still = []
+        for i, question in zip(active, questions):
+            if question.strip():
+                dialogues[i].turns.append(users[i].answer(question, dialogues[i].turns))
+                still.append(i)
+        active = still
+    outlines = system.write_outlines(partials, [d.history() for d in dialogues])
+    for dialogue, outline in zip(dialogues, outlines):
+        dialogue.outline = outline
     return dialogues

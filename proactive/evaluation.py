@@ -16,15 +16,14 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
-from tqdm.auto import tqdm
 
-from .dialogues import elicited_share, run_dialogues
+from .dialogues import elicited_share, run_dialogues, run_episodes
 from .errors import ProactiveError
 from .judges import OUTLINE, QUESTIONS, Judge, PairVerdict, judge_pair, weighted_share
 from .masking import PartialTask
 from .matching import FactMatcher
 from .reward import ElicitationReward
-from .simulator import Dialogue, SimulatedUser, Turn
+from .simulator import Dialogue, Turn
 from .stats import bootstrap_ci
 from .systems import LocalPolicy, System
 
@@ -71,33 +70,7 @@ def paired_difference(after: Sequence[float], before: Sequence[float], seed: int
             "tasks": len(diff)}
 
 
-# --- Episodes: dialogue, then the final outline ------------------------------------------------
-
-
-def run_episodes(
-    system: System, partials: Sequence[PartialTask], matcher: FactMatcher, turns: int = 3,
-    temperature: float = 0.0, seed: int = 0, progress: bool = True,
-) -> list[Dialogue]:
-    """Each task: up to ``turns`` questions answered by the simulated user (a task stops when the
-    system returns an empty question), then the system's outline. Tasks are batched per turn."""
-    users = [SimulatedUser(p, matcher) for p in partials]
-    dialogues = [Dialogue(p) for p in partials]
-    active = [] if system.sees_all_facts else list(range(len(partials)))
-    for turn in tqdm(range(turns), desc=f"{system.name}: questions", disable=not progress or not active):
-        if not active:
-            break
-        questions = system.ask_many([partials[i] for i in active], [dialogues[i].history() for i in active],
-                                    temperature=temperature, seed=seed + turn)
-        still = []
-        for i, question in zip(active, questions):
-            if question.strip():
-                dialogues[i].turns.append(users[i].answer(question, dialogues[i].turns))
-                still.append(i)
-        active = still
-    outlines = system.write_outlines(partials, [d.history() for d in dialogues])
-    for dialogue, outline in zip(dialogues, outlines):
-        dialogue.outline = outline
-    return dialogues
+# --- Episodes (run_episodes, in proactive.dialogues): saved, scored and compared --------------------
 
 
 def dialogue_to_dict(dialogue: Dialogue) -> dict[str, Any]:
