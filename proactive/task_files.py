@@ -23,7 +23,17 @@ from typing import TYPE_CHECKING, Any
 from .errors import ProactiveError, TaskFormatError
 from .files import iter_jsonl
 from .masking import SPLITS, PartialTask, mask_many, split_tasks
-from .tasks import CATEGORIES, DEFAULT_CATEGORY, MAX_FACTS, Fact, Task, load_tasks, parse_task
+from .tasks import (
+    CATEGORIES,
+    DEFAULT_CATEGORY,
+    MAX_FACTS,
+    Fact,
+    Task,
+    field_error,
+    load_tasks,
+    parse_task,
+    required_text,
+)
 
 if TYPE_CHECKING:
     from .config import Profile
@@ -50,44 +60,32 @@ class TaskSet:
         return len(self.partials) or len(self.tasks)
 
 
-def _error(source: str, line: int, field: str, problem: str) -> TaskFormatError:
-    return TaskFormatError(f"{source}:{line}: field '{field}': {problem}")
-
-
-def _string(record: dict, key: str, source: str, line: int, where: str = "") -> str:
-    value = record.get(key)
-    if not isinstance(value, str) or not value.strip():
-        got = "missing" if key not in record else f"got {value!r}"
-        raise _error(source, line, where + key, f"must be a non-empty string ({got})")
-    return value.strip()
-
-
 def _facts(raw: Any, key: str, source: str, line: int, low: int, high: int, taken: set[str]) -> tuple[Fact, ...]:
     if raw is None and low == 0:
         return ()
     if not isinstance(raw, list) or not low <= len(raw) <= high:
         size = f"{len(raw)} given" if isinstance(raw, list) else f"got {type(raw).__name__}"
-        raise _error(source, line, key, f"must be a list of {low}-{high} facts ({size})")
+        raise field_error(source, line, key, f"must be a list of {low}-{high} facts ({size})")
     facts = []
     for index, item in enumerate(raw):
         where = f"{key}[{index}]"
         if isinstance(item, str):  # a bare statement is a fact with every optional field defaulted
             item = {"statement": item}
         if not isinstance(item, dict):
-            raise _error(source, line, where, f"must be a statement or an object (got {type(item).__name__})")
-        statement = _string(item, "statement", source, line, where + ".")
+            raise field_error(source, line, where, f"must be a statement or an object (got {type(item).__name__})")
+        statement = required_text(item, "statement", source, line, where + ".")
         fact_id = item.get("id", f"{key.split('_')[0][0]}{index}")
         if not isinstance(fact_id, str) or not _ID.match(fact_id):
-            raise _error(source, line, where + ".id", f"use letters, digits, '-', '_', '.' or ':' (got {fact_id!r})")
+            raise field_error(source, line, where + ".id", f"use letters, digits, '-', '_', '.' or ':' (got {fact_id!r})")
         if fact_id in taken:
-            raise _error(source, line, where + ".id", f"duplicate fact id {fact_id!r}")
+            raise field_error(source, line, where + ".id", f"duplicate fact id {fact_id!r}")
         taken.add(fact_id)
         category = item.get("category", DEFAULT_CATEGORY)
         if category not in CATEGORIES:
-            raise _error(source, line, where + ".category", f"{category!r} is not one of {', '.join(CATEGORIES)}")
+            raise field_error(source, line, where + ".category", f"{category!r} is not one of {', '.join(CATEGORIES)}")
         importance = item.get("importance", 1.0)
         if isinstance(importance, bool) or not isinstance(importance, (int, float)) or not 0 < importance <= 1:
-            raise _error(source, line, where + ".importance", f"must be a number in (0, 1] (got {importance!r})")
+            raise field_error(source, line, where + ".importance", f"must be a number in (0, 1] (got {importance!r})")
         facts.append(Fact(fact_id, statement, category, float(importance)))
     return tuple(facts)
 
@@ -99,25 +97,25 @@ def parse_partial_task(record: Any, source: str = "<memory>", line: int = 0) -> 
     if not isinstance(record, dict):
         raise TaskFormatError(f"{source}:{line}: a task must be a JSON object, got {type(record).__name__}")
     key = "task_id" if "task_id" in record or "id" not in record else "id"
-    task_id = _string(record, key, source, line)
+    task_id = required_text(record, key, source, line)
     if not _ID.match(task_id):
-        raise _error(source, line, key, f"use letters, digits, '-', '_', '.' or ':' (got {task_id!r})")
+        raise field_error(source, line, key, f"use letters, digits, '-', '_', '.' or ':' (got {task_id!r})")
     domain = record.get("domain", "custom")
     if not isinstance(domain, str) or not domain.strip():
-        raise _error(source, line, "domain", f"must be a non-empty string when given (got {domain!r})")
+        raise field_error(source, line, "domain", f"must be a non-empty string when given (got {domain!r})")
     taken: set[str] = set()
     hidden = _facts(record.get("hidden_facts"), "hidden_facts", source, line, MIN_HIDDEN, MAX_HIDDEN, taken)
     visible = _facts(record.get("visible_facts"), "visible_facts", source, line, 0, 3 * MAX_FACTS, taken)
     meta = record.get("meta", {})
     if not isinstance(meta, dict):
-        raise _error(source, line, "meta", f"must be an object when given (got {type(meta).__name__})")
+        raise field_error(source, line, "meta", f"must be an object when given (got {type(meta).__name__})")
     seed = record.get("seed", 0)
     if isinstance(seed, bool) or not isinstance(seed, int):
-        raise _error(source, line, "seed", f"must be an integer when given (got {seed!r})")
+        raise field_error(source, line, "seed", f"must be an integer when given (got {seed!r})")
     strategy = record.get("strategy", "given")
     if not isinstance(strategy, str):
-        raise _error(source, line, "strategy", f"must be a string when given (got {strategy!r})")
-    return PartialTask(task_id=task_id, domain=domain.strip(), request=_string(record, "request", source, line),
+        raise field_error(source, line, "strategy", f"must be a string when given (got {strategy!r})")
+    return PartialTask(task_id=task_id, domain=domain.strip(), request=required_text(record, "request", source, line),
                        hidden_facts=hidden, visible_facts=visible, strategy=strategy, seed=seed, meta=meta)
 
 
@@ -148,7 +146,7 @@ def load_task_set(paths: str | Path | Iterable[str | Path]) -> TaskSet:
             item_id = item.task_id if is_masked else item.id
             if item_id in seen:
                 field = "task_id" if is_masked else "id"
-                raise _error(str(path), line, field, f"duplicate task id {item_id!r} (first in {seen[item_id]})")
+                raise field_error(str(path), line, field, f"duplicate task id {item_id!r} (first in {seen[item_id]})")
             seen[item_id] = f"{path}:{line}"
             (partials if is_masked else tasks).append(item)
     if not seen:

@@ -85,15 +85,16 @@ def compose_request(objective: str, statements: Sequence[str], deliverable: str)
     return " ".join(part.strip() for part in [objective, *statements, deliverable] if part.strip())
 
 
-def _field_error(source: str, line: int, field: str, problem: str) -> TaskFormatError:
+def field_error(source: str, line: int, field: str, problem: str) -> TaskFormatError:
     return TaskFormatError(f"{source}:{line}: field '{field}': {problem}")
 
 
-def _text(record: dict, key: str, source: str, line: int, prefix: str = "") -> str:
+def required_text(record: dict, key: str, source: str, line: int, prefix: str = "") -> str:
+    """``record[key]`` as a stripped non-empty string, or a file:line: field error."""
     value = record.get(key)
     if not isinstance(value, str) or not value.strip():
         got = "missing" if key not in record else f"got {value!r}"
-        raise _field_error(source, line, prefix + key, f"must be a non-empty string ({got})")
+        raise field_error(source, line, prefix + key, f"must be a non-empty string ({got})")
     return value.strip()
 
 
@@ -104,35 +105,35 @@ def parse_task(record: Any, source: str = "<memory>", line: int = 0) -> Task:
     """
     if not isinstance(record, dict):
         raise TaskFormatError(f"{source}:{line}: a task must be a JSON object, got {type(record).__name__}")
-    task_id = _text(record, "id", source, line)
+    task_id = required_text(record, "id", source, line)
     if not _ID.match(task_id):
-        raise _field_error(source, line, "id", f"use lowercase letters, digits, '-' or '_' (got {task_id!r})")
-    texts = {key: _text(record, key, source, line) for key in ("domain", "title", "objective", "deliverable")}
+        raise field_error(source, line, "id", f"use lowercase letters, digits, '-' or '_' (got {task_id!r})")
+    texts = {key: required_text(record, key, source, line) for key in ("domain", "title", "objective", "deliverable")}
     raw_facts = record.get("facts")
     if not isinstance(raw_facts, list) or not MIN_FACTS <= len(raw_facts) <= MAX_FACTS:
         size = len(raw_facts) if isinstance(raw_facts, list) else "not a list"
-        raise _field_error(
+        raise field_error(
             source, line, "facts", f"must be a list of {MIN_FACTS}-{MAX_FACTS} facts (got {size})"
         )
     facts: list[Fact] = []
     for index, raw in enumerate(raw_facts):
         where = f"facts[{index}]."
         if not isinstance(raw, dict):
-            raise _field_error(source, line, f"facts[{index}]", "must be an object")
-        fact_id = _text(raw, "id", source, line, where)
+            raise field_error(source, line, f"facts[{index}]", "must be an object")
+        fact_id = required_text(raw, "id", source, line, where)
         if not _ID.match(fact_id):
-            raise _field_error(source, line, where + "id", f"use lowercase letters, digits, '-' or '_' (got {fact_id!r})")
+            raise field_error(source, line, where + "id", f"use lowercase letters, digits, '-' or '_' (got {fact_id!r})")
         if any(f.id == fact_id for f in facts):
-            raise _field_error(source, line, where + "id", f"duplicate fact id {fact_id!r} in task {task_id}")
-        category = _text(raw, "category", source, line, where)
+            raise field_error(source, line, where + "id", f"duplicate fact id {fact_id!r} in task {task_id}")
+        category = required_text(raw, "category", source, line, where)
         if category not in CATEGORIES:
-            raise _field_error(
+            raise field_error(
                 source, line, where + "category", f"{category!r} is not one of {', '.join(CATEGORIES)}"
             )
         importance = raw.get("importance")
         if isinstance(importance, bool) or not isinstance(importance, (int, float)) or not 0 < importance <= 1:
-            raise _field_error(source, line, where + "importance", f"must be a number in (0, 1] (got {importance!r})")
-        facts.append(Fact(fact_id, _text(raw, "statement", source, line, where), category, float(importance)))
+            raise field_error(source, line, where + "importance", f"must be a number in (0, 1] (got {importance!r})")
+        facts.append(Fact(fact_id, required_text(raw, "statement", source, line, where), category, float(importance)))
     return Task(id=task_id, facts=tuple(facts), **texts)
 
 
@@ -160,7 +161,7 @@ def load_tasks(paths: str | Path | Iterable[str | Path] | None = None) -> list[T
         for line, record in iter_jsonl(path):
             task = parse_task(record, str(path), line)
             if task.id in seen:
-                raise _field_error(str(path), line, "id", f"duplicate task id {task.id!r} (first in {seen[task.id]})")
+                raise field_error(str(path), line, "id", f"duplicate task id {task.id!r} (first in {seen[task.id]})")
             seen[task.id] = f"{path}:{line}"
             tasks.append(task)
     if not tasks:
