@@ -15,7 +15,7 @@ for a mere "who/when/why" question: it must be asked about by its content.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,11 +24,11 @@ from .errors import ProactiveError, TaskFormatError
 from .files import iter_jsonl
 from .masking import SPLITS, PartialTask, mask_many, split_tasks
 from .tasks import (
-    CATEGORIES,
     DEFAULT_CATEGORY,
     MAX_FACTS,
     Fact,
     Task,
+    checked_kind_and_importance,
     field_error,
     load_tasks,
     parse_task,
@@ -80,13 +80,9 @@ def _facts(raw: Any, key: str, source: str, line: int, low: int, high: int, take
         if fact_id in taken:
             raise field_error(source, line, where + ".id", f"duplicate fact id {fact_id!r}")
         taken.add(fact_id)
-        category = item.get("category", DEFAULT_CATEGORY)
-        if category not in CATEGORIES:
-            raise field_error(source, line, where + ".category", f"{category!r} is not one of {', '.join(CATEGORIES)}")
-        importance = item.get("importance", 1.0)
-        if isinstance(importance, bool) or not isinstance(importance, (int, float)) or not 0 < importance <= 1:
-            raise field_error(source, line, where + ".importance", f"must be a number in (0, 1] (got {importance!r})")
-        facts.append(Fact(fact_id, statement, category, float(importance)))
+        category, importance = checked_kind_and_importance(
+            item.get("category", DEFAULT_CATEGORY), item.get("importance", 1.0), source, line, where + ".")
+        facts.append(Fact(fact_id, statement, category, importance))
     return tuple(facts)
 
 
@@ -170,8 +166,3 @@ def profile_partials(profile: Profile, split: str, task_set: TaskSet | None = No
         return partials[:limit] if limit else partials
     tasks = list(task_set.tasks) if task_set is not None else split_tasks(load_tasks(), seed=profile.seed)[split]
     return mask_many(tasks[:limit] if limit else tasks, profile.mask_strategy, seed=profile.seed)
-
-
-def task_ids(items: Sequence[Task | PartialTask]) -> set[str]:
-    """The ids of full or masked tasks alike."""
-    return {getattr(t, "task_id", None) or t.id for t in items}

@@ -98,6 +98,16 @@ def required_text(record: dict, key: str, source: str, line: int, prefix: str = 
     return value.strip()
 
 
+def checked_kind_and_importance(category: Any, importance: Any, source: str, line: int, where: str) -> tuple[str, float]:
+    """A fact's category (one of ``CATEGORIES``) and importance (in (0, 1]), or a file:line: field error:
+    the one place these rules live, for the corpus schema and for task files of one's own."""
+    if category not in CATEGORIES:
+        raise field_error(source, line, where + "category", f"{category!r} is not one of {', '.join(CATEGORIES)}")
+    if isinstance(importance, bool) or not isinstance(importance, (int, float)) or not 0 < importance <= 1:
+        raise field_error(source, line, where + "importance", f"must be a number in (0, 1] (got {importance!r})")
+    return category, float(importance)
+
+
 def parse_task(record: Any, source: str = "<memory>", line: int = 0) -> Task:
     """Validate one JSON record against the task schema and build a :class:`Task`.
 
@@ -125,15 +135,9 @@ def parse_task(record: Any, source: str = "<memory>", line: int = 0) -> Task:
             raise field_error(source, line, where + "id", f"use lowercase letters, digits, '-' or '_' (got {fact_id!r})")
         if any(f.id == fact_id for f in facts):
             raise field_error(source, line, where + "id", f"duplicate fact id {fact_id!r} in task {task_id}")
-        category = required_text(raw, "category", source, line, where)
-        if category not in CATEGORIES:
-            raise field_error(
-                source, line, where + "category", f"{category!r} is not one of {', '.join(CATEGORIES)}"
-            )
-        importance = raw.get("importance")
-        if isinstance(importance, bool) or not isinstance(importance, (int, float)) or not 0 < importance <= 1:
-            raise field_error(source, line, where + "importance", f"must be a number in (0, 1] (got {importance!r})")
-        facts.append(Fact(fact_id, required_text(raw, "statement", source, line, where), category, float(importance)))
+        category, importance = checked_kind_and_importance(
+            required_text(raw, "category", source, line, where), raw.get("importance"), source, line, where)
+        facts.append(Fact(fact_id, required_text(raw, "statement", source, line, where), category, importance))
     return Task(id=task_id, facts=tuple(facts), **texts)
 
 
