@@ -102,6 +102,10 @@ class TrainSettings:
     dtype: str = "auto"
     #: Multi-GPU: generate through a TRL vLLM server (`trl vllm-serve`) instead of the trainer.
     use_vllm: bool = False
+    #: The training run's own seed (LoRA init, sampling, prompt rows, own-history dialogues); None:
+    #: the profile's ``seed``. Changing it alone retrains on the same split and maskings, which is
+    #: how run-to-run variation is measured (benchmarks/recipes/*-seed*.yaml).
+    seed: int | None = None
 
 
 @dataclass(frozen=True)
@@ -134,6 +138,11 @@ class Profile:
     agreement_tasks: int = 12
     #: Held-out Qulac questions chapters 2 and 3 check the simulated user on (None: all of them).
     qulac_pairs: int | None = None
+
+    @property
+    def train_seed(self) -> int:
+        """The seed training runs with: ``train.seed``, else the profile's (split and masking) seed."""
+        return self.seed if self.train.seed is None else self.train.seed
 
     def reward_config(self) -> RewardConfig:
         """The ``RewardConfig`` this profile trains with: the defaults, with its ``reward:`` weights."""

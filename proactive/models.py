@@ -205,7 +205,7 @@ def load_policy(profile) -> tuple[Any, Any, Any]:
         model = FastLanguageModel.get_peft_model(
             model, r=settings.lora_r, lora_alpha=settings.lora_alpha, lora_dropout=settings.lora_dropout,
             target_modules=list(settings.lora_targets), use_gradient_checkpointing="unsloth",
-            random_state=profile.seed,
+            random_state=profile.train_seed,
         )
         log.info("policy: Unsloth FastLanguageModel %s (4-bit=%s) with LoRA r=%d",
                  profile.model, settings.load_in_4bit, settings.lora_r)

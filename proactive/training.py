@@ -78,7 +78,7 @@ def training_rows(
     asking one again is penalised. Otherwise the turns are template questions that each drew out a
     hidden fact, the first of them, in half the dialogues, a vague question that got nothing.
     """
-    rng = random.Random(profile.seed)
+    rng = random.Random(profile.train_seed)
     rows = []
     for partial in partials:
         for depth in profile.train.history_depths:
@@ -122,7 +122,7 @@ def own_dialogues(model: Any, tokenizer: Any, partials: Sequence[PartialTask], m
     depth = max(profile.train.history_depths, default=0)
     if depth == 0 or profile.train.own_history <= 0:
         return {}
-    seed = profile.seed if seed is None else seed
+    seed = profile.train_seed if seed is None else seed
     path = _own_history_path(partials, matcher, profile, depth, seed) if cache else None
     if path is not None and path.is_file():
         try:
@@ -193,7 +193,7 @@ class OwnHistoryBank:
         model.eval()
         try:
             self.dialogues = own_dialogues(model, self.tokenizer, list(self.by_id.values()), self.matcher,
-                                           self.profile, seed=self.profile.seed + step, cache=False)
+                                           self.profile, seed=self.profile.train_seed + step, cache=False)
         finally:
             model.train(was_training)
         self.refreshed_at = step
@@ -366,7 +366,7 @@ def grpo_config(profile: Profile, checkpoints: Path, max_steps: int):
         "save_steps": s.save_steps,
         "save_total_limit": 2,
         "report_to": "none",
-        "seed": profile.seed,
+        "seed": profile.train_seed,
         "use_cpu": not gpu,
         "bf16": bf16,
         "fp16": gpu and dtype == torch.float16,
@@ -414,7 +414,7 @@ def train(
     steps = profile.train.max_steps if max_steps is None else max_steps
     if steps < 1:
         raise ProactiveError(f"max_steps must be at least 1 (got {steps})")
-    set_seed(profile.seed)
+    set_seed(profile.train_seed)
     started = time.time()
     checkpoints = out / "checkpoints"
     last = last_complete_checkpoint(checkpoints) if resume and checkpoints.is_dir() else None

@@ -44,6 +44,25 @@ def test_training_rows_cover_dialogue_depths_and_carry_reward_columns():
     assert any(json.loads(r["history"])[:1] and json.loads(r["history"])[0]["answer"] == VAGUE_ANSWER for r in rows)
 
 
+def test_a_training_seed_changes_the_run_but_not_the_split_or_the_maskings(tmp_path):
+    profile = load_profile("cpu-smoke")
+    assert profile.train_seed == profile.seed  # unset: the profile's seed
+    (tmp_path / "seeded.yaml").write_text("name: seeded\ntrain:\n  seed: 7\n")
+    seeded = load_profile(str(tmp_path / "seeded.yaml"))
+    assert (seeded.seed, seeded.train_seed) == (0, 7)
+    seeded = dataclasses.replace(profile, train=dataclasses.replace(profile.train, seed=7))
+    partials, again = profile_partials(profile, "train"), profile_partials(seeded, "train")
+    assert [(p.task_id, p.request) for p in partials] == [(p.task_id, p.request) for p in again]
+    rows = training_rows(partials, TemplateTokenizer(), profile)
+    assert rows == training_rows(partials, TemplateTokenizer(), profile)  # reproducible
+    assert [r["history"] for r in rows] != [r["history"] for r in training_rows(again, TemplateTokenizer(), seeded)]
+    from proactive.training import grpo_config
+    assert grpo_config(seeded, tmp_path / "ck", 1).seed == 7
+    (tmp_path / "bad.yaml").write_text("name: bad\ntrain:\n  seed: one\n")
+    with pytest.raises(ProactiveError, match="seed"):
+        load_profile(str(tmp_path / "bad.yaml"))
+
+
 def test_deeper_prompts_can_replay_the_models_own_questions():
     import dataclasses
 
