@@ -78,4 +78,4 @@ sync: setup
 	$(BIN)/jupytext --sync notebooks/[0-9]*.py
 
 clean:
-	rm -rf $(VENV) $(UVENV) dist runs book/_build book/chapters .pytest_cache
+	rm -rf $(VENV) $(UVENV) dist runs book/_build book/chapters book/_static .pytest_cache

@@ -9,6 +9,8 @@ while the repository keeps output-free notebooks; Jupyter Book itself executes n
 from __future__ import annotations
 
 import argparse
+import json
+import re
 import shutil
 import subprocess
 import sys
@@ -18,6 +20,39 @@ import papermill
 
 BOOK = Path(__file__).resolve().parent
 NOTEBOOKS = BOOK.parent / "notebooks"
+
+
+# plotly.js as a notebook inlines it: one <script> whose body starts with the library's banner.
+PLOTLY_JS = re.compile(r"<script[^>]*>\s*/\*\*\s*\*\s*plotly\.js v.*?</script>", re.DOTALL)
+
+
+def share_plotly_js(book: Path, chapters: Path) -> int:
+    """Write plotly.js once into the book's _static/ and point the chapters' figures at it.
+
+    An executed notebook carries plotly.js (4.7 MB) inline so it works on its own; a book page
+    would carry it too, in every chapter. The pages load the one copy instead (offline: it is a
+    file of the book, not a CDN). Returns how many inline copies were replaced."""
+    from plotly.offline import get_plotlyjs
+
+    static = book / "_static"
+    static.mkdir(exist_ok=True)
+    (static / "plotly.min.js").write_text(get_plotlyjs(), encoding="utf-8")
+    shared = '<script src="../_static/plotly.min.js"></script>'
+    replaced = 0
+    for path in sorted(chapters.glob("*.ipynb")):
+        notebook = json.loads(path.read_text(encoding="utf-8"))
+        for cell in notebook["cells"]:
+            for output in cell.get("outputs", []):
+                html = output.get("data", {}).get("text/html")
+                if html is None:
+                    continue
+                text = "".join(html) if isinstance(html, list) else html
+                text, n = PLOTLY_JS.subn(shared, text)
+                if n:
+                    output["data"]["text/html"] = text
+                    replaced += n
+        path.write_text(json.dumps(notebook, ensure_ascii=False, indent=1), encoding="utf-8")
+    return replaced
 
 
 def build(book: Path = BOOK, run_dir: Path | None = None) -> Path:
@@ -34,6 +69,7 @@ def build(book: Path = BOOK, run_dir: Path | None = None) -> Path:
             parameters={"profile": "cpu-smoke", "run_dir": str(run_dir)},
             kernel_name="python3", cwd=str(NOTEBOOKS), progress_bar=False,
         )
+    print(f"plotly.js: {share_plotly_js(book, chapters)} inline copies now load book/_static/plotly.min.js")
     jupyter_book = Path(sys.executable).with_name("jupyter-book")
     subprocess.run([str(jupyter_book), "build", str(book), "--quiet"], check=True)
     index = book / "_build" / "html" / "index.html"

@@ -1,5 +1,6 @@
 """The tutorial book builds offline from freshly executed notebooks (Jupyter Book 1)."""
 
+import json
 import shutil
 import sys
 from pathlib import Path
@@ -9,19 +10,45 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def _builder():
+    sys.path.insert(0, str(ROOT / "book"))
+    try:
+        import build
+    finally:
+        sys.path.pop(0)
+    return build
+
+
+def test_chapters_share_one_copy_of_plotly_js(tmp_path):
+    chapters = tmp_path / "chapters"
+    chapters.mkdir()
+    inline = "<script>/**\n* plotly.js v4.1.1\n* Copyright\n*/\n(function(){window.Plotly={};})();</script>"
+    figure = "<div id='f'></div><script>Plotly.newPlot('f', [])</script>"
+    notebook = {"cells": [{"cell_type": "code", "outputs": [
+        {"output_type": "display_data", "data": {"text/html": [inline, figure], "text/plain": "fig"}},
+        {"output_type": "stream", "text": "plotly.js v4 in a log line stays"},
+    ]}], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    (chapters / "01_x.ipynb").write_text(json.dumps(notebook))
+    assert _builder().share_plotly_js(tmp_path, chapters) == 1
+    html = json.loads((chapters / "01_x.ipynb").read_text())["cells"][0]["outputs"][0]["data"]["text/html"]
+    assert html == '<script src="../_static/plotly.min.js"></script>' + figure
+    shared = (tmp_path / "_static" / "plotly.min.js").read_text()
+    assert "plotly.js v" in shared[:200] and len(shared) > 1_000_000
+
+
 @pytest.mark.slow
 def test_book_builds_offline_with_figures(tmp_path):
     book = tmp_path / "book"
-    shutil.copytree(ROOT / "book", book, ignore=shutil.ignore_patterns("_build", "chapters"))
-    sys.path.insert(0, str(ROOT / "book"))
-    try:
-        from build import build
-    finally:
-        sys.path.pop(0)
-    index = build(book, run_dir=tmp_path / "run")
+    shutil.copytree(ROOT / "book", book, ignore=shutil.ignore_patterns("_build", "chapters", "_static"))
+    index = _builder().build(book, run_dir=tmp_path / "run")
     assert index.is_file()
     chapter = (book / "_build" / "html" / "chapters" / "01_masking.html").read_text()
     assert "plotly-graph-div" in chapter, "figures did not make it into the book"
+    # plotly.js is one file of the book, not 4.7 MB inlined in every page.
+    assert (book / "_build" / "html" / "_static" / "plotly.min.js").is_file()
+    for page in (book / "_build" / "html" / "chapters").glob("*.html"):
+        assert page.stat().st_size < 1_000_000, f"{page.name} still inlines plotly.js"
+    assert '../_static/plotly.min.js' in chapter
     toc = (book / "_toc.yml").read_text()
     for notebook in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
         assert f"chapters/{notebook.stem}" in toc, f"{notebook.name} is not a chapter of the book"
