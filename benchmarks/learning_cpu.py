@@ -43,27 +43,58 @@ def greedy_share(policy, maskings, matcher, redraws: int) -> np.ndarray:
                     for partials in maskings], axis=0)
 
 
-def first_questions_and_dialogue(policy, partials, reward, samples: int, seed: int):
-    """``samples`` sampled first questions per task, scored, and one greedy 3-question dialogue."""
-    scores = score_questions(policy, partials, reward, samples=samples, temperature=0.7, seed=seed)
-    return policy.name, scores, run_dialogues(policy, partials, reward.matcher, turns=3)
+MEASURES = ("reward_per_question", "elicitation_per_question", "elicited_share_dialogue",
+            "elicited_share_sampled_dialogues", "elicited_share_dialogue_no_repeat", "elicited_share_dialogue_maskings")
 
 
-def paired_report(before, after) -> dict:
-    """Paired per-task differences (trained - untrained) with bootstrap 95% intervals, and examples."""
-    (b_name, b_scores, b_dialogues), (a_name, a_scores, a_dialogues) = before, after
-    return {
-        "before": b_name, "after": a_name, "held_out_tasks": len(b_dialogues),
-        "reward_per_question": paired_difference(a_scores.per_task, b_scores.per_task),
-        "elicitation_per_question": paired_difference(a_scores.elicitation.mean(axis=1),
-                                                      b_scores.elicitation.mean(axis=1)),
-        "elicited_share_dialogue": paired_difference([elicited_share(d) for d in a_dialogues],
-                                                     [elicited_share(d) for d in b_dialogues]),
-        "examples": [{"task_id": b.partial.task_id, "request": b.partial.request,
-                      b_name: [(t.question, t.answer) for t in b.turns],
-                      a_name: [(t.question, t.answer) for t in a.turns]}
-                     for b, a in zip(b_dialogues, a_dialogues)],
+def measure(policy, test, masked, reward, args, seed: int) -> dict:
+    """Everything measured of one model on the held-out tasks: per-task arrays (one value per task,
+    in ``test``'s order) for each of MEASURES, plus its scored first questions and greedy dialogues."""
+    scores = score_questions(policy, test, reward, samples=args.samples, temperature=0.7, seed=seed)
+    dialogues = run_dialogues(policy, test, reward.matcher, turns=3)
+    sampled = np.mean([[elicited_share(d) for d in run_dialogues(policy, test, reward.matcher, turns=3, progress=False,
+                                                                  temperature=0.7, seed=1000 * k)]
+                       for k in range(args.dialogue_samples)], axis=0)
+    per_task = {
+        "reward_per_question": scores.per_task,
+        "elicitation_per_question": scores.elicitation.mean(axis=1),
+        "elicited_share_dialogue": [elicited_share(d) for d in dialogues],
+        "elicited_share_sampled_dialogues": sampled,
+        # The 135M model's greedy dialogue often asks its first question three times; redrawing a repeat
+        # (sampled, up to 3 times; both models alike) shows whether what it asks NEXT got better.
+        "elicited_share_dialogue_no_repeat": greedy_share(policy, masked, reward.matcher, 3),
     }
+    if len(masked) > 1:
+        per_task["elicited_share_dialogue_maskings"] = greedy_share(policy, masked, reward.matcher, 0)
+    return {"name": policy.name, "scores": scores, "dialogues": dialogues,
+            "per_task": {k: [round(float(v), 5) for v in values] for k, values in per_task.items()}}
+
+
+def judged_first_questions(result, by_id, reward, out: Path) -> dict:
+    """What the judge made of a model's sampled first questions: off topic, several at once, paid."""
+    scores = result["scores"]
+    items = [(by_id[t], q, ()) for t, qs in zip(scores.task_ids, scores.questions) for q in qs]
+    kinds = [b.kind for b in reward.score_many(items)]
+    atomic_write_text(out / f"questions_{result['name']}.jsonl", "".join(
+        json.dumps({"task_id": p.task_id, "question": q, "kind": k}) + "\n" for (p, q, _), k in zip(items, kinds)))
+    return {"questions": len(items), **{f"{k}_share": round(kinds.count(k) / len(items), 4)
+                                        for k in (OFF_TOPIC, SEVERAL, REVEALED)}}
+
+
+def paired_report(before: dict, after: dict, maskings: int) -> dict:
+    """Paired per-task differences (trained - untrained) with bootstrap 95% intervals, and examples."""
+    report = {"before": before["name"], "after": after["name"], "held_out_tasks": len(before["dialogues"])}
+    for key in MEASURES:
+        if key in after["per_task"]:
+            report[key] = paired_difference(after["per_task"][key], before["per_task"][key])
+    report["elicited_share_dialogue_no_repeat"]["maskings"] = maskings
+    if "elicited_share_dialogue_maskings" in report:
+        report["elicited_share_dialogue_maskings"]["maskings"] = maskings
+    report["examples"] = [{"task_id": b.partial.task_id, "request": b.partial.request,
+                           before["name"]: [(t.question, t.answer) for t in b.turns],
+                           after["name"]: [(t.question, t.answer) for t in a.turns]}
+                          for b, a in zip(before["dialogues"], after["dialogues"])]
+    return report
 
 
 def main() -> None:
@@ -77,10 +108,17 @@ def main() -> None:
                         help="maskings of each held-out task the greedy dialogue figures average over (the first is "
                              "the profile's, the others hide random facts; each one adds about 5 minutes)")
     parser.add_argument("--skip-training", action="store_true", help="evaluate the adapter already in --out")
+    parser.add_argument("--pool", nargs="+", default=[], metavar="TRAIN_DIR",
+                        help="train folders of the same recipe under other training seeds (train.seed): each is "
+                             "evaluated the same way, and 'pooled' gives the per-task difference averaged over "
+                             "all the runs, i.e. the recipe's gain rather than one run's")
     args = parser.parse_args()
     profile = load_profile(args.profile)
     out = Path(args.out)
     started = time.time()
+    for other in args.pool:
+        if not (Path(other) / "adapter").is_dir():
+            raise SystemExit(f"--pool {other}: no adapter/ there; train it first (proactive train --out ...)")
 
     if not args.skip_training:
         result = train(profile, out, max_steps=args.max_steps)
@@ -90,65 +128,63 @@ def main() -> None:
 
     tasks = split_tasks(load_tasks(), seed=profile.seed)["test"]
     test = mask_many(tasks, profile.mask_strategy, seed=profile.seed)
+    # One masking per task leaves each paired difference at the mercy of which facts were hidden;
+    # several maskings of the same task, averaged per task, measure the policy rather than the mask.
+    masked = [test] + [mask_many(tasks, "random_k", seed=profile.seed + k) for k in range(1, args.maskings)]
     reward = ElicitationReward(FactMatcher(EmbeddingSimilarity()), profile.reward_config())
     tokens = profile.train.max_completion_length
     # Both models in the profile's dtype, so a GPU run evaluates with the arithmetic it trained in.
     base_model, tokenizer = load_model_and_tokenizer(profile.model, dtype=profile.train.dtype)
     base = LocalPolicy(base_model, tokenizer, profile.question_prefix, tokens, name="untrained")
     t0 = time.time()
-    before = first_questions_and_dialogue(base, test, reward, args.samples, profile.seed)
+    before = measure(base, test, masked, reward, args, profile.seed)
     eval_seconds = time.time() - t0
-    trained_model, trained_tokenizer = load_adapter(out / "adapter", profile.model, dtype=profile.train.dtype)
-    trained = LocalPolicy(trained_model, trained_tokenizer, profile.question_prefix, tokens, name="trained")
-    after = first_questions_and_dialogue(trained, test, reward, args.samples, profile.seed)
+    runs = {}
+    for run_dir in [out, *map(Path, args.pool)]:
+        model, run_tokenizer = load_adapter(run_dir / "adapter", profile.model, dtype=profile.train.dtype)
+        runs[str(run_dir)] = measure(LocalPolicy(model, run_tokenizer, profile.question_prefix, tokens, name="trained"),
+                                     test, masked, reward, args, profile.seed)
+        del model
+    after = runs[str(out)]
 
-    sampled = [np.mean([[elicited_share(d) for d in run_dialogues(policy, test, reward.matcher, turns=3, progress=False,
-                                                                   temperature=0.7, seed=1000 * k)]
-                         for k in range(args.dialogue_samples)], axis=0) for policy in (base, trained)]
-
-    # One masking per task leaves each paired difference at the mercy of which facts were hidden;
-    # several maskings of the same task, averaged per task, measure the policy rather than the mask.
-    masked = [test] + [mask_many(tasks, "random_k", seed=profile.seed + k) for k in range(1, args.maskings)]
-    # The 135M model's greedy dialogue often asks its first question three times; redrawing a repeat
-    # (sampled, up to 3 times; both models alike) shows whether what it asks NEXT got better.
-    multi = {redraws: [greedy_share(policy, masked, reward.matcher, redraws) for policy in (base, trained)]
-             for redraws in ((0, 3) if args.maskings > 1 else (3,))}
-
-    # What the judge made of each model's sampled first questions: off topic, several at once, paid.
     by_id = {p.task_id: p for p in test}
-    judged = {}
-    for name, (_, scores, _) in (("untrained", before), ("trained", after)):
-        items = [(by_id[t], q, ()) for t, qs in zip(scores.task_ids, scores.questions) for q in qs]
-        kinds = [b.kind for b in reward.score_many(items)]
-        judged[name] = {"questions": len(items), **{f"{k}_share": round(kinds.count(k) / len(items), 4)
-                                                   for k in (OFF_TOPIC, SEVERAL, REVEALED)}}
-        atomic_write_text(out / f"questions_{name}.jsonl", "".join(
-            json.dumps({"task_id": p.task_id, "question": q, "kind": k}) + "\n" for (p, q, _), k in zip(items, kinds)))
+    judged = {name: judged_first_questions(result, by_id, reward, out)
+              for name, result in (("untrained", before), ("trained", after))}
     completion_tokens = [profile.train.num_generations * m["completions/mean_length"] for m in metrics]
     report = {
         "profile": profile.name,
         "model": profile.model,
         "train_steps": len(metrics),
-        **paired_report(before, after),
-        "elicited_share_sampled_dialogues": paired_difference(sampled[1], sampled[0]),
-        "elicited_share_dialogue_no_repeat": {**paired_difference(multi[3][1], multi[3][0]), "maskings": args.maskings},
+        **paired_report(before, after, args.maskings),
         "seconds_per_step_median": round(statistics.median(step_seconds), 2) if step_seconds else None,
         "completion_tokens_per_second": round(sum(completion_tokens) / sum(step_seconds), 1) if step_seconds else None,
         "first_questions_judged": judged,
         "eval_seconds_per_model": round(eval_seconds, 1),
-        "wall_seconds": round(time.time() - started, 1),
+        # Per task, in the held-out order, so other analyses (pooling runs, other statistics) need no rerun.
+        "per_task": {"task_ids": [p.task_id for p in test], "untrained": before["per_task"],
+                     **{f"trained:{name}": r["per_task"] for name, r in runs.items()}},
     }
-    if 0 in multi:
-        report["elicited_share_dialogue_maskings"] = {**paired_difference(multi[0][1], multi[0][0]),
-                                                      "maskings": args.maskings}
+    if args.pool:
+        # Each run's own difference, then the recipe's: per task, the trained runs' mean minus the
+        # untrained model (tasks resampled by the bootstrap; with a few runs, seed spread shows only
+        # in the runs' own figures).
+        report["runs"] = {name: {k: paired_difference(r["per_task"][k], before["per_task"][k])
+                                 for k in MEASURES if k in r["per_task"]} for name, r in runs.items()}
+        report["pooled"] = {k: paired_difference(np.mean([r["per_task"][k] for r in runs.values()], axis=0),
+                                                 before["per_task"][k])
+                            for k in MEASURES if k in before["per_task"]}
+        report["pooled"]["runs"] = list(runs)
+    report["wall_seconds"] = round(time.time() - started, 1)
     atomic_write_json(out / "learning.json", report)
-    for key in ("reward_per_question", "elicitation_per_question", "elicited_share_dialogue", "elicited_share_sampled_dialogues",
-                "elicited_share_dialogue_no_repeat", "elicited_share_dialogue_maskings"):
-        if key not in report:
-            continue
-        r = report[key]
-        print(f"{key}: untrained {r['before']:.3f} -> trained {r['after']:.3f}; difference {r['difference']:+.3f} "
-              f"(95% CI {r['ci_low']:+.3f} to {r['ci_high']:+.3f}, {r['tasks']} held-out tasks)")
+    sections = [("", report)] + [(f"[{name}] ", r) for name, r in report.get("runs", {}).items()]
+    sections += [("[pooled over the runs] ", report["pooled"])] if args.pool else []
+    for prefix, figures in sections:
+        for key in MEASURES:
+            if key not in figures:
+                continue
+            r = figures[key]
+            print(f"{prefix}{key}: untrained {r['before']:.3f} -> trained {r['after']:.3f}; difference "
+                  f"{r['difference']:+.3f} (95% CI {r['ci_low']:+.3f} to {r['ci_high']:+.3f}, {r['tasks']} held-out tasks)")
     print(f"first questions judged: {judged}")
     print(f"median seconds per GRPO step: {report['seconds_per_step_median']}; "
           f"{report['completion_tokens_per_second']} completion tokens/s; total {report['wall_seconds']:.0f} s")
