@@ -10,6 +10,9 @@ adapter with the untrained model on held-out test tasks:
   redrawn; with --maskings K, the greedy figures also averaged over K maskings of each task),
 each with a bootstrap 95% confidence interval of the paired (per-task) difference. Also prints
 seconds per GRPO step and generation tokens/s. Writes learning.json into the run folder.
+With --pool, adapters trained under other training seeds (train.seed) are evaluated in the same run,
+and the report adds each run's figures and the per-task mean over the runs: one run's interval
+says nothing about how much runs of the same recipe differ.
 """
 
 from __future__ import annotations
