@@ -64,7 +64,7 @@ def build(book: Path = BOOK, run_dir: Path | None = None) -> Path:
     # "../runs/book/...", not the builder's own absolute path.
     run_dir = run_dir or Path("..") / "runs" / "book"
     for notebook in sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")):
-        print(f"executing {notebook.name} (cpu-smoke) ...", end=" ", flush=True)
+        print(f"executing {notebook.name} (cpu-smoke)", flush=True)
         started = time.perf_counter()
         papermill.execute_notebook(
             str(notebook), str(chapters / notebook.name),
@@ -72,7 +72,7 @@ def build(book: Path = BOOK, run_dir: Path | None = None) -> Path:
             kernel_name="python3", cwd=str(NOTEBOOKS), progress_bar=False,
         )
         # Each chapter's wall time, as the README's table reports it (kernel start included).
-        print(f"{time.perf_counter() - started:.0f} s", flush=True)
+        print(f"executed {notebook.name} in {time.perf_counter() - started:.0f} s", flush=True)
     print(f"plotly.js: {share_plotly_js(book, chapters)} inline copies now load book/_static/plotly.min.js")
     jupyter_book = Path(sys.executable).with_name("jupyter-book")
     subprocess.run([str(jupyter_book), "build", str(book), "--quiet"], check=True)
