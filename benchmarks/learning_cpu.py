@@ -84,12 +84,15 @@ def judged_first_questions(result, by_id, reward, out: Path) -> dict:
                                         for k in (OFF_TOPIC, SEVERAL, REVEALED)}}
 
 
+def differences(after: dict, before: dict) -> dict:
+    """Each measure's paired per-task difference (after - before) with its bootstrap 95% interval."""
+    return {k: paired_difference(after[k], before[k]) for k in MEASURES if k in after}
+
+
 def paired_report(before: dict, after: dict, maskings: int) -> dict:
     """Paired per-task differences (trained - untrained) with bootstrap 95% intervals, and examples."""
-    report = {"before": before["name"], "after": after["name"], "held_out_tasks": len(before["dialogues"])}
-    for key in MEASURES:
-        if key in after["per_task"]:
-            report[key] = paired_difference(after["per_task"][key], before["per_task"][key])
+    report = {"before": before["name"], "after": after["name"], "held_out_tasks": len(before["dialogues"]),
+              **differences(after["per_task"], before["per_task"])}
     report["elicited_share_dialogue_no_repeat"]["maskings"] = maskings
     if "elicited_share_dialogue_maskings" in report:
         report["elicited_share_dialogue_maskings"]["maskings"] = maskings
@@ -171,12 +174,9 @@ def main() -> None:
         # Each run's own difference, then the recipe's: per task, the trained runs' mean minus the
         # untrained model (tasks resampled by the bootstrap; with a few runs, seed spread shows only
         # in the runs' own figures).
-        report["runs"] = {name: {k: paired_difference(r["per_task"][k], before["per_task"][k])
-                                 for k in MEASURES if k in r["per_task"]} for name, r in runs.items()}
-        report["pooled"] = {k: paired_difference(np.mean([r["per_task"][k] for r in runs.values()], axis=0),
-                                                 before["per_task"][k])
-                            for k in MEASURES if k in before["per_task"]}
-        report["pooled"]["runs"] = list(runs)
+        report["runs"] = {name: differences(r["per_task"], before["per_task"]) for name, r in runs.items()}
+        mean_over_runs = {k: np.mean([r["per_task"][k] for r in runs.values()], axis=0) for k in before["per_task"]}
+        report["pooled"] = {**differences(mean_over_runs, before["per_task"]), "runs": list(runs)}
     report["wall_seconds"] = round(time.time() - started, 1)
     atomic_write_json(out / "learning.json", report)
     sections = [("", report)] + [(f"[{name}] ", r) for name, r in report.get("runs", {}).items()]

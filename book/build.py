@@ -42,6 +42,7 @@ def share_plotly_js(book: Path, chapters: Path) -> int:
     replaced = 0
     for path in sorted(chapters.glob("*.ipynb")):
         notebook = json.loads(path.read_text(encoding="utf-8"))
+        before = replaced
         for cell in notebook["cells"]:
             for output in cell.get("outputs", []):
                 html = output.get("data", {}).get("text/html")
@@ -52,7 +53,8 @@ def share_plotly_js(book: Path, chapters: Path) -> int:
                 if n:
                     output["data"]["text/html"] = text
                     replaced += n
-        path.write_text(json.dumps(notebook, ensure_ascii=False, indent=1), encoding="utf-8")
+        if replaced > before:
+            path.write_text(json.dumps(notebook, ensure_ascii=False, indent=1), encoding="utf-8")
     return replaced
 
 
