@@ -21,6 +21,7 @@ import argparse
 import json
 import statistics
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -108,6 +109,9 @@ def main() -> None:
     parser.add_argument("--profile", default="cpu")
     parser.add_argument("--out", default="runs/learning-cpu")
     parser.add_argument("--max-steps", type=int, default=None)
+    parser.add_argument("--train-seed", type=int, default=None,
+                        help="train under this training seed (train.seed) instead of the profile's; the split, "
+                             "maskings and evaluation stay the profile's, so runs of one recipe can be pooled")
     parser.add_argument("--samples", type=int, default=8, help="sampled questions per held-out task")
     parser.add_argument("--dialogue-samples", type=int, default=4, help="sampled dialogues per held-out task")
     parser.add_argument("--maskings", type=int, default=1,
@@ -120,6 +124,8 @@ def main() -> None:
                              "all the runs, i.e. the recipe's gain rather than one run's")
     args = parser.parse_args()
     profile = load_profile(args.profile)
+    if args.train_seed is not None:
+        profile = replace(profile, train=replace(profile.train, seed=args.train_seed))
     out = Path(args.out)
     started = time.time()
     for other in args.pool:
@@ -161,6 +167,7 @@ def main() -> None:
         "profile": profile.name,
         "model": profile.model,
         "train_steps": len(metrics),
+        "train_seed": profile.train_seed,
         **paired_report(before, after, args.maskings),
         "seconds_per_step_median": round(statistics.median(step_seconds), 2) if step_seconds else None,
         "completion_tokens_per_second": round(sum(completion_tokens) / sum(step_seconds), 1) if step_seconds else None,

@@ -6,7 +6,11 @@
 #
 #   bash benchmarks/learning_gpu.sh benchmarks/recipes/*.yaml      # then one table
 #
-# Settings (environment): OUT_DIR (default runs/learning-gpu: a folder per profile with its
+# With SEEDS="0 1 2 3", each recipe is trained once per training seed (train.seed; same split,
+# maskings and evaluation), in folders NAME-sSEED, and `python benchmarks/learning_pool.py OUT_DIR/*`
+# pools them: one run's interval says nothing about how much runs of one recipe differ.
+#
+# Settings (environment): SEEDS (default: the recipe's own seed), OUT_DIR (default runs/learning-gpu: a folder per profile with its
 # adapter, metrics.jsonl, learning.json and log), LIMIT (seconds per run, default 900), THREADS (CPU
 # threads per run, default 2), PYTHON (default python3), EXTRA (more arguments to learning_cpu.py).
 set -uo pipefail
@@ -23,22 +27,26 @@ mkdir -p "$OUT_DIR"
 
 pids=(); names=()
 for profile in "$@"; do
-  name=$(basename "$profile" .yaml); names+=("$name")
-  mkdir -p "$OUT_DIR/$name"
-  OMP_NUM_THREADS=$THREADS MKL_NUM_THREADS=$THREADS timeout "$LIMIT" \
-    "$PYTHON" benchmarks/learning_cpu.py --profile "$profile" --out "$OUT_DIR/$name" ${EXTRA:-} \
-    > "$OUT_DIR/$name/log.txt" 2>&1 &
-  pids+=($!)
+  for seed in ${SEEDS:-own}; do
+    name=$(basename "$profile" .yaml); seed_args=()
+    [ "$seed" = own ] || { name="$name-s$seed"; seed_args=(--train-seed "$seed"); }
+    names+=("$name")
+    mkdir -p "$OUT_DIR/$name"
+    OMP_NUM_THREADS=$THREADS MKL_NUM_THREADS=$THREADS timeout "$LIMIT" \
+      "$PYTHON" benchmarks/learning_cpu.py --profile "$profile" --out "$OUT_DIR/$name" "${seed_args[@]}" ${EXTRA:-} \
+      > "$OUT_DIR/$name/log.txt" 2>&1 &
+    pids+=($!)
+  done
 done
 for i in "${!pids[@]}"; do
   wait "${pids[$i]}"; rc=$?
   [ $rc -eq 0 ] || { echo "-- ${names[$i]} exited $rc (124: past LIMIT); last lines:"; tail -n 8 "$OUT_DIR/${names[$i]}/log.txt"; }
 done
 
-"$PYTHON" - "$OUT_DIR" "$@" <<'EOF'
+"$PYTHON" - "$OUT_DIR" "${names[@]}" <<'EOF'
 import json, sys
 from pathlib import Path
-out, names = Path(sys.argv[1]), [Path(p).stem for p in sys.argv[2:]]
+out, names = Path(sys.argv[1]), sys.argv[2:]
 keys = (("reward_per_question", "reward/question"), ("elicited_share_sampled_dialogues", "sampled dialogues"),
         ("elicited_share_dialogue_no_repeat", "greedy, no repeat"))
 print(f"\n{'recipe':<20}{'steps':>6}{'s/step':>8}" + "".join(f"{label:>30}" for _, label in keys))

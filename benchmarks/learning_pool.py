@@ -1,0 +1,118 @@
+"""A recipe's learning gain over several training runs, not one run's.
+
+    python benchmarks/learning_pool.py runs/learning-gpu/group16-s*      # folders or learning.json files
+
+Each argument is a run that `benchmarks/learning_cpu.py` evaluated (the same held-out tasks, maskings
+and evaluation seeds; typically one recipe under several training seeds, `learning_gpu.sh` with
+SEEDS). Prints, per measure, each run's paired difference (trained - untrained, its own bootstrap 95%
+interval over tasks), the spread over runs, and the recipe's gain: the difference averaged over runs
+and tasks with a two-level bootstrap interval (runs resampled, then tasks), so the interval carries the
+run-to-run variation that a single run's interval leaves out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+MEASURES = (("reward_per_question", "reward per sampled first question"),
+            ("elicitation_per_question", "its elicitation term alone"),
+            ("elicited_share_sampled_dialogues", "sampled 3-question dialogues"),
+            ("elicited_share_dialogue", "greedy dialogue"),
+            ("elicited_share_dialogue_no_repeat", "greedy, repeat redrawn"))
+
+
+def load_runs(path: Path) -> list[tuple[str, list[str], dict[str, np.ndarray]]]:
+    """Each trained run's per-task (trained - untrained) differences for each measure in one
+    learning.json (several where learning_cpu.py ran with --pool)."""
+    file = path / "learning.json" if path.is_dir() else path
+    try:
+        per_task = json.loads(file.read_text())["per_task"]
+        untrained = per_task["untrained"]
+        runs = [(key.removeprefix("trained:"), per_task["task_ids"],
+                 {k: np.asarray(trained[k], float) - np.asarray(untrained[k], float) for k, _ in MEASURES if k in trained})
+                for key, trained in per_task.items() if key.startswith("trained:")]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        runs = []
+        problem = f" ({type(exc).__name__}: {exc})"
+    else:
+        problem = ""
+    if not runs:
+        raise SystemExit(f"learning_pool: {file}: not a learning.json with per-task figures{problem}; "
+                         "evaluate the run with benchmarks/learning_cpu.py first")
+    return runs
+
+
+def two_level_bootstrap(matrix: np.ndarray, draws: int = 4000, seed: int = 0) -> tuple[float, float]:
+    """95% interval of the mean of a runs x tasks matrix, resampling runs, then tasks."""
+    rng = np.random.default_rng(seed)
+    runs, tasks = matrix.shape
+    run_idx = rng.integers(0, runs, size=(draws, runs))
+    task_idx = rng.integers(0, tasks, size=(draws, tasks))
+    means = np.array([matrix[np.ix_(r, t)].mean() for r, t in zip(run_idx, task_idx)])
+    low, high = np.percentile(means, [2.5, 97.5])
+    return float(low), float(high)
+
+
+def task_bootstrap(diff: np.ndarray, draws: int = 4000, seed: int = 0) -> tuple[float, float]:
+    rng = np.random.default_rng(seed)
+    means = diff[rng.integers(0, len(diff), size=(draws, len(diff)))].mean(axis=1)
+    low, high = np.percentile(means, [2.5, 97.5])
+    return float(low), float(high)
+
+
+def pool(paths: list[Path]) -> dict:
+    runs = [run for p in paths for run in load_runs(p)]
+    task_ids = runs[0][1]
+    for name, ids, _ in runs[1:]:
+        if ids != task_ids:
+            raise SystemExit(f"learning_pool: {name} was evaluated on other held-out tasks than {runs[0][0]}; "
+                             "pool only runs of one profile's split")
+    report = {"runs": [name for name, _, _ in runs], "tasks": len(task_ids), "measures": {}}
+    for key, label in MEASURES:
+        if not all(key in diffs for _, _, diffs in runs):
+            continue
+        matrix = np.stack([diffs[key] for _, _, diffs in runs])
+        per_run = [{"run": name, "difference": round(float(row.mean()), 4),
+                    **dict(zip(("ci_low", "ci_high"), (round(v, 4) for v in task_bootstrap(row))))}
+                   for (name, _, _), row in zip(runs, matrix)]
+        low, high = two_level_bootstrap(matrix)
+        means = matrix.mean(axis=1)
+        report["measures"][key] = {
+            "label": label, "per_run": per_run,
+            "runs_mean": round(float(means.mean()), 4), "runs_sd": round(float(means.std(ddof=1)), 4) if len(means) > 1 else 0.0,
+            "runs_above_zero": int(sum(r["ci_low"] > 0 for r in per_run)),
+            "runs_positive": int((means > 0).sum()),
+            "ci_low": round(low, 4), "ci_high": round(high, 4)}
+    return report
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("runs", nargs="+", type=Path, help="run folders holding learning.json, or the files")
+    parser.add_argument("--json", type=Path, help="also write the pooled report here")
+    args = parser.parse_args()
+    report = pool(args.runs)
+    n = len(report["runs"])
+    width = max(len(name) for name in report["runs"]) + 2
+    print(f"{n} runs, {report['tasks']} held-out tasks; difference trained - untrained")
+    for key, m in report["measures"].items():
+        print(f"\n{m['label']} ({key})")
+        for r in m["per_run"]:
+            print(f"  {r['run']:<{width}}{r['difference']:+.3f} [{r['ci_low']:+.3f}, {r['ci_high']:+.3f}]")
+        print(f"  over the runs: mean {m['runs_mean']:+.3f}, sd {m['runs_sd']:.3f}; {m['runs_positive']}/{n} positive, "
+              f"{m['runs_above_zero']}/{n} with the interval above zero")
+        print(f"  recipe (runs and tasks resampled): {m['runs_mean']:+.3f} [{m['ci_low']:+.3f}, {m['ci_high']:+.3f}]")
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=1))
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except BrokenPipeError:
+        sys.exit(0)
