@@ -65,7 +65,8 @@ from proactive.masking import STRATEGIES, mask_many
 from proactive.plots import corpus_figure, hidden_categories_figure, setup_notebook_plots
 from proactive.run_folder import RunDir
 from proactive.tasks import corpus_stats
-from proactive.widgets import masking_explorer, partial_task_html
+from proactive.html_views import partial_task_html
+from proactive.widgets import masking_explorer
 
 setup_notebook_plots()
 config = load_profile(profile)

@@ -93,7 +93,8 @@ from proactive.reward import ElicitationReward
 from proactive.run_folder import RunDir
 from proactive.simulator import SimulatedUser
 from proactive.tasks import load_tasks_by_id
-from proactive.widgets import partial_task_html, user_chat
+from proactive.html_views import partial_task_html
+from proactive.widgets import user_chat
 
 setup_notebook_plots()
 config = load_profile(profile)

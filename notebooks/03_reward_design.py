@@ -93,7 +93,7 @@ from proactive.reward import ElicitationReward, RewardConfig
 from proactive.reward_hacking import run_suite
 from proactive.run_folder import RunDir
 from proactive.tasks import load_tasks_by_id
-from proactive.widgets import suite_table_html
+from proactive.html_views import suite_table_html
 
 setup_notebook_plots()
 config = load_profile(profile)

@@ -75,7 +75,7 @@ from proactive.reward import ElicitationReward
 from proactive.run_folder import RunDir
 from proactive.task_files import profile_partials
 from proactive.training import group_advantages, read_metrics, train, training_rows
-from proactive.widgets import group_html, side_by_side_html
+from proactive.html_views import group_html, side_by_side_html
 
 setup_notebook_plots()
 run = RunDir(run_dir or f"../runs/tutorial-{profile}", config)

@@ -67,7 +67,7 @@ from proactive.plots import elicitation_by_domain_figure, elicitation_by_turn_fi
 from proactive.results_table import results_table, table_markdown
 from proactive.run_folder import RunDir
 from proactive.system_specs import local_policy
-from proactive.widgets import dialogues_side_by_side_html
+from proactive.html_views import dialogues_side_by_side_html
 
 setup_notebook_plots()
 config = load_profile(profile)

@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import html
 import os
 import time
 from collections.abc import Sequence
@@ -17,12 +16,13 @@ from .backends import EmbeddingSimilarity, TransformersChat
 from .config import Profile
 from .evaluation import SystemResult, evaluate_system, paired_difference, pairwise, score_questions
 from .files import atomic_write_json, atomic_write_text
+from .html_views import report_html
 from .human_eval import pair_items, save_items
 from .judges import OUTLINE, EmbeddingJudge, Judge, LLMJudge, agreement_rate
 from .masking import PartialTask
 from .matching import FactMatcher
 from .plots import elicitation_by_domain_figure, elicitation_by_turn_figure, training_curves_figure
-from .results_table import results_table, table_html, table_markdown
+from .results_table import results_table, table_markdown
 from .reward import ElicitationReward
 from .run_folder import RunDir
 from .system_specs import local_policy, make_system
@@ -160,7 +160,9 @@ def run_demo(profile: Profile, out: str | Path, samples: int | None = None, log=
     }
     atomic_write_json(out / "report.json", report)
     metrics = read_metrics(trained_run.metrics_path)
-    atomic_write_text(out / "report.html", report_html(report, metrics, results))
+    figures = (elicitation_by_turn_figure(results), elicitation_by_domain_figure(results),
+               training_curves_figure(metrics, title="GRPO training"))
+    atomic_write_text(out / "report.html", report_html(report, figures, [r.name for r in results]))
 
     log("[5/5] results (mean [95% CI] over held-out tasks)")
     log(table_markdown(table))
@@ -172,42 +174,3 @@ def run_demo(profile: Profile, out: str | Path, samples: int | None = None, log=
         f"({' vs '.join(agreement['judges'])})")
     log(f"Done in {report['wall_seconds']:.0f} s. Report: {out / 'report.html'} (and report.json)")
     return report
-
-
-def report_html(report: dict[str, Any], metrics: list[dict], results: Sequence[SystemResult]) -> str:
-    """One self-contained page: the results table, the plots, the training curves, example dialogues."""
-    diffs = "".join(
-        f"<tr><td>{label}</td><td>{r['before']:.3f}</td><td>{r['after']:.3f}</td>"
-        f"<td>{r['difference']:+.3f} [{r['ci_low']:+.3f}, {r['ci_high']:+.3f}]</td></tr>"
-        for label, r in (("elicitation reward per first question (sampled)", report["reward_per_question"]),
-                         ("share of hidden facts elicited in the dialogue", report["elicited_share_dialogue"]))
-    )
-    names = [r.name for r in results]
-    examples = "".join(
-        f"<h3>{html.escape(e['task_id'])}</h3><blockquote>{html.escape(e['request'])}</blockquote>"
-        + "".join(
-            f"<details><summary><b>{html.escape(name)}</b>: {len(e[name]['turns'])} question(s)</summary><ol>"
-            + "".join(f"<li>{html.escape(q)}<br><i>{html.escape(a)}</i></li>" for q, a in e[name]["turns"])
-            + f"</ol><pre style='white-space:pre-wrap'>{html.escape(e[name]['outline'])}</pre></details>"
-            for name in names if name in e
-        )
-        for e in report["examples"]
-    )
-    agreement = report["judge_agreement"]
-    figures = "".join(
-        fig.to_html(full_html=False, include_plotlyjs=i == 0)
-        for i, fig in enumerate((elicitation_by_turn_figure(results), elicitation_by_domain_figure(results),
-                                 training_curves_figure(metrics, title="GRPO training")))
-    )
-    return (
-        "<!doctype html><html><head><meta charset='utf-8'><title>proactive report</title></head><body>"
-        f"<h1>proactive: {html.escape(report['profile'])} run on {html.escape(report['model'])}</h1>"
-        f"<p>{report['held_out_tasks']} held-out tasks; {report['train_steps']} GRPO steps; "
-        f"{report['wall_seconds']:.0f} s in all.</p><h2>Results</h2>{table_html(report['table'])}"
-        "<h2>Trained minus untrained, paired by task</h2>"
-        "<table border='1' cellpadding='4'><tr><th>metric</th><th>untrained</th><th>trained</th>"
-        f"<th>difference [95% CI]</th></tr>{diffs}</table>"
-        f"<p>Judges ({html.escape(' vs '.join(agreement['judges']))}) agree on {agreement['agreement']:.0%} of "
-        f"{agreement['tasks']} outline comparisons of {html.escape(' vs '.join(agreement['pair']))}.</p>"
-        f"{figures}<h2>Dialogues and outlines</h2>{examples}</body></html>"
-    )

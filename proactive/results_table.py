@@ -7,7 +7,6 @@ are the paper's, measured with its 7B model, its tasks and its judges, not ours.
 
 from __future__ import annotations
 
-import html
 from collections.abc import Sequence
 from typing import Any
 
@@ -52,14 +51,14 @@ def _cell(value: dict[str, float] | None) -> str:
     return f"{value['mean']:.3f} [{value['ci_low']:.3f}, {value['ci_high']:.3f}]"
 
 
-def _header(table: dict[str, Any]) -> list[str]:
+def table_header(table: dict[str, Any]) -> list[str]:
     head = ["system", *(label for _, label in COLUMNS)]
     if table["reference"]:
         head += [f"{table['reference']} wins: outline", f"{table['reference']} wins: questions"]
     return head
 
 
-def _cells(table: dict[str, Any], row: dict[str, Any]) -> list[str]:
+def table_cells(table: dict[str, Any], row: dict[str, Any]) -> list[str]:
     cells = [row["system"], *(_cell(row.get(key)) for key, _ in COLUMNS)]
     if table["reference"]:
         cells += [_cell(row.get("outline_win_rate_of_reference")), _cell(row.get("question_win_rate_of_reference"))]
@@ -68,17 +67,7 @@ def _cells(table: dict[str, Any], row: dict[str, Any]) -> list[str]:
 
 def table_markdown(table: dict[str, Any]) -> str:
     """The table as Markdown (mean [95% CI]); win rates count a tie as half a win."""
-    head = _header(table)
+    head = table_header(table)
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    lines += ["| " + " | ".join(_cells(table, row)) + " |" for row in table["rows"]]
+    lines += ["| " + " | ".join(table_cells(table, row)) + " |" for row in table["rows"]]
     return "\n".join(lines) + f"\n\nJudge: {table['judge']}. {table['paper']}\n"
-
-
-def table_html(table: dict[str, Any]) -> str:
-    head = "".join(f"<th>{html.escape(h)}</th>" for h in _header(table))
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in _cells(table, row)) + "</tr>"
-                   for row in table["rows"])
-    return (f"<table border='1' cellpadding='4' style='border-collapse:collapse'><tr>{head}</tr>{body}</table>"
-            f"<p><small>Mean [bootstrap 95% interval] over held-out tasks; win rates count a tie as half. "
-            f"Judge: {html.escape(table['judge'])}.</small></p>"
-            f"<p><i>{html.escape(table['paper'])}</i></p>")

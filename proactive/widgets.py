@@ -8,7 +8,8 @@ from collections.abc import Sequence
 import ipywidgets as widgets
 
 from .errors import ProactiveError
-from .masking import STRATEGIES, PartialTask, mask
+from .html_views import chat_log_html, partial_task_html
+from .masking import STRATEGIES, mask
 from .tasks import Task
 
 
@@ -47,32 +48,6 @@ def static_picture(widget: widgets.Widget) -> str:
     return f"<label>{label} <b>{value}</b></label>"
 
 
-def partial_task_html(partial: PartialTask) -> str:
-    """The visible request above the facts only the user knows, for display in a notebook."""
-    hidden = "".join(
-        f"<li><b>{html.escape(f.category)}</b> ({f.importance:g}): {html.escape(f.statement)}</li>"
-        for f in partial.hidden_facts
-    )
-    return (
-        f"<div><p><b>What the assistant sees</b> <code>{html.escape(partial.task_id)}</code></p>"
-        f"<blockquote>{html.escape(partial.request)}</blockquote>"
-        f"<p><b>What only the user knows</b> ({len(partial.hidden_facts)} hidden, "
-        f"{partial.strategy}, seed {partial.seed})</p><ul>{hidden}</ul></div>"
-    )
-
-
-def suite_table_html(results) -> str:
-    """The reward-hacking suite as an HTML table (see ``proactive.reward_hacking``)."""
-    rows = "".join(
-        f"<tr><td>{html.escape(r.kind)}</td><td>{html.escape(r.question[:100])}</td>"
-        f"<td>{r.breakdown.reward:+.3f}</td><td>{html.escape(', '.join(r.breakdown.revealed)) or '—'}</td>"
-        f"<td>{html.escape(', '.join(r.breakdown.penalties)) or '—'}</td><td>{'yes' if r.holds else '<b>NO</b>'}</td></tr>"
-        for r in results
-    )
-    return ("<table><tr><th>kind</th><th>question</th><th>reward</th><th>revealed</th><th>penalties</th>"
-            f"<th>below targeted</th></tr>{rows}</table>")
-
-
 def masking_explorer(tasks: Sequence[Task], task_id: str | None = None) -> widgets.VBox:
     """Pick a task, a strategy, k and a seed; see the visible request and the hidden facts change."""
     by_id = {t.id: t for t in tasks}
@@ -105,20 +80,9 @@ def user_chat(user) -> widgets.VBox:
     ask_button = widgets.Button(description="Ask", button_style="primary")
     reset_button = widgets.Button(description="Start over")
     log = widgets.HTML()
-    facts = {f.id: f for f in user.partial.hidden_facts}
 
     def render():
-        rows = []
-        for turn in history:
-            revealed = ", ".join(f"<b>{html.escape(fid)}</b> ({facts[fid].category})" for fid in turn.revealed) or "—"
-            rows.append(f"<tr><td>{html.escape(turn.question)}</td><td>{html.escape(turn.answer)}</td>"
-                        f"<td>{revealed}</td><td>{html.escape(turn.kind)}</td></tr>")
-        still = [f.id for f in user.partial.hidden_facts if f.id not in {i for t in history for i in t.revealed}]
-        log.value = (
-            f"<blockquote>{html.escape(user.partial.request)}</blockquote>"
-            "<table><tr><th>you asked</th><th>the user answered</th><th>revealed</th><th>kind</th></tr>"
-            + "".join(rows) + f"</table><p>still hidden: {len(still)} of {len(facts)} facts</p>"
-        )
+        log.value = chat_log_html(user.partial, history)
 
     def ask(*_):
         if box.value.strip():
@@ -135,35 +99,6 @@ def user_chat(user) -> widgets.VBox:
     reset_button.on_click(reset)
     render()
     return PicturedBox([widgets.HBox([box, ask_button, reset_button]), log])
-
-
-def group_html(partial: PartialTask, questions, breakdowns, advantages) -> str:
-    """One GRPO group: the sampled questions, their rewards, and the advantage each gets."""
-    rows = "".join(
-        f"<tr><td>{html.escape(q)}</td><td>{b.reward:+.3f}</td><td>{adv:+.2f}</td>"
-        f"<td>{html.escape(', '.join(b.revealed)) or '—'}</td><td>{html.escape(', '.join(b.penalties)) or '—'}</td></tr>"
-        for q, b, adv in sorted(zip(questions, breakdowns, advantages), key=lambda x: -x[2])
-    )
-    return (f"<blockquote>{html.escape(partial.request)}</blockquote>"
-            "<table><tr><th>sampled question</th><th>reward</th><th>advantage</th><th>revealed</th>"
-            f"<th>penalties</th></tr>{rows}</table>")
-
-
-def side_by_side_html(partials, systems: dict) -> str:
-    """Each task's request, then every system's question, its reward and the user's answer.
-
-    ``systems`` maps a name to ``(questions, breakdowns)``, one of each per task."""
-    blocks = []
-    for i, partial in enumerate(partials):
-        rows = "".join(
-            f"<tr><td><b>{html.escape(name)}</b></td><td>{html.escape(questions[i])}</td>"
-            f"<td>{breakdowns[i].reward:+.3f}</td><td>{html.escape(breakdowns[i].answer)}</td></tr>"
-            for name, (questions, breakdowns) in systems.items()
-        )
-        blocks.append(f"<h4>{html.escape(partial.task_id)}</h4><blockquote>{html.escape(partial.request)}</blockquote>"
-                      "<table><tr><th>system</th><th>question</th><th>reward</th><th>the user answered</th></tr>"
-                      f"{rows}</table>")
-    return "".join(blocks)
 
 
 def human_eval_widget(session) -> widgets.VBox:
@@ -221,18 +156,3 @@ def human_eval_widget(session) -> widgets.VBox:
     box = PicturedBox([header, widgets.HBox([left, right]), widgets.HBox([*buttons, keys]), status])
     box.choose = choose  # the same path a click takes; tests and scripted demos call it
     return box
-
-
-def dialogues_side_by_side_html(results, task_id: str) -> str:
-    """One task's dialogue and outline for each system (a ``SystemResult`` each), in columns."""
-    columns = []
-    for result in results:
-        dialogue = next(d for d in result.dialogues if d.partial.task_id == task_id)
-        turns = "".join(f"<li>{html.escape(t.question)}<br><i>{html.escape(t.answer)}</i></li>" for t in dialogue.turns)
-        columns.append(f"<td style='vertical-align:top;width:{100 // len(results)}%'><h4>{html.escape(result.name)}</h4>"
-                       f"<ol>{turns or '<i>no questions</i>'}</ol><b>Outline</b>"
-                       f"<pre style='white-space:pre-wrap;font-family:inherit'>{html.escape(dialogue.outline)}</pre></td>")
-    partial = next(d.partial for d in results[0].dialogues if d.partial.task_id == task_id)
-    hidden = "".join(f"<li>{html.escape(f.statement)}</li>" for f in partial.hidden_facts)
-    return (f"<blockquote>{html.escape(partial.request)}</blockquote><details><summary>what the user kept to "
-            f"themselves</summary><ul>{hidden}</ul></details><table><tr>{''.join(columns)}</tr></table>")

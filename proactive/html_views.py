@@ -1,0 +1,137 @@
+"""HTML views of the library's results: what the notebooks display and the report page `make demo` writes.
+
+Every static HTML the project shows is built here, from the typed results (PartialTask, RewardBreakdown,
+SystemResult, the results table), with every piece of text escaped. The live widgets (widgets.py) use
+these views for what they display.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from .masking import PartialTask
+from .results_table import table_cells, table_header
+
+esc = html.escape
+PRE = "<pre style='white-space:pre-wrap;font-family:inherit'>{}</pre>"
+
+
+def html_table(header: Sequence[str], rows: Iterable[Sequence[str]], attrs: str = "") -> str:
+    """A table: ``header`` is plain text (escaped here), each row's cells are HTML already."""
+    head = "".join(f"<th>{esc(h)}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
+    return f"<table{' ' + attrs if attrs else ''}><tr>{head}</tr>{body}</table>"
+
+
+def listed(items: Iterable[str]) -> str:
+    """Comma-separated, escaped; a dash for none."""
+    return esc(", ".join(items)) or "—"
+
+
+def turns_html(turns: Iterable[tuple[str, str]]) -> str:
+    """A dialogue as a numbered list: each question, its answer in italics beneath."""
+    return "".join(f"<li>{esc(q)}<br><i>{esc(a)}</i></li>" for q, a in turns)
+
+
+def partial_task_html(partial: PartialTask) -> str:
+    """The visible request above the facts only the user knows (the paper's masked task)."""
+    hidden = "".join(f"<li><b>{esc(f.category)}</b> ({f.importance:g}): {esc(f.statement)}</li>"
+                     for f in partial.hidden_facts)
+    return (f"<div><p><b>What the assistant sees</b> <code>{esc(partial.task_id)}</code></p>"
+            f"<blockquote>{esc(partial.request)}</blockquote>"
+            f"<p><b>What only the user knows</b> ({len(partial.hidden_facts)} hidden, "
+            f"{partial.strategy}, seed {partial.seed})</p><ul>{hidden}</ul></div>")
+
+
+def suite_table_html(results) -> str:
+    """The reward-hacking suite (``proactive.reward_hacking``): each trick, its reward, and whether it
+    stayed below the plain targeted question."""
+    return html_table(
+        ("kind", "question", "reward", "revealed", "penalties", "below targeted"),
+        ((esc(r.kind), esc(r.question[:100]), f"{r.breakdown.reward:+.3f}", listed(r.breakdown.revealed),
+          listed(r.breakdown.penalties), "yes" if r.holds else "<b>NO</b>") for r in results))
+
+
+def group_html(partial: PartialTask, questions, breakdowns, advantages) -> str:
+    """One GRPO group: the sampled questions, their rewards, and the advantage each gets."""
+    ranked = sorted(zip(questions, breakdowns, advantages), key=lambda x: -x[2])
+    return f"<blockquote>{esc(partial.request)}</blockquote>" + html_table(
+        ("sampled question", "reward", "advantage", "revealed", "penalties"),
+        ((esc(q), f"{b.reward:+.3f}", f"{adv:+.2f}", listed(b.revealed), listed(b.penalties)) for q, b, adv in ranked))
+
+
+def side_by_side_html(partials, systems: dict) -> str:
+    """Each task's request, then every system's question, its reward and the user's answer.
+
+    ``systems`` maps a name to ``(questions, breakdowns)``, one of each per task."""
+    return "".join(
+        f"<h4>{esc(partial.task_id)}</h4><blockquote>{esc(partial.request)}</blockquote>" + html_table(
+            ("system", "question", "reward", "the user answered"),
+            ((f"<b>{esc(name)}</b>", esc(questions[i]), f"{breakdowns[i].reward:+.3f}", esc(breakdowns[i].answer))
+             for name, (questions, breakdowns) in systems.items()))
+        for i, partial in enumerate(partials))
+
+
+def chat_log_html(partial: PartialTask, turns) -> str:
+    """A conversation with the simulated user: each question, the answer, and which hidden facts it revealed."""
+    facts = {f.id: f for f in partial.hidden_facts}
+    revealed_ids = {i for t in turns for i in t.revealed}
+    rows = ((esc(t.question), esc(t.answer),
+             ", ".join(f"<b>{esc(fid)}</b> ({esc(facts[fid].category)})" for fid in t.revealed) or "—", esc(t.kind))
+            for t in turns)
+    still = sum(f.id not in revealed_ids for f in partial.hidden_facts)
+    return (f"<blockquote>{esc(partial.request)}</blockquote>"
+            + html_table(("you asked", "the user answered", "revealed", "kind"), rows)
+            + f"<p>still hidden: {still} of {len(facts)} facts</p>")
+
+
+def dialogues_side_by_side_html(results, task_id: str) -> str:
+    """One task's dialogue and outline for each system (a ``SystemResult`` each), in columns."""
+    columns = []
+    for result in results:
+        dialogue = next(d for d in result.dialogues if d.partial.task_id == task_id)
+        turns = turns_html((t.question, t.answer) for t in dialogue.turns)
+        columns.append(f"<td style='vertical-align:top;width:{100 // len(results)}%'><h4>{esc(result.name)}</h4>"
+                       f"<ol>{turns or '<i>no questions</i>'}</ol><b>Outline</b>{PRE.format(esc(dialogue.outline))}</td>")
+    partial = next(d.partial for d in results[0].dialogues if d.partial.task_id == task_id)
+    hidden = "".join(f"<li>{esc(f.statement)}</li>" for f in partial.hidden_facts)
+    return (f"<blockquote>{esc(partial.request)}</blockquote><details><summary>what the user kept to "
+            f"themselves</summary><ul>{hidden}</ul></details><table><tr>{''.join(columns)}</tr></table>")
+
+
+def results_table_html(table: dict[str, Any]) -> str:
+    """The paper-style results table (``results_table.results_table``), with its note and the paper's figures."""
+    return (html_table(table_header(table), ([esc(c) for c in table_cells(table, row)] for row in table["rows"]),
+                       "border='1' cellpadding='4' style='border-collapse:collapse'")
+            + "<p><small>Mean [bootstrap 95% interval] over held-out tasks; win rates count a tie as half. "
+            f"Judge: {esc(table['judge'])}.</small></p><p><i>{esc(table['paper'])}</i></p>")
+
+
+def report_html(report: dict[str, Any], figures: Sequence[Any], systems: Sequence[str]) -> str:
+    """The demo's one self-contained page: results table, paired differences, figures (plotly, the
+    first carrying plotly.js), judge agreement and each example's dialogues and outlines."""
+    diffs = html_table(
+        ("metric", "untrained", "trained", "difference [95% CI]"),
+        ((label, f"{r['before']:.3f}", f"{r['after']:.3f}", f"{r['difference']:+.3f} [{r['ci_low']:+.3f}, {r['ci_high']:+.3f}]")
+         for label, r in (("elicitation reward per first question (sampled)", report["reward_per_question"]),
+                          ("share of hidden facts elicited in the dialogue", report["elicited_share_dialogue"]))),
+        "border='1' cellpadding='4'")
+    examples = "".join(
+        f"<h3>{esc(e['task_id'])}</h3><blockquote>{esc(e['request'])}</blockquote>"
+        + "".join(f"<details><summary><b>{esc(name)}</b>: {len(e[name]['turns'])} question(s)</summary>"
+                  f"<ol>{turns_html(e[name]['turns'])}</ol>{PRE.format(esc(e[name]['outline']))}</details>"
+                  for name in systems if name in e)
+        for e in report["examples"])
+    agreement = report["judge_agreement"]
+    plots = "".join(fig.to_html(full_html=False, include_plotlyjs=i == 0) for i, fig in enumerate(figures))
+    return (
+        "<!doctype html><html><head><meta charset='utf-8'><title>proactive report</title></head><body>"
+        f"<h1>proactive: {esc(report['profile'])} run on {esc(report['model'])}</h1>"
+        f"<p>{report['held_out_tasks']} held-out tasks; {report['train_steps']} GRPO steps; "
+        f"{report['wall_seconds']:.0f} s in all.</p><h2>Results</h2>{results_table_html(report['table'])}"
+        f"<h2>Trained minus untrained, paired by task</h2>{diffs}"
+        f"<p>Judges ({esc(' vs '.join(agreement['judges']))}) agree on {agreement['agreement']:.0%} of "
+        f"{agreement['tasks']} outline comparisons of {esc(' vs '.join(agreement['pair']))}.</p>"
+        f"{plots}<h2>Dialogues and outlines</h2>{examples}</body></html>")
