@@ -19,6 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
+from proactive.stats import bootstrap_ci
+
 MEASURES = (("reward_per_question", "reward per sampled first question"),
             ("elicitation_per_question", "its elicitation term alone"),
             ("elicited_share_sampled_dialogues", "sampled 3-question dialogues"),
@@ -58,13 +60,6 @@ def two_level_bootstrap(matrix: np.ndarray, draws: int = 4000, seed: int = 0) ->
     return float(low), float(high)
 
 
-def task_bootstrap(diff: np.ndarray, draws: int = 4000, seed: int = 0) -> tuple[float, float]:
-    rng = np.random.default_rng(seed)
-    means = diff[rng.integers(0, len(diff), size=(draws, len(diff)))].mean(axis=1)
-    low, high = np.percentile(means, [2.5, 97.5])
-    return float(low), float(high)
-
-
 def pool(paths: list[Path]) -> dict:
     runs = [run for p in paths for run in load_runs(p)]
     task_ids = runs[0][1]
@@ -77,8 +72,8 @@ def pool(paths: list[Path]) -> dict:
         if not all(key in diffs for _, _, diffs in runs):
             continue
         matrix = np.stack([diffs[key] for _, _, diffs in runs])
-        per_run = [{"run": name, "difference": round(float(row.mean()), 4),
-                    **dict(zip(("ci_low", "ci_high"), (round(v, 4) for v in task_bootstrap(row))))}
+        # Each run's own interval is the one learning_cpu.py reports for it (tasks resampled).
+        per_run = [dict(zip(("run", "difference", "ci_low", "ci_high"), (name, *(round(v, 4) for v in bootstrap_ci(row)))))
                    for (name, _, _), row in zip(runs, matrix)]
         low, high = two_level_bootstrap(matrix)
         means = matrix.mean(axis=1)

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import ipywidgets as widgets
 
 from .errors import ProactiveError
-from .html_views import chat_log_html, partial_task_html
+from .html_views import PRE, chat_log_html, partial_task_html
 from .masking import STRATEGIES, mask
 from .tasks import Task
 
@@ -113,7 +113,7 @@ def human_eval_widget(session) -> widgets.VBox:
 
     def panel(title: str, text: str) -> str:
         return (f"<div style='border:1px solid #ccc;padding:8px;margin:4px'><b>{title}</b>"
-                f"<pre style='white-space:pre-wrap;font-family:inherit'>{html.escape(text) or '<i>(empty)</i>'}</pre></div>")
+                f"{PRE.format(html.escape(text) or '<i>(empty)</i>')}</div>")
 
     def render() -> None:
         item = session.current
