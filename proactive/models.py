@@ -103,15 +103,37 @@ def resolve_model(name: str) -> str:
     return name
 
 
-DTYPES = ("auto", "float32", "bfloat16", "float16")
+DTYPES = ("auto", "float32", "bfloat16", "float16", "bfloat16-if-native")
+
+#: CPU feature flags (Linux /proc/cpuinfo) that mean bfloat16 matrix arithmetic runs in hardware.
+_NATIVE_BF16_FLAGS = {"avx512_bf16", "amx_bf16", "bf16"}
+
+
+def cpu_has_native_bf16(cpuinfo: str | None = None) -> bool:
+    """Whether this CPU does bfloat16 arithmetic in hardware (x86 AVX512-BF16 or AMX, ARM BF16).
+    Without it bfloat16 is emulated and slower than float32, so a profile asking for
+    ``bfloat16-if-native`` gets float32 there. Unknown (no /proc/cpuinfo, e.g. macOS): False."""
+    if cpuinfo is None:
+        try:
+            cpuinfo = Path("/proc/cpuinfo").read_text(errors="replace")
+        except OSError:
+            return False
+    for line in cpuinfo.splitlines():
+        key, _, value = line.partition(":")
+        if key.strip().lower() in ("flags", "features") and _NATIVE_BF16_FLAGS & set(value.split()):
+            return True
+    return False
 
 
 def torch_dtype(name: Any = "auto") -> Any:
     """The torch dtype a profile's ``dtype`` names: "auto" is float32 on CPU, bfloat16 on a GPU
-    that has it (else float16)."""
+    that has it (else float16); "bfloat16-if-native" is "auto" on a GPU and, on CPU, bfloat16 where
+    the CPU does it in hardware (:func:`cpu_has_native_bf16`), else float32."""
     import torch
 
-    if name is None or name == "auto":
+    if name == "bfloat16-if-native" and not torch.cuda.is_available():
+        return torch.bfloat16 if cpu_has_native_bf16() else torch.float32
+    if name is None or name in ("auto", "bfloat16-if-native"):
         if not torch.cuda.is_available():
             return torch.float32
         return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16

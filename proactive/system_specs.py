@@ -20,7 +20,7 @@ def local_policy(profile: Profile, adapter: str | Path | None = None, name: str 
     from .models import load_adapter, load_model_and_tokenizer
 
     if adapter is None:
-        model, tokenizer = load_model_and_tokenizer(profile.model)
+        model, tokenizer = load_model_and_tokenizer(profile.model, dtype=profile.eval_dtype)
     else:
         path = Path(adapter)
         # an adapter folder, a training folder holding adapter/, or a run folder holding train/adapter/
@@ -28,7 +28,7 @@ def local_policy(profile: Profile, adapter: str | Path | None = None, name: str 
         if not (path / "adapter_config.json").is_file():
             raise ProactiveError(f"{adapter}: no trained adapter there; train one with `proactive train` or pass "
                                  "its run folder")
-        model, tokenizer = load_adapter(path, profile.model)
+        model, tokenizer = load_adapter(path, profile.model, dtype=profile.eval_dtype)
     return LocalPolicy(model, tokenizer, profile.question_prefix, profile.train.max_completion_length,
                        name=name or ("untrained" if adapter is None else "trained"),
                        outline_tokens=profile.outline_tokens)

@@ -165,6 +165,25 @@ def test_dtype_is_the_profiles_not_the_runners(tmp_path):
         load_profile(str(bad))
 
 
+def test_bfloat16_only_where_the_cpu_does_it_in_hardware(monkeypatch):
+    import torch
+
+    import proactive.models as models
+
+    x86_old = "processor\t: 0\nflags\t\t: fpu sse2 avx2 avx512f avx512bw\n"
+    x86_bf16 = "processor\t: 0\nflags\t\t: fpu sse2 avx2 avx512f avx512_bf16\n"
+    arm_bf16 = "processor\t: 0\nFeatures\t: fp asimd sve bf16 i8mm\n"
+    assert not models.cpu_has_native_bf16(x86_old) and not models.cpu_has_native_bf16("")
+    assert models.cpu_has_native_bf16(x86_bf16) and models.cpu_has_native_bf16(arm_bf16)
+    # A flag's name inside another word is not the flag.
+    assert not models.cpu_has_native_bf16("flags\t: avx512_bf16x\n")
+    if not cuda_available():
+        monkeypatch.setattr(models, "cpu_has_native_bf16", lambda cpuinfo=None: False)
+        assert models.torch_dtype("bfloat16-if-native") is torch.float32
+        monkeypatch.setattr(models, "cpu_has_native_bf16", lambda cpuinfo=None: True)
+        assert models.torch_dtype("bfloat16-if-native") is torch.bfloat16
+
+
 def test_step_line_is_one_readable_line():
     from proactive.training import step_line
 
