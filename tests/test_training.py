@@ -168,7 +168,7 @@ def test_dtype_is_the_profiles_not_the_runners(tmp_path):
 def test_bfloat16_only_where_the_cpu_does_it_in_hardware(monkeypatch):
     import torch
 
-    import proactive.models as models
+    from proactive import models
 
     x86_old = "processor\t: 0\nflags\t\t: fpu sse2 avx2 avx512f avx512bw\n"
     x86_bf16 = "processor\t: 0\nflags\t\t: fpu sse2 avx2 avx512f avx512_bf16\n"
