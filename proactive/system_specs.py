@@ -31,7 +31,7 @@ def local_policy(profile: Profile, adapter: str | Path | None = None, name: str 
         model, tokenizer = load_adapter(path, profile.model, dtype=profile.eval_dtype)
     return LocalPolicy(model, tokenizer, profile.question_prefix, profile.train.max_completion_length,
                        name=name or ("untrained" if adapter is None else "trained"),
-                       outline_tokens=profile.outline_tokens)
+                       outline_tokens=profile.outline_tokens, batch_size=profile.eval_batch_size)
 
 
 def make_system(spec: str, profile: Profile, writer: LocalPolicy | None = None, name: str | None = None) -> System:

@@ -87,3 +87,19 @@ def test_reward_weights_come_from_the_profile(tmp_path):
     custom.write_text("reward: 3\n")
     with pytest.raises(ProactiveError, match="reward settings must be a YAML mapping"):
         load_profile(str(custom))
+
+
+@pytest.mark.parametrize("setting", ["eval_batch_size: 0", "eval_samples: -2", "eval_dtype: half"])
+def test_evaluation_settings_are_checked(tmp_path, setting):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(setting + "\n")
+    with pytest.raises(ProactiveError, match=f"bad.yaml: {setting.split(':')[0]} "):
+        load_profile(str(bad))
+
+
+def test_the_demo_profile_generates_in_larger_batches_than_the_benchmarks():
+    from proactive.system_specs import local_policy
+
+    assert load_profile("cpu").eval_batch_size == 16  # the learning benchmark's figures reproduce
+    assert local_policy(load_profile("cpu-smoke")).batch_size == load_profile("cpu-smoke").eval_batch_size
+    assert load_profile("cpu-unsloth").eval_batch_size == 32
