@@ -19,13 +19,14 @@ import numpy as np
 
 from .dialogues import elicited_share, run_dialogues, run_episodes
 from .errors import ProactiveError
-from .judges import OUTLINE, QUESTIONS, Judge, PairVerdict, judge_pair, weighted_share
+from .judges import OUTLINE, QUESTIONS, Judge, PairVerdict, judge_pair
 from .masking import PartialTask
 from .matching import FactMatcher
 from .reward import ElicitationReward
 from .simulator import Dialogue, Turn
 from .stats import bootstrap_ci
 from .systems import LocalPolicy, System
+from .tasks import weighted_share
 
 __all__ = ["LocalPolicy", "SystemResult", "evaluate_system", "pairwise", "run_dialogues", "run_episodes",
            "system_metrics"]

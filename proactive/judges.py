@@ -62,12 +62,6 @@ def _lines(outline: str) -> list[str]:
     return [p for p in parts if len(p) > 2]
 
 
-def weighted_share(flags: Sequence[bool], facts: Sequence[Fact]) -> float:
-    """Importance-weighted share of ``facts`` whose flag is set (0 when there are none)."""
-    total = sum(f.importance for f in facts)
-    return sum(f.importance for f, flag in zip(facts, flags) if flag) / total if total else 0.0
-
-
 class EmbeddingJudge:
     """Offline judge on sentence embeddings (MiniLM): cosine between outline lines / questions and facts."""
 

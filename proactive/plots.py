@@ -10,7 +10,7 @@ import plotly.io as pio
 from plotly.subplots import make_subplots
 
 from .masking import PartialTask
-from .tasks import CATEGORIES, Task
+from .tasks import CATEGORIES, Task, weighted_share
 
 
 def setup_notebook_plots() -> None:
@@ -174,7 +174,6 @@ def elicitation_by_turn_figure(results: Sequence) -> go.Figure:
 def elicitation_by_domain_figure(results: Sequence, metric: str = "elicited") -> go.Figure:
     """Per domain, each system's mean elicited share (``metric='elicited'``) or hidden-fact outline
     coverage (``metric='coverage'``), as grouped bars."""
-    from .judges import weighted_share
 
     fig = go.Figure()
     for result in results:

@@ -193,3 +193,9 @@ def corpus_stats(tasks: Sequence[Task]) -> dict[str, Any]:
         },
         "fact_categories": dict(sorted(Counter(f.category for t in tasks for f in t.facts).items())),
     }
+
+
+def weighted_share(flags: Sequence[bool], facts: Sequence[Fact]) -> float:
+    """Importance-weighted share of ``facts`` whose flag is set (0 when there are none)."""
+    total = sum(f.importance for f in facts)
+    return sum(f.importance for f, flag in zip(facts, flags) if flag) / total if total else 0.0

@@ -1,0 +1,65 @@
+"""The package's shape: stages import downward only, so each can be read (and tested) without the
+ones after it. Imports inside functions count too: a lazy import is still a dependency."""
+
+import ast
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parents[1] / "proactive"
+
+#: What evaluation and reporting are made of; training must not need any of it.
+EVALUATION_SIDE = {"evaluation", "judges", "results_table", "human_eval", "html_views", "widgets", "pipeline", "cli"}
+
+
+def imports() -> dict[str, set[str]]:
+    """Each module of the package -> the package modules it imports, at the top or inside a function."""
+    graph = {}
+    for path in PACKAGE.glob("*.py"):
+        found = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom):
+                if node.level == 1:
+                    found |= {node.module.split(".")[0]} if node.module else {a.name for a in node.names}
+                elif node.module and node.module.startswith("proactive."):
+                    found.add(node.module.split(".")[1])
+        graph[path.stem] = found & {p.stem for p in PACKAGE.glob("*.py")} | (found & {"data", "configs"})
+    return graph
+
+
+def test_the_graph_is_read_from_the_source():
+    graph = imports()
+    assert {"pipeline", "training", "config", "reward"} <= set(graph)
+    assert "training" in graph["pipeline"] and "masking" in graph["training"]
+
+
+def test_no_module_imports_itself_back():
+    graph = imports()
+    state: dict[str, str] = {}
+
+    def visit(module, path):
+        state[module] = "open"
+        for dep in sorted(graph.get(module, ())):
+            assert state.get(dep) != "open", f"import cycle: {' -> '.join(path + [dep])}"
+            if dep not in state:
+                visit(dep, path + [dep])
+        state[module] = "done"
+
+    for module in sorted(graph):
+        if module not in state:
+            visit(module, [module])
+
+
+def test_settings_sit_with_the_ground_modules():
+    graph = imports()
+    assert graph["config"] <= {"errors", "models"}, graph["config"]
+    assert graph["models"] <= {"errors"}, graph["models"]
+    assert graph["errors"] == set()
+
+
+def test_training_needs_nothing_from_evaluation():
+    assert not imports()["training"] & EVALUATION_SIDE
+
+
+def test_only_the_command_line_sits_on_top():
+    graph = imports()
+    assert not any("cli" in deps for deps in graph.values())
+    assert {m for m, deps in graph.items() if "pipeline" in deps} <= {"cli"}
