@@ -51,7 +51,7 @@ if importlib.util.find_spec("proactive") is None:
     print(f"installed {source}")
 
 # %% tags=["parameters"]
-profile = "cpu"  # cpu-smoke (CI, seconds), cpu (laptop, ~28 min), colab-t4 (GPU), paper (large GPU)
+profile = "cpu"  # cpu-smoke (CI, seconds), cpu (laptop, ~25 min), colab-t4 (GPU), paper (large GPU)
 run_dir = ""  # the run folder the chapters share ("": ../runs/tutorial-PROFILE; a `make demo` folder works too); training goes to RUN_DIR/train
 max_steps = 0  # 0: the profile's step count
 
@@ -164,5 +164,5 @@ display(HTML(side_by_side_html(held_out, systems)))
 
 # %% [markdown]
 # With the `cpu-smoke` profile the "trained" model has taken two steps, so expect little change.
-# The `cpu` profile runs 80 steps (about 28 minutes on 2 cores); `benchmarks/learning_cpu.py`
+# The `cpu` profile runs 40 steps of 16 questions (about 25 minutes on 2 cores); `benchmarks/learning_cpu.py`
 # measures what they buy on all 24 held-out tasks, with confidence intervals.

@@ -1,7 +1,7 @@
 """The main job, end to end: mask, simulate, train with GRPO, evaluate against baselines, report.
 
-``make demo`` runs this with the ``cpu`` profile (offline, bundled model, about 40 minutes on
-2 cores); the ``cpu-smoke`` profile runs the same stages in a couple of minutes.
+``make demo`` runs this with the ``cpu-unsloth`` profile (offline, bundled model, about 22 minutes on
+2 cores, setup included); the ``cpu-smoke`` profile runs the same stages in a couple of minutes.
 """
 
 from __future__ import annotations
