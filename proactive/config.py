@@ -138,8 +138,9 @@ class Profile:
     #: hardware (measured: the same questions and outlines on the first held-out tasks).
     eval_dtype: str = "auto"
     #: Prompts a local model generates for at once in evaluation. Larger batches are faster on CPU
-    #: (32 against 16, 2 cores: sampled questions 0.93x, outlines 0.77x the seconds) but draw other
-    #: samples from the same seed, so the learning benchmark's recipes keep 16 and its figures reproduce.
+    #: (32 against 16, 2 cores, float32: sampled questions 0.93x, outlines 0.77x the seconds; in the
+    #: bfloat16 demo, its evaluation 0.96x) but draw other samples from the same seed, so the learning
+    #: benchmark's recipes keep 16 and its figures reproduce.
     eval_batch_size: int = 16
     #: Sampled first questions per held-out task the demo scores for each model.
     eval_samples: int = 8
