@@ -194,13 +194,12 @@ def load_profile(name_or_path: str) -> Profile:
     train = {k: tuple(v) if isinstance(v, list) else v for k, v in train.items()}
     from .models import DTYPES
 
-    if train.get("dtype", "auto") not in DTYPES:
-        raise ProactiveError(f"{path}: train.dtype {train['dtype']!r} is not one of {', '.join(DTYPES)}")
+    for where, dtype in (("train.dtype", train.get("dtype", "auto")), ("eval_dtype", data.get("eval_dtype", "auto"))):
+        if dtype not in DTYPES:
+            raise ProactiveError(f"{path}: {where} {dtype!r} is not one of {', '.join(DTYPES)}")
     for key in ("eval_samples", "eval_batch_size", "agreement_tasks"):
         if key in data and isinstance(data[key], int) and data[key] < 1:
             raise ProactiveError(f"{path}: {key} must be at least 1 (got {data[key]})")
-    if data.get("eval_dtype", "auto") not in DTYPES:
-        raise ProactiveError(f"{path}: eval_dtype {data['eval_dtype']!r} is not one of {', '.join(DTYPES)}")
     if not isinstance(data.get("reward", {}), dict):
         raise ProactiveError(f"{path}: reward settings must be a YAML mapping of weights")
     profile = Profile(train=TrainSettings(**train), **data)

@@ -131,11 +131,9 @@ def torch_dtype(name: Any = "auto") -> Any:
     the CPU does it in hardware (:func:`cpu_has_native_bf16`), else float32."""
     import torch
 
-    if name == "bfloat16-if-native" and not torch.cuda.is_available():
-        return torch.bfloat16 if cpu_has_native_bf16() else torch.float32
     if name is None or name in ("auto", "bfloat16-if-native"):
         if not torch.cuda.is_available():
-            return torch.float32
+            return torch.bfloat16 if name == "bfloat16-if-native" and cpu_has_native_bf16() else torch.float32
         return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
     if not isinstance(name, str):
         return name  # already a torch.dtype

@@ -174,7 +174,6 @@ def elicitation_by_turn_figure(results: Sequence) -> go.Figure:
 def elicitation_by_domain_figure(results: Sequence, metric: str = "elicited") -> go.Figure:
     """Per domain, each system's mean elicited share (``metric='elicited'``) or hidden-fact outline
     coverage (``metric='coverage'``), as grouped bars."""
-
     fig = go.Figure()
     for result in results:
         by_domain: dict[str, list[float]] = {}
