@@ -11,12 +11,12 @@ from collections.abc import Sequence
 
 from .masking import PartialTask
 
+#: The policy's rules, kept short because prompt tokens are most of a GRPO step's cost on CPU. The
+#: earlier prompt (91 tokens against 28, with generic example questions such as "What is your
+#: budget?") learned no more on 4 training seeds (benchmarks/results/learning_prompts.txt).
 SYSTEM_PROMPT = (
-    "You are an expert assistant. The user's request leaves out details that only the user knows. "
-    "Before writing anything, ask ONE short question about one detail the user has not given yet. "
-    'Examples: "What is your budget?", "What is the deadline?", "Who is the audience?", "What is the main goal?", '
-    '"What constraints must it meet?". Never ask about something the user already said or you already asked. '
-    "Reply with the question only."
+    "Ask the user ONE short question about a detail of their request that only they know "
+    "and have not given. Reply with the question only."
 )
 
 
