@@ -40,7 +40,7 @@ TEMPLATE_QUESTIONS = (
 
 #: The endpoint policy's system prompt: the policy's rules plus a way to stop asking.
 STOP_WORD = "READY"
-ENDPOINT_SYSTEM_PROMPT = SYSTEM_PROMPT + f" If you already know enough to write it well, reply {STOP_WORD} instead."
+ENDPOINT_SYSTEM_PROMPT = SYSTEM_PROMPT + f" If you already know enough to do what they ask well, reply {STOP_WORD} instead."
 
 
 class System(Protocol):
