@@ -1,6 +1,6 @@
 """The main job, end to end: mask, simulate, train with GRPO, evaluate against baselines, report.
 
-``make demo`` runs this with the ``cpu-unsloth`` profile (offline, bundled model, about 22 minutes on
+``make demo`` runs this with the ``cpu-unsloth`` profile (offline, bundled model, 17-20 minutes on
 2 cores, setup included); the ``cpu-smoke`` profile runs the same stages in a couple of minutes.
 """
 
