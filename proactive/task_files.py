@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .data.in3 import is_in3_record, load_in3
 from .errors import ProactiveError, TaskFormatError
 from .files import iter_jsonl
 from .masking import SPLITS, PartialTask, mask_many, split_tasks
@@ -128,6 +129,17 @@ def load_task_set(paths: str | Path | Iterable[str | Path]) -> TaskSet:
     partials: list[PartialTask] = []
     seen: dict[str, str] = {}
     for path in files:
+        first = next(iter_jsonl(path), (0, None))[1]
+        if is_in3_record(first):  # IN3's own format (proactive.data.in3): read as masked tasks
+            for partial in load_in3(path):
+                if partial.task_id in seen:
+                    raise TaskFormatError(f"{path}: IN3 task {partial.task_id} is also in {seen[partial.task_id]}")
+                if masked is False:
+                    raise TaskFormatError(f"{path}: IN3 tasks among full ones; keep one format per task set")
+                masked = True
+                seen[partial.task_id] = str(path)
+                partials.append(partial)
+            continue
         for line, record in iter_jsonl(path):
             # A masked task says what the assistant sees ('request') and what the user holds; anything
             # else is read as a full task, whose schema errors name the missing field.
@@ -163,6 +175,10 @@ def profile_partials(profile: Profile, split: str, task_set: TaskSet | None = No
     limit = profile.train.train_tasks if split == "train" else profile.n_tasks
     if task_set is not None and task_set.masked:
         partials = list(task_set.partials)
+        if any(p.meta.get("source") == "IN3" for p in partials):
+            # IN3 is a public corpus, not tasks chosen for one purpose: split by task, as the corpus is.
+            side = "train" if split == "train" else "test"
+            partials = [p for p in partials if p.meta.get("split", side) == side]
         return partials[:limit] if limit else partials
     tasks = list(task_set.tasks) if task_set is not None else split_tasks(load_tasks(), seed=profile.seed)[split]
     return mask_many(tasks[:limit] if limit else tasks, profile.mask_strategy, seed=profile.seed)
