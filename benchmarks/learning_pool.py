@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from proactive.stats import bootstrap_ci
+from proactive.stats import bootstrap_ci, two_level_bootstrap
 
 MEASURES = (("reward_per_question", "reward per sampled first question"),
             ("elicitation_per_question", "its elicitation term alone"),
@@ -47,17 +47,6 @@ def load_runs(path: Path) -> list[tuple[str, list[str], dict[str, np.ndarray]]]:
         raise SystemExit(f"learning_pool: {file}: not a learning.json with per-task figures{problem}; "
                          "evaluate the run with benchmarks/learning_cpu.py first")
     return runs
-
-
-def two_level_bootstrap(matrix: np.ndarray, draws: int = 4000, seed: int = 0) -> tuple[float, float]:
-    """95% interval of the mean of a runs x tasks matrix, resampling runs, then tasks."""
-    rng = np.random.default_rng(seed)
-    runs, tasks = matrix.shape
-    run_idx = rng.integers(0, runs, size=(draws, runs))
-    task_idx = rng.integers(0, tasks, size=(draws, tasks))
-    means = np.array([matrix[np.ix_(r, t)].mean() for r, t in zip(run_idx, task_idx)])
-    low, high = np.percentile(means, [2.5, 97.5])
-    return float(low), float(high)
 
 
 def pool(paths: list[Path]) -> dict:

@@ -9,6 +9,7 @@ import os
 import sys
 from pathlib import Path
 
+from .config import METHODS
 from .errors import ProactiveError
 from .files import atomic_write_jsonl
 from .masking import STRATEGIES, mask_many, split_tasks
@@ -171,13 +172,18 @@ def cmd_train(args: argparse.Namespace) -> int:
     from .training import is_main_process, train
 
     profile = load_profile(args.profile)
+    if args.method:
+        import dataclasses
+
+        profile = dataclasses.replace(profile, train=dataclasses.replace(profile.train, method=args.method))
     task_set = _task_set(args)
     run = RunDir(args.out or f"runs/{profile.name}", profile, task_set)
     partials = profile_partials(profile, "train", task_set) if task_set else None
     if is_main_process():
         run.record()
     result = train(profile, run.train_dir, max_steps=args.max_steps, resume=not args.fresh, partials=partials)
-    print(f"trained {result.steps} steps in {result.seconds:.0f} s; adapter: {result.adapter_dir}; "
+    unit = "RFT rounds" if profile.train.method == "rft" else "steps"
+    print(f"trained {result.steps} {unit} in {result.seconds:.0f} s; adapter: {result.adapter_dir}; "
           f"metrics: {result.metrics_path}")
     return 0
 
@@ -311,11 +317,14 @@ def build_parser() -> argparse.ArgumentParser:
     _tasks_arg(m)
     m.set_defaults(func=cmd_mask)
 
-    tr = sub.add_parser("train", help="GRPO-train the question-asking policy")
+    tr = sub.add_parser("train", help="train the question-asking policy (GRPO, RFT, or RFT then GRPO)")
     tr.add_argument("--profile", required=True, help="cpu-smoke, cpu, colab-t4, paper, multi-gpu or a YAML path")
     tr.add_argument("--out", default=None, help="run folder; training goes to its train/ (default: runs/PROFILE)")
     tr.add_argument("--max-steps", type=int, default=None, help="override the profile's step count")
     tr.add_argument("--fresh", action="store_true", help="ignore checkpoints in the run folder")
+    tr.add_argument("--method", choices=METHODS, default=None,
+                    help="grpo (single questions), rft (rejection-sampling fine-tuning over whole dialogues) or "
+                         "rft+grpo; default: the profile's train.method")
     _tasks_arg(tr, masked_too=True)
     tr.set_defaults(func=cmd_train)
 

@@ -53,6 +53,10 @@ class RewardConfig:
                 raise ProactiveError(f"RewardConfig.{name} must be a non-negative number (got {value!r})")
 
 
+#: How a policy can be trained (``train.method``).
+METHODS: tuple[str, ...] = ("grpo", "rft", "rft+grpo")
+
+
 @dataclass(frozen=True)
 class TrainSettings:
     """GRPO settings of a profile (``train:`` in its YAML). Defaults are the CPU recipe."""
@@ -102,6 +106,22 @@ class TrainSettings:
     dtype: str = "auto"
     #: Multi-GPU: generate through a TRL vLLM server (`trl vllm-serve`) instead of the trainer.
     use_vllm: bool = False
+    #: How the policy is trained: ``"grpo"`` (single questions, group-relative advantages), ``"rft"``
+    #: (rejection-sampling fine-tuning over whole dialogues, ``proactive.rft``), or ``"rft+grpo"`` (RFT
+    #: rounds, then GRPO from the result).
+    method: str = "grpo"
+    #: RFT: rounds of sample-keep-finetune, dialogues sampled per task per round, their temperature and
+    #: length in questions, and the SFT of each round (epochs over the kept questions, rate, batch).
+    rft_rounds: int = 3
+    #: The first this many rounds sample hinted questions (``proactive.rft.hinted_groups``: the hidden
+    #: fact is shown while sampling, never while training), the rest the policy's own dialogues.
+    rft_hinted_rounds: int = 0
+    rft_samples: int = 4
+    rft_temperature: float = 1.0
+    rft_turns: int = 3
+    rft_epochs: int = 2
+    rft_learning_rate: float = 2e-4
+    rft_batch_size: int = 8
     #: The training run's own seed (LoRA init, sampling, prompt rows, own-history dialogues); None:
     #: the profile's ``seed``. Changing it alone retrains on the same split and maskings, which is
     #: how run-to-run variation is measured (benchmarks/recipes/*-seed*.yaml).
@@ -142,7 +162,7 @@ class Profile:
     #: bfloat16 demo, its evaluation 0.96x) but draw other samples from the same seed, so the learning
     #: benchmark's recipes keep 16 and its figures reproduce.
     eval_batch_size: int = 16
-    #: Sampled first questions per held-out task the demo scores for each model.
+    #: Sampled 3-question dialogues per held-out task in the demo's headline, for each model.
     eval_samples: int = 8
     #: Held-out tasks on which the demo measures how often its two judges agree.
     agreement_tasks: int = 12
@@ -197,6 +217,8 @@ def load_profile(name_or_path: str) -> Profile:
     for where, dtype in (("train.dtype", train.get("dtype", "auto")), ("eval_dtype", data.get("eval_dtype", "auto"))):
         if dtype not in DTYPES:
             raise ProactiveError(f"{path}: {where} {dtype!r} is not one of {', '.join(DTYPES)}")
+    if train.get("method", "grpo") not in METHODS:
+        raise ProactiveError(f"{path}: train.method {train['method']!r} is not one of {', '.join(METHODS)}")
     for key in ("eval_samples", "eval_batch_size", "agreement_tasks"):
         if key in data and isinstance(data[key], int) and data[key] < 1:
             raise ProactiveError(f"{path}: {key} must be at least 1 (got {data[key]})")

@@ -249,3 +249,56 @@ def pairwise(a: SystemResult, b: SystemResult, judge: Judge, kind: str = OUTLINE
                               "verdicts": [{"task_id": t, **asdict(v)} for t, v in verdicts]}
     result["win_rate"] = _interval([v.score for _, v in verdicts], seed=seed)
     return result
+
+
+# --- The headline: does the trained policy ask better than the alternatives? ------------------------
+
+#: Sampled dialogues per held-out task in the headline comparison, and their temperature.
+HEADLINE_SAMPLES = 4
+HEADLINE_TEMPERATURE = 0.7
+
+
+def sampled_shares(system: Any, partials: Sequence[PartialTask], matcher: FactMatcher, turns: int = 3,
+                   samples: int = HEADLINE_SAMPLES, temperature: float = HEADLINE_TEMPERATURE,
+                   seed: int = 1000) -> np.ndarray:
+    """Per task: the share of hidden facts drawn out, averaged over ``samples`` sampled dialogues of
+    ``turns`` questions (all generated in one batch per turn). A system that does not sample (the
+    template) gives the same dialogue each time."""
+    repeated = [p for p in partials for _ in range(samples)]
+    dialogues = run_dialogues(system, repeated, matcher, turns=turns, temperature=temperature, seed=seed,
+                              progress=False)
+    return np.array([elicited_share(d) for d in dialogues]).reshape(len(partials), samples).mean(axis=1)
+
+
+def ceiling_shares(partials: Sequence[PartialTask], turns: int = 3) -> np.ndarray:
+    """Per task: what an oracle interviewer that asks one perfect question per hidden fact, most
+    important first, draws out in ``turns`` questions: the best any questioner can do here."""
+    shares = []
+    for p in partials:
+        weights = sorted((f.importance for f in p.hidden_facts), reverse=True)
+        shares.append(sum(weights[:turns]) / (sum(weights) or 1.0))
+    return np.array(shares)
+
+
+def headline(shares: dict[str, Sequence[float]], reference: str = "trained",
+             against: Sequence[str] = ("template", "untrained")) -> dict[str, Any]:
+    """Each system's mean share of hidden facts drawn out (per-task ``shares``, paired by task), and
+    ``reference`` minus each of ``against`` with a bootstrap 95% interval, plus a one-sentence verdict
+    computed from those intervals."""
+    means = {name: round(float(np.mean(v)), 4) for name, v in shares.items()}
+    diffs = {name: paired_difference(shares[reference], shares[name]) for name in against if name in shares}
+    parts = []
+    for name, d in diffs.items():
+        if d["ci_low"] > 0:
+            word = "more than"
+        elif d["ci_high"] < 0:
+            word = "less than"
+        else:
+            word = "not significantly different from"
+        parts.append(f"{word} {name} ({d['difference']:+.3f} [{d['ci_low']:+.3f}, {d['ci_high']:+.3f}])")
+    verdict = (f"The {reference} policy draws out {means[reference]:.3f} of the hidden facts: "
+               + "; ".join(parts) + "." if reference in means else "")
+    if "ceiling" in means:
+        verdict += f" The best possible in these turns is {means['ceiling']:.3f}."
+    return {"means": means, "differences": diffs, "verdict": verdict,
+            "tasks": len(next(iter(shares.values()))) if shares else 0}

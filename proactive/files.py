@@ -102,3 +102,9 @@ def iter_jsonl(path: str | os.PathLike) -> Iterator[tuple[int, Any]]:
                 f"{path}:{number}: not valid JSON ({exc.msg} at column {exc.colno}); "
                 "each line must be one JSON object"
             ) from None
+
+
+def is_main_process() -> bool:
+    """True in a single process, and in rank 0 of a multi-process run (``accelerate launch`` sets
+    ``RANK``): only that process writes the run folder."""
+    return int(os.environ.get("RANK", "0")) == 0

@@ -112,11 +112,18 @@ def results_table_html(table: dict[str, Any]) -> str:
 def report_html(report: dict[str, Any], figures: Sequence[Any], systems: Sequence[str]) -> str:
     """The demo's one self-contained page: results table, paired differences, figures (plotly, the
     first carrying plotly.js), judge agreement and each example's dialogues and outlines."""
+    lead = report["headline"]
+    leading = html_table(
+        ("trained minus", "trained", "other", "difference [95% CI]"),
+        ((esc(name), f"{d['after']:.3f}", f"{d['before']:.3f}",
+          f"{d['difference']:+.3f} [{d['ci_low']:+.3f}, {d['ci_high']:+.3f}]") for name, d in lead["differences"].items()),
+        "border='1' cellpadding='4'")
+    means = ", ".join(f"{esc(k)} {v:.3f}" for k, v in lead["means"].items())
     diffs = html_table(
         ("metric", "untrained", "trained", "difference [95% CI]"),
         ((label, f"{r['before']:.3f}", f"{r['after']:.3f}", f"{r['difference']:+.3f} [{r['ci_low']:+.3f}, {r['ci_high']:+.3f}]")
-         for label, r in (("elicitation reward per first question (sampled)", report["reward_per_question"]),
-                          ("share of hidden facts elicited in the dialogue", report["elicited_share_dialogue"]))),
+         for label, r in (("share of hidden facts elicited, sampled dialogues", report["elicited_share_sampled"]),
+                          ("share of hidden facts elicited, greedy dialogue", report["elicited_share_dialogue"]))),
         "border='1' cellpadding='4'")
     examples = "".join(
         f"<h3>{esc(e['task_id'])}</h3><blockquote>{esc(e['request'])}</blockquote>"
@@ -129,8 +136,12 @@ def report_html(report: dict[str, Any], figures: Sequence[Any], systems: Sequenc
     return (
         "<!doctype html><html><head><meta charset='utf-8'><title>proactive report</title></head><body>"
         f"<h1>proactive: {esc(report['profile'])} run on {esc(report['model'])}</h1>"
-        f"<p>{report['held_out_tasks']} held-out tasks; {report['train_steps']} GRPO steps; "
-        f"{report['wall_seconds']:.0f} s in all.</p><h2>Results</h2>{results_table_html(report['table'])}"
+        f"<p>{report['held_out_tasks']} held-out tasks; {report['train_steps']} training steps or rounds; "
+        f"{report['wall_seconds']:.0f} s in all.</p>"
+        f"<h2>Verdict</h2><p><b>{esc(lead['verdict'])}</b></p>"
+        f"<p>Share of hidden facts drawn out in sampled 3-question dialogues ({lead['samples']} per task), paired by "
+        f"task: {means}.</p>{leading}"
+        f"<h2>Results</h2>{results_table_html(report['table'])}"
         f"<h2>Trained minus untrained, paired by task</h2>{diffs}"
         f"<p>Judges ({esc(' vs '.join(agreement['judges']))}) agree on {agreement['agreement']:.0%} of "
         f"{agreement['tasks']} outline comparisons of {esc(' vs '.join(agreement['pair']))}.</p>"

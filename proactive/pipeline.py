@@ -14,7 +14,15 @@ from typing import Any
 
 from .backends import EmbeddingSimilarity, TransformersChat
 from .config import Profile
-from .evaluation import SystemResult, evaluate_system, paired_difference, pairwise, score_questions
+from .evaluation import (
+    SystemResult,
+    ceiling_shares,
+    evaluate_system,
+    headline,
+    paired_difference,
+    pairwise,
+    sampled_shares,
+)
 from .files import atomic_write_json, atomic_write_text
 from .html_views import report_html
 from .human_eval import pair_items, save_items
@@ -23,7 +31,6 @@ from .masking import PartialTask
 from .matching import FactMatcher
 from .plots import elicitation_by_domain_figure, elicitation_by_turn_figure, training_curves_figure
 from .results_table import results_table, table_markdown
-from .reward import ElicitationReward
 from .run_folder import RunDir
 from .system_specs import local_policy, make_system
 from .systems import LocalPolicy, System
@@ -124,14 +131,19 @@ def run_demo(profile: Profile, out: str | Path, samples: int | None = None, log=
     log("[4/5] evaluating: sampled first questions, then dialogues + outlines for every system")
     similarity = EmbeddingSimilarity()
     matcher = FactMatcher(similarity)
-    reward = ElicitationReward(matcher, profile.reward_config())  # the weights training used
     judge = EmbeddingJudge(similarity)
     samples = samples or profile.eval_samples
     base = local_policy(profile, name="untrained")
     trained = local_policy(profile, trained_run.adapter_dir, name="trained")
-    first_before = score_questions(base, test, reward, samples=samples, seed=profile.seed)
-    first_after = score_questions(trained, test, reward, samples=samples, seed=profile.seed)
-    stage("sampled first questions, both models")
+    # The headline: sampled dialogues (a greedy one hides what a sampling policy usually asks), paired
+    # by task, against the template's questions and the untrained model, with the ceiling beside them.
+    shares = {"trained": sampled_shares(trained, test, matcher, samples=samples, seed=profile.seed + 1000),
+              "untrained": sampled_shares(base, test, matcher, samples=samples, seed=profile.seed + 1000),
+              "template": sampled_shares(make_system("template", profile, base), test, matcher, samples=1),
+              "ceiling": ceiling_shares(test)}
+    lead = headline(shares)
+    log(f"      {lead['verdict']}")
+    stage("sampled dialogues, both models (the headline)")
     systems = baseline_systems(profile, base, trained, os.environ.get(ENDPOINT_ENV))
     results = evaluate_all(systems, test, matcher, judge, seed=profile.seed, out_dir=run.eval_dir, log=log)
     stage("dialogues and outlines, every system")
@@ -148,7 +160,8 @@ def run_demo(profile: Profile, out: str | Path, samples: int | None = None, log=
         "task_set": task_set.label if task_set else "bundled corpus, test split",
         "train_steps": trained_run.steps, "train_seconds": round(trained_run.seconds, 1),
         "before": "untrained", "after": "trained",
-        "reward_per_question": paired_difference(first_after.per_task, first_before.per_task),
+        "headline": {**lead, "samples": samples, "shares": {k: [round(float(x), 5) for x in v] for k, v in shares.items()}},
+        "elicited_share_sampled": paired_difference(shares["trained"], shares["untrained"]),
         "elicited_share_dialogue": paired_difference(by_name["trained"].elicited(), by_name["untrained"].elicited()),
         "table": table, "judge_agreement": agreement,
         "examples": [{"task_id": d.partial.task_id, "request": d.partial.request,
@@ -166,7 +179,8 @@ def run_demo(profile: Profile, out: str | Path, samples: int | None = None, log=
 
     log("[5/5] results (mean [95% CI] over held-out tasks)")
     log(table_markdown(table))
-    for key in ("reward_per_question", "elicited_share_dialogue"):
+    log(lead["verdict"])
+    for key in ("elicited_share_sampled", "elicited_share_dialogue"):
         r = report[key]
         log(f"{key}: untrained {r['before']:.3f} -> trained {r['after']:.3f}, difference "
             f"{r['difference']:+.3f} (95% CI {r['ci_low']:+.3f} to {r['ci_high']:+.3f}, {r['tasks']} tasks)")

@@ -129,6 +129,7 @@ def agreement_figure(labels: Sequence[int], decisions: Sequence[int], title: str
 
 def training_curves_figure(metrics: Sequence[dict], title: str = "GRPO training") -> go.Figure:
     """Reward (with its spread), the reward's terms, KL and completion length per training step."""
+    metrics = [m for m in metrics if "step" in m]  # GRPO steps; RFT rounds are records of their own
     steps = [m["step"] for m in metrics]
 
     def series(*keys):

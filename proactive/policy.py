@@ -74,11 +74,12 @@ def prefix_seed(question_prefix: str) -> str:
 
 
 def question_prompt(
-    tokenizer, partial: PartialTask, history: Sequence[tuple[str, str]] = (), question_prefix: str = ""
+    tokenizer, partial: PartialTask, history: Sequence[tuple[str, str]] = (), question_prefix: str = "",
+    system_prompt: str = SYSTEM_PROMPT,
 ) -> str:
     """The exact text a local policy continues: its chat template with the assistant turn opened
     and started with ``question_prefix``. Training and evaluation prompt through this one function."""
-    messages = question_messages(partial, history)
+    messages = question_messages(partial, history, system_prompt)
     text = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
     return text + question_prefix
 

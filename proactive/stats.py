@@ -62,3 +62,14 @@ def bootstrap_ci(
     stats = np.array([statistic(data[rng.integers(0, len(data), len(data))]) for _ in range(n_resamples)])
     alpha = (1 - confidence) / 2
     return float(statistic(data)), float(np.quantile(stats, alpha)), float(np.quantile(stats, 1 - alpha))
+
+
+def two_level_bootstrap(matrix: np.ndarray, draws: int = 4000, seed: int = 0) -> tuple[float, float]:
+    """95% interval of the mean of a runs x tasks matrix, resampling runs, then tasks."""
+    rng = np.random.default_rng(seed)
+    runs, tasks = matrix.shape
+    run_idx = rng.integers(0, runs, size=(draws, runs))
+    task_idx = rng.integers(0, tasks, size=(draws, tasks))
+    means = np.array([matrix[np.ix_(r, t)].mean() for r, t in zip(run_idx, task_idx)])
+    low, high = np.percentile(means, [2.5, 97.5])
+    return float(low), float(high)

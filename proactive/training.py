@@ -14,7 +14,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-import os
 import random
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -25,7 +24,7 @@ from typing import Any
 from .columns import history_to_column, partial_to_columns
 from .config import Profile
 from .errors import ProactiveError
-from .files import atomic_write_json, atomic_write_text
+from .files import atomic_write_json, atomic_write_text, is_main_process
 from .masking import PartialTask
 from .policy import question_prompt, stop_ids
 from .simulator import NO_MATCH, NO_PREFERENCE, REVEALED, Turn
@@ -280,6 +279,13 @@ def last_complete_checkpoint(checkpoints: Path) -> str | None:
     return None
 
 
+def _rft_rounds_done(out: Path) -> int:
+    from .rft import _round_dirs
+
+    done = _round_dirs(out / "rft")
+    return int(done[-1].name.split("-")[-1]) if done else 0
+
+
 def step_line(record: Mapping[str, Any], max_steps: int) -> str:
     """One readable line per GRPO step (the full record goes to metrics.jsonl)."""
     parts = [f"step {record['step']}/{max_steps}"]
@@ -307,12 +313,6 @@ def _quiet_progress():
             pass
 
     return StepProgress
-
-
-def is_main_process() -> bool:
-    """True in a single process, and in rank 0 of a multi-process run (``accelerate launch`` sets
-    ``RANK``): only that process writes the run folder."""
-    return int(os.environ.get("RANK", "0")) == 0
 
 
 def _metrics_callback(path: Path, reward, resumed_step: int, listener: Callable[[list[dict]], None] | None = None):
@@ -425,6 +425,10 @@ def train(
         # Already trained this far. Resuming a finished run would make the Trainer take one more step.
         log.info("%s already holds %d steps (asked for %d); not training again", out, resumed_step, steps)
         return TrainResult(out, adapter_dir, metrics_path, resumed_step, 0.0)
+    method = profile.train.method
+    if method == "rft" and (adapter_dir / "adapter_config.json").is_file() and _rft_rounds_done(out) >= profile.train.rft_rounds:
+        log.info("%s already holds %d RFT rounds; not training again", out, profile.train.rft_rounds)
+        return TrainResult(out, adapter_dir, metrics_path, profile.train.rft_rounds, 0.0)
     model, tokenizer, peft_config = load_policy(profile)
     stops = stop_ids(tokenizer) if profile.train.stop_at_question else []
     if stops:  # TRL stops generating, and masks the loss, after any of these
@@ -433,10 +437,33 @@ def train(
     partials = list(partials) if partials is not None else profile_partials(profile, "train")
     if not partials:
         raise ProactiveError("no tasks to train on; check the task file or the profile's train_tasks")
-    own = own_dialogues(model, tokenizer, partials, reward.matcher, profile)
+    main = is_main_process()
+    if method in ("rft", "rft+grpo"):
+        from .rft import run_rft
+
+        if peft_config is not None:  # RFT trains the LoRA adapter itself; GRPO then continues on it
+            from peft import get_peft_model
+
+            model, peft_config = get_peft_model(model, peft_config), None
+        if not resume:
+            import shutil
+
+            shutil.rmtree(out / "rft", ignore_errors=True)
+            metrics_path.unlink(missing_ok=True)
+        if last is None:  # GRPO's checkpoints hold the weights RFT led to
+            if main and not (out / "rft").is_dir():
+                metrics_path.unlink(missing_ok=True)
+            model = run_rft(model, tokenizer, partials, reward.matcher, profile, out / "rft", metrics_path)
+        if method == "rft":
+            if main:
+                model.save_pretrained(str(adapter_dir))
+                tokenizer.save_pretrained(str(adapter_dir))
+                atomic_write_json(out / "config.json", {**dataclasses.asdict(profile), "max_steps": 0})
+            return TrainResult(out, adapter_dir, metrics_path, profile.train.rft_rounds, time.time() - started)
+    # After RFT the starting model is the RFT policy, which no cache key names: sample its history afresh.
+    own = own_dialogues(model, tokenizer, partials, reward.matcher, profile, cache=method == "grpo")
     rows = training_rows(partials, tokenizer, profile, own)
     log.info("training on %d prompts from the train split", len(rows))
-    main = is_main_process()
     if main:
         atomic_write_json(out / "config.json", {**dataclasses.asdict(profile), "max_steps": steps,
                                                 "train_prompts": len(rows), "resumed_from": last})

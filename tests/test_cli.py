@@ -83,7 +83,7 @@ def test_demo_runs_the_pipeline_end_to_end(tmp_path, capsys):
     assert next(iter(stages)) == "corpus and masking" and len(stages) == 5
     assert 0 < sum(stages.values()) <= report["wall_seconds"] + 1
     assert all(f"      {name}: " in printed for name in stages)
-    for key in ("reward_per_question", "elicited_share_dialogue"):
+    for key in ("elicited_share_sampled", "elicited_share_dialogue"):
         r = report[key]
         assert r["ci_low"] <= r["difference"] <= r["ci_high"] and r["tasks"] == 3
     assert len(report["examples"][0]["trained"]["turns"]) == 3  # a 3-question dialogue

@@ -1,0 +1,108 @@
+"""Does the trained policy ask better than the alternatives? Trained vs template vs untrained, on CPU.
+
+    .venv/bin/python benchmarks/headline.py --profile RECIPE.yaml --out runs/headline/NAME [--train-seed N]
+        [--tasks ../shared/data/in3/train.jsonl] [--skip-training] [--pool OTHER_RUN ...]
+
+Trains the recipe (any ``train.method``) unless --skip-training, then on held-out tasks (the corpus's
+test split, or with --tasks the file's held-out part: IN3's held-out slice) measures the share of
+hidden facts drawn out in sampled 3-question dialogues (4 per task, T=0.7) by the trained policy, the
+untrained model and the template questions, and the ceiling (one perfect question per hidden fact).
+Prints each paired difference with a bootstrap 95% interval and writes headline.json (per-task
+shares) into --out. With --pool, the runs' headline.json files (other training seeds of the recipe)
+are pooled: each run's difference, and the recipe's with runs and tasks resampled.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from proactive.backends import EmbeddingSimilarity
+from proactive.config import load_profile
+from proactive.evaluation import ceiling_shares, headline, sampled_shares
+from proactive.files import atomic_write_json
+from proactive.matching import FactMatcher
+from proactive.stats import two_level_bootstrap
+from proactive.system_specs import local_policy
+from proactive.systems import TemplateQuestions
+from proactive.task_files import load_task_set, profile_partials
+from proactive.training import train
+
+SYSTEMS = ("trained", "untrained", "template", "ceiling")
+
+
+def measure(profile, train_dir: Path, test, turns: int) -> dict[str, list[float]]:
+    matcher = FactMatcher(EmbeddingSimilarity())
+    base = local_policy(profile, name="untrained")
+    trained = local_policy(profile, train_dir, name="trained")
+    shares = {"trained": sampled_shares(trained, test, matcher, turns),
+              "untrained": sampled_shares(base, test, matcher, turns),
+              "template": sampled_shares(TemplateQuestions(base), test, matcher, turns, samples=1),
+              "ceiling": ceiling_shares(test, turns)}
+    return {k: [round(float(x), 5) for x in v] for k, v in shares.items()}
+
+
+def pooled(paths: list[Path]) -> dict:
+    runs = [json.loads((p / "headline.json").read_text()) for p in paths]
+    ids = runs[0]["task_ids"]
+    if any(r["task_ids"] != ids for r in runs):
+        raise SystemExit("headline --pool: the runs were measured on different held-out tasks")
+    report = {"runs": [str(p) for p in paths]}
+    for other in ("template", "untrained"):
+        matrix = np.array([np.array(r["shares"]["trained"]) - np.array(r["shares"][other]) for r in runs])
+        low, high = two_level_bootstrap(matrix)
+        report[f"trained - {other}"] = {"mean": round(float(matrix.mean()), 4), "ci_low": round(low, 4),
+                                        "ci_high": round(high, 4),
+                                        "per_run": [round(float(m), 4) for m in matrix.mean(axis=1)]}
+    report["means"] = {k: round(float(np.mean([np.mean(r["shares"][k]) for r in runs])), 4) for k in SYSTEMS}
+    return report
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--profile", default="cpu")
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--train-seed", type=int, default=None)
+    parser.add_argument("--tasks", default=None, help="a task file (IN3's own format too); held out: its test part")
+    parser.add_argument("--train-tasks", default=None, help="train on this task file instead of the corpus's train split")
+    parser.add_argument("--held-out", type=int, default=None, help="at most this many held-out tasks")
+    parser.add_argument("--turns", type=int, default=3)
+    parser.add_argument("--skip-training", action="store_true")
+    parser.add_argument("--pool", nargs="*", default=None, metavar="RUN", help="pool these runs' headline.json")
+    args = parser.parse_args()
+    out = Path(args.out)
+    if args.pool is not None:
+        report = pooled([out, *map(Path, args.pool)])
+        print(json.dumps(report, indent=2))
+        atomic_write_json(out / "headline_pooled.json", report)
+        return
+    profile = load_profile(args.profile)
+    if args.train_seed is not None:
+        profile = replace(profile, train=replace(profile.train, seed=args.train_seed))
+    started = time.time()
+    if not args.skip_training:
+        train_set = load_task_set(args.train_tasks) if args.train_tasks else None
+        partials = profile_partials(profile, "train", train_set) if train_set else None
+        result = train(profile, out / "train", partials=partials)
+        print(f"trained ({profile.train.method}) in {result.seconds:.0f} s")
+    train_seconds = time.time() - started
+    task_set = load_task_set(args.tasks) if args.tasks else None
+    test = profile_partials(profile, "test", task_set)[: args.held_out]
+    shares = measure(profile, out / "train", test, args.turns)
+    report = headline(shares)
+    print(report["verdict"])
+    for name in SYSTEMS:
+        print(f"  {name:10s} {np.mean(shares[name]):.3f}")
+    atomic_write_json(out / "headline.json", {
+        "profile": str(args.profile), "method": profile.train.method, "train_seed": profile.train_seed,
+        "tasks": args.tasks or "corpus test split", "task_ids": [p.task_id for p in test], "shares": shares,
+        **report, "train_seconds": round(train_seconds, 1), "eval_seconds": round(time.time() - started - train_seconds, 1)})
+
+
+if __name__ == "__main__":
+    main()

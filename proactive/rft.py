@@ -1,0 +1,320 @@
+"""Rejection-sampling fine-tuning (RFT, expert iteration) over whole dialogues.
+
+The paper's "reinforcement finetuning" implies a step GRPO on single questions lacks: credit for a
+*dialogue*. Each round samples a group of complete dialogues per training task from the current
+policy against the simulated user (:func:`proactive.dialogues.run_dialogues`, the loop evaluation
+uses), keeps the best of each group by what the whole dialogue drew out, and fine-tunes the LoRA
+adapter on the kept dialogue's questions (TRL's ``SFTTrainer``, loss on the questions only). A second
+question that builds on the first answer is kept because the dialogue as a whole did well. STaR
+(Zelikman et al. 2022) and STaR-GATE (Andukuri et al. 2024) are the precedents.
+
+Only questions that drew out a new hidden fact are trained on; earlier turns that did not stay in the
+prompt as history, so the policy learns what to ask next after a miss, not to miss.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from .config import Profile
+from .dialogues import elicited_share, run_dialogues
+from .masking import PartialTask
+from .policy import SYSTEM_PROMPT, question_prompt
+from .simulator import REVEALED, Dialogue, SimulatedUser, Turn, mentions
+from .tasks import Fact
+
+log = logging.getLogger(__name__)
+
+#: Kinds of answer the simulated user gives a question that breaks a rule (several at once, off topic,
+#: an extraction attempt, not a question): a kept dialogue should have as few as possible.
+BAD_KINDS = ("several", "off_topic", "refused", "invalid", "already_known")
+#: How much each rule-breaking turn lowers a dialogue's score: small, so it only breaks ties between
+#: dialogues that drew out as much.
+BAD_TURN_COST = 0.05
+
+
+def dialogue_score(dialogue: Dialogue) -> float:
+    """What a whole dialogue is worth when choosing the one to keep: the importance-weighted share of
+    hidden facts it drew out, less a little for every turn that broke a rule or asked again."""
+    bad = sum(t.kind in BAD_KINDS for t in dialogue.turns)
+    asked = [t.question.strip().lower() for t in dialogue.turns]
+    repeats = len(asked) - len(set(asked))
+    return elicited_share(dialogue) - BAD_TURN_COST * (bad + repeats)
+
+
+@dataclass
+class DialogueGroup:
+    """One training task's sampled dialogues, their scores and which one was kept (None: none drew out
+    anything, so the task teaches nothing this round)."""
+
+    partial: PartialTask
+    dialogues: list[Dialogue]
+    scores: list[float]
+    kept: int | None
+
+    @property
+    def best(self) -> Dialogue | None:
+        return None if self.kept is None else self.dialogues[self.kept]
+
+
+def choose(dialogues: Sequence[Dialogue]) -> tuple[list[float], int | None]:
+    """Scores of a group and the index of the dialogue to keep: the best-scoring one that drew out at
+    least one fact (the first of equals, so the choice is reproducible)."""
+    scores = [round(dialogue_score(d), 6) for d in dialogues]
+    useful = [i for i, d in enumerate(dialogues) if elicited_share(d) > 0]
+    return scores, max(useful, key=lambda i: (scores[i], -i)) if useful else None
+
+
+def sample_groups(policy: Any, partials: Sequence[PartialTask], matcher: Any, samples: int, turns: int = 3,
+                  temperature: float = 1.0, seed: int = 0, progress: bool = False) -> list[DialogueGroup]:
+    """``samples`` sampled dialogues of ``turns`` questions for every task, all generated in one batch
+    per turn, grouped by task, with the one to keep chosen (:func:`choose`)."""
+    repeated = [p for p in partials for _ in range(samples)]
+    dialogues = run_dialogues(policy, repeated, matcher, turns=turns, temperature=temperature, seed=seed,
+                              progress=progress)
+    groups = []
+    for i, partial in enumerate(partials):
+        group = dialogues[i * samples:(i + 1) * samples]
+        scores, kept = choose(group)
+        groups.append(DialogueGroup(partial, group, scores, kept))
+    return groups
+
+
+def hint_prompt(fact: Fact) -> str:
+    """The policy's rules plus the detail to ask about: STaR's "rationalization", where the answer is
+    given as a hint and the output is then trained on WITHOUT it. Training tasks' hidden facts are
+    training data; the policy never sees a hint outside this round."""
+    return f"{SYSTEM_PROMPT} The detail to ask about: {fact.statement} Ask for it without saying it."
+
+
+def leaks(question: str, facts: Sequence[Fact]) -> bool:
+    """Whether a question states a hidden fact itself (its numbers, or most of its words): a hinted
+    question that guesses the answer teaches guessing, not asking."""
+    return any(mentions(question, f) for f in facts)
+
+
+def hinted_groups(policy: Any, partials: Sequence[PartialTask], matcher: Any, samples: int, turns: int = 3,
+                  temperature: float = 1.0, seed: int = 0) -> list[DialogueGroup]:
+    """One dialogue per task built from hinted questions: at each turn the most important fact still
+    hidden is given as a hint (:func:`hint_prompt`), ``samples`` questions are sampled for it, and the
+    first that draws out a new fact without stating one (:func:`leaks`) is asked; a task whose
+    candidates all fail moves on to its next fact. All tasks' candidates are generated in one batch
+    per turn. Returns one-dialogue groups, so :func:`keep_best` treats them like sampled ones."""
+    users = [SimulatedUser(p, matcher) for p in partials]
+    dialogues = [Dialogue(p) for p in partials]
+    queues = [sorted(p.hidden_facts, key=lambda f: -f.importance) for p in partials]
+    for turn in range(turns):
+        targets = []
+        for i, dialogue in enumerate(dialogues):
+            revealed = set(dialogue.revealed_ids)
+            queues[i] = [f for f in queues[i] if f.id not in revealed]
+            if queues[i]:
+                targets.append((i, queues[i].pop(0)))
+        if not targets:
+            break
+        asked = [(i, fact) for i, fact in targets for _ in range(samples)]
+        questions = policy.ask_many([partials[i] for i, _ in asked], [dialogues[i].history() for i, _ in asked],
+                                    temperature=temperature, seed=seed + turn,
+                                    system_prompts=[hint_prompt(fact) for _, fact in asked])
+        for k, (i, _) in enumerate(targets):
+            for question in questions[k * samples:(k + 1) * samples]:
+                if leaks(question, partials[i].hidden_facts):
+                    continue
+                answer = users[i].answer(question, dialogues[i].turns)
+                if answer.kind == REVEALED and answer.revealed:
+                    dialogues[i].turns.append(answer)
+                    break
+    groups = []
+    for dialogue in dialogues:
+        scores, kept = choose([dialogue])
+        groups.append(DialogueGroup(dialogue.partial, [dialogue], scores, kept))
+    return groups
+
+
+def keep_best(buffer: dict[str, Dialogue], groups: Sequence[DialogueGroup]) -> int:
+    """Update the best dialogue seen so far per task with this round's kept ones; returns how many
+    tasks got a better dialogue. Earlier rounds' finds are not forgotten when a later policy misses."""
+    improved = 0
+    for group in groups:
+        best = group.best
+        if best is None:
+            continue
+        held = buffer.get(group.partial.task_id)
+        if held is None or dialogue_score(best) > dialogue_score(held):
+            buffer[group.partial.task_id] = best
+            improved += 1
+    return improved
+
+
+def sft_examples(dialogues: Sequence[Dialogue], tokenizer: Any, question_prefix: str) -> list[dict[str, str]]:
+    """Prompt-completion rows for SFT: for each kept dialogue's turn that drew out a new fact, the prompt
+    the policy saw at that point (its own earlier turns as history) and the question it asked, less the
+    prefix's seed word, which the prompt already ends with."""
+    from .policy import prefix_seed
+
+    seed = prefix_seed(question_prefix)
+    rows = []
+    for dialogue in dialogues:
+        for depth, turn in enumerate(dialogue.turns):
+            if turn.kind != REVEALED or not turn.revealed:
+                continue
+            history = [(t.question, t.answer) for t in dialogue.turns[:depth]]
+            question = turn.question
+            completion = question[len(seed):] if seed and question.startswith(seed) else " " + question
+            rows.append({"prompt": question_prompt(tokenizer, dialogue.partial, history, question_prefix),
+                         "completion": completion, "task_id": dialogue.partial.task_id, "depth": depth})
+    return rows
+
+
+@dataclass(frozen=True)
+class RoundRecord:
+    """What one RFT round did, as it goes into ``metrics.jsonl``."""
+
+    round: int
+    tasks: int
+    samples: int
+    kept: int  # tasks whose group had a dialogue that drew out anything
+    improved: int  # tasks whose best-so-far dialogue got better
+    buffer: int  # tasks with a kept dialogue so far
+    examples: int  # questions fine-tuned on
+    mean_share: float  # mean elicited share of every sampled dialogue (the policy as it was)
+    kept_share: float  # mean elicited share of the kept dialogues (best of each group)
+    sft_loss: float | None
+    seconds: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"method": "rft", **asdict(self)}
+
+
+def group_to_dict(group: DialogueGroup) -> dict[str, Any]:
+    """A group as ``groups.jsonl`` stores it: every dialogue's turns, its score, and which was kept."""
+    return {"task_id": group.partial.task_id, "request": group.partial.request, "kept": group.kept,
+            "scores": group.scores,
+            "dialogues": [{"share": round(elicited_share(d), 4),
+                           "turns": [{"question": t.question, "answer": t.answer, "revealed": list(t.revealed),
+                                      "kind": t.kind} for t in d.turns]} for d in group.dialogues]}
+
+
+def sft_round(model: Any, tokenizer: Any, rows: Sequence[dict[str, str]], profile: Profile, out: Path,
+              seed: int) -> float | None:
+    """Fine-tune the (LoRA) ``model`` in place on ``rows`` with TRL's SFTTrainer, loss on the completion
+    (the question) only. Returns the mean training loss."""
+    import torch
+    from datasets import Dataset
+    from trl import SFTConfig, SFTTrainer
+
+    from .models import torch_dtype
+
+    if not rows:
+        return None
+    s = profile.train
+    dtype = torch_dtype(s.dtype)
+    config = SFTConfig(
+        output_dir=str(out), num_train_epochs=s.rft_epochs, learning_rate=s.rft_learning_rate,
+        per_device_train_batch_size=s.rft_batch_size, gradient_accumulation_steps=1,
+        lr_scheduler_type="constant", warmup_steps=0, logging_steps=10, save_strategy="no",
+        report_to="none", seed=seed, use_cpu=not torch.cuda.is_available(),
+        bf16=dtype == torch.bfloat16, fp16=torch.cuda.is_available() and dtype == torch.float16,
+        max_length=s.max_seq_length, completion_only_loss=True, disable_tqdm=True,
+    )
+    dataset = Dataset.from_list([{"prompt": r["prompt"], "completion": r["completion"]} for r in rows])
+    was_training = model.training
+    trainer = SFTTrainer(model=model, args=config, train_dataset=dataset, processing_class=tokenizer)
+    result = trainer.train()
+    model.train(was_training)
+    return round(float(result.training_loss), 5)
+
+
+def read_groups(path: str | Path) -> list[dict[str, Any]]:
+    """The groups an RFT round stored (``groups.jsonl``), for chapter 4 to show."""
+    path = Path(path)
+    return [json.loads(ln) for ln in path.read_text(encoding="utf-8").splitlines() if ln.strip()] if path.is_file() else []
+
+
+def turns_from_dict(turns: Sequence[dict[str, Any]]) -> list[Turn]:
+    return [Turn(t["question"], t["answer"], tuple(t.get("revealed", ())), t.get("kind", "")) for t in turns]
+
+
+def _round_dirs(root: Path) -> list[Path]:
+    """Completed rounds (``round-N/`` with its adapter and buffer), oldest first."""
+    done = [p for p in root.glob("round-*") if p.name.split("-")[-1].isdigit()
+            and (p / "buffer.json").is_file() and (p / "adapter" / "adapter_config.json").is_file()]
+    return sorted(done, key=lambda p: int(p.name.split("-")[-1]))
+
+
+def run_rft(model: Any, tokenizer: Any, partials: Sequence[PartialTask], matcher: Any, profile: Profile,
+            out: str | Path, metrics_path: str | Path, progress: bool = True) -> Any:
+    """``train.rft_rounds`` rounds of expert iteration on ``model`` (a PEFT model, trained in place):
+    sample groups of dialogues, keep each task's best so far, fine-tune on the kept questions.
+
+    Each round is written to ``out/round-N/`` (the adapter after it, the buffer of kept dialogues, every
+    group in ``groups.jsonl``) and appended to ``metrics_path``; a rerun resumes after the last complete
+    round, with its adapter and buffer, so it ends where an uninterrupted run would."""
+    import shutil
+    import time
+
+    from peft import set_peft_model_state_dict
+    from safetensors.torch import load_file
+    from tqdm.auto import tqdm
+
+    from .files import atomic_write_json, atomic_write_text, is_main_process
+    from .systems import LocalPolicy
+
+    s = profile.train
+    root = Path(out)
+    root.mkdir(parents=True, exist_ok=True)
+    by_id = {p.task_id: p for p in partials}
+    buffer: dict[str, Dialogue] = {}
+    done = _round_dirs(root)
+    start = 0
+    if done:
+        last = done[-1]
+        start = int(last.name.split("-")[-1])
+        set_peft_model_state_dict(model, load_file(str(last / "adapter" / "adapter_model.safetensors")))
+        stored = json.loads((last / "buffer.json").read_text(encoding="utf-8"))
+        buffer = {tid: Dialogue(by_id[tid], turns_from_dict(turns)) for tid, turns in stored.items() if tid in by_id}
+        log.info("RFT: resuming after round %d (%s)", start, last)
+    policy = LocalPolicy(model, tokenizer, profile.question_prefix, s.max_completion_length, name="policy",
+                         batch_size=profile.eval_batch_size)
+    bar = tqdm(range(start, s.rft_rounds), desc="RFT rounds", disable=not progress, initial=start,
+               total=s.rft_rounds)
+    for index in bar:
+        started = time.time()
+        model.eval()
+        sampler = hinted_groups if index < s.rft_hinted_rounds else sample_groups
+        groups = sampler(policy, partials, matcher, s.rft_samples, turns=s.rft_turns,
+                         temperature=s.rft_temperature, seed=profile.train_seed + 7919 * index)
+        improved = keep_best(buffer, groups)
+        rows = sft_examples(list(buffer.values()), tokenizer, profile.question_prefix)
+        model.train()
+        loss = sft_round(model, tokenizer, rows, profile, root / "sft", seed=profile.train_seed + index)
+        model.eval()
+        kept = [g.best for g in groups if g.best is not None]
+        record = RoundRecord(
+            round=index + 1, tasks=len(groups), samples=s.rft_samples, kept=len(kept), improved=improved,
+            buffer=len(buffer), examples=len(rows),
+            mean_share=round(sum(elicited_share(d) for g in groups for d in g.dialogues)
+                             / max(1, sum(len(g.dialogues) for g in groups)), 4),
+            kept_share=round(sum(elicited_share(d) for d in kept) / max(1, len(groups)), 4),
+            sft_loss=loss, seconds=round(time.time() - started, 1))
+        if is_main_process():
+            final = root / f"round-{index + 1}"
+            partial_dir = root / f".round-{index + 1}.tmp"
+            shutil.rmtree(partial_dir, ignore_errors=True)
+            model.save_pretrained(str(partial_dir / "adapter"))
+            atomic_write_text(partial_dir / "groups.jsonl", "".join(json.dumps(group_to_dict(g)) + "\n" for g in groups))
+            atomic_write_json(partial_dir / "buffer.json", {tid: [asdict(t) for t in d.turns] for tid, d in buffer.items()})
+            shutil.rmtree(final, ignore_errors=True)
+            partial_dir.rename(final)  # a round is on disk whole or not at all
+            with Path(metrics_path).open("a", encoding="utf-8") as handle:
+                handle.write(json.dumps(record.to_dict()) + "\n")
+        tqdm.write(f"RFT round {record.round}/{s.rft_rounds}: kept {record.kept}/{record.tasks} groups "
+                   f"(best share {record.kept_share:.3f}, all samples {record.mean_share:.3f}), "
+                   f"{record.examples} questions fine-tuned on, loss {record.sft_loss}, {record.seconds:.0f} s")
+    shutil.rmtree(root / "sft", ignore_errors=True)
+    return model

@@ -1,0 +1,128 @@
+"""Rejection-sampling fine-tuning: which dialogue a group keeps, what it trains on, the hint rules,
+the headline comparison's ceiling and verdict, and one real RFT round on the bundled model."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from proactive.config import load_profile
+from proactive.errors import ProactiveError
+from proactive.evaluation import ceiling_shares, headline
+from proactive.masking import PartialTask
+from proactive.policy import SYSTEM_PROMPT
+from proactive.rft import DialogueGroup, choose, dialogue_score, hint_prompt, keep_best, leaks, sft_examples
+from proactive.simulator import NO_PREFERENCE, REVEALED, Dialogue, Turn
+from proactive.tasks import Fact
+
+FACTS = (Fact("size", "The kitchen is 12 square metres.", "specifics", 1.0),
+         Fact("money", "We can spend 8,000 euros.", "budget", 0.5),
+         Fact("when", "It must be finished before the twins arrive in March.", "timeline", 0.5))
+PARTIAL = PartialTask("kitchen", "home", "Help me plan a kitchen renovation.", FACTS)
+
+
+def _dialogue(*turns: tuple[str, str | None]) -> Dialogue:
+    out = []
+    for question, fact_id in turns:
+        if fact_id is None:
+            out.append(Turn(question, NO_PREFERENCE))
+        elif fact_id == "several":
+            out.append(Turn(question, "one at a time", kind="several"))
+        else:
+            out.append(Turn(question, "...", (fact_id,), REVEALED))
+    return Dialogue(PARTIAL, out)
+
+
+def test_the_group_keeps_the_dialogue_that_drew_out_most_and_broke_fewest_rules():
+    nothing = _dialogue(("What colour?", None), ("What style?", None))
+    money = _dialogue(("What can you spend?", "money"), ("What style?", None))
+    money_noisy = _dialogue(("What can you spend?", "money"), ("Size, budget, date?", "several"))
+    size = _dialogue(("How big is the kitchen?", "size"))
+    scores, kept = choose([nothing, money_noisy, money, size])
+    assert kept == 3  # the important fact beats the less important one
+    assert scores[1] < scores[2]  # same facts, a rule broken: lower
+    assert choose([nothing, nothing])[1] is None  # nothing drawn out: nothing to learn from
+    assert dialogue_score(_dialogue(("When?", "when"), ("When?", None))) < dialogue_score(_dialogue(("When?", "when")))
+
+
+def test_the_buffer_holds_each_tasks_best_dialogue_across_rounds():
+    buffer: dict = {}
+    first = _dialogue(("What can you spend?", "money"))
+    better = _dialogue(("How big is it?", "size"), ("What can you spend?", "money"))
+    assert keep_best(buffer, [DialogueGroup(PARTIAL, [first], *choose([first]))]) == 1
+    assert keep_best(buffer, [DialogueGroup(PARTIAL, [_dialogue(("Why?", None))], [0.0], None)]) == 0
+    assert buffer["kitchen"] is first  # a later miss does not forget an earlier find
+    assert keep_best(buffer, [DialogueGroup(PARTIAL, [better], *choose([better]))]) == 1
+    assert buffer["kitchen"] is better
+
+
+class _Tok:
+    """Stands in for a chat template: the messages joined, the assistant turn opened."""
+
+    def apply_chat_template(self, messages, tokenize=False, add_generation_prompt=True):
+        return "|".join(f"{m['role']}:{m['content']}" for m in messages) + "|assistant:"
+
+
+def test_sft_rows_are_the_questions_that_drew_out_a_fact_with_the_dialogue_so_far():
+    dialogue = _dialogue(("What style do you like?", None), ("What can you spend?", "money"),
+                         ("What is the size?", "size"))
+    rows = sft_examples([dialogue], _Tok(), "Question: What")
+    assert [r["depth"] for r in rows] == [1, 2]  # the miss is history, never a target
+    assert rows[0]["completion"] == " can you spend?"  # the prompt already ends with the seed word
+    assert rows[0]["prompt"].endswith("Question: What")
+    assert "What style do you like?" in rows[0]["prompt"] and SYSTEM_PROMPT in rows[0]["prompt"]
+    assert "The detail to ask about" not in rows[1]["prompt"]  # hints never reach training
+
+
+def test_hints_name_the_fact_and_leaking_questions_are_caught():
+    assert FACTS[0].statement in hint_prompt(FACTS[0]) and hint_prompt(FACTS[0]).startswith(SYSTEM_PROMPT)
+    assert leaks("Is your budget 8,000 euros?", FACTS)
+    assert leaks("Must it be finished before the twins arrive?", FACTS)
+    assert not leaks("What is your budget?", FACTS)
+    assert not leaks("How large is the kitchen?", FACTS)
+
+
+def test_ceiling_is_the_most_important_facts_one_question_each():
+    shares = ceiling_shares([PARTIAL], turns=2)
+    assert shares[0] == pytest.approx(1.5 / 2.0)
+    assert ceiling_shares([PARTIAL], turns=3)[0] == pytest.approx(1.0)
+
+
+def test_headline_verdict_follows_the_intervals():
+    rng = np.random.default_rng(0)
+    trained = 0.4 + rng.normal(0, 0.02, 30)
+    report = headline({"trained": trained, "template": trained - 0.2, "untrained": trained + rng.normal(0, 0.05, 30),
+                       "ceiling": np.full(30, 0.9)})
+    assert "more than template" in report["verdict"]
+    assert "not significantly different from untrained" in report["verdict"]
+    assert "0.900" in report["verdict"]
+    worse = headline({"trained": trained - 0.3, "template": trained})
+    assert "less than template" in worse["verdict"]
+
+
+def test_unknown_training_method_is_one_line(tmp_path):
+    path = tmp_path / "p.yaml"
+    path.write_text("train:\n  method: dpo\n")
+    with pytest.raises(ProactiveError, match="train.method 'dpo' is not one of grpo, rft, rft\\+grpo"):
+        load_profile(str(path))
+
+
+@pytest.mark.slow
+def test_one_rft_round_on_the_bundled_model_trains_resumes_and_logs(tmp_path):
+    from dataclasses import replace
+
+    from proactive.training import read_metrics, train
+
+    profile = load_profile("cpu-smoke")
+    profile = replace(profile, train=replace(profile.train, method="rft", rft_rounds=1, rft_hinted_rounds=1,
+                                             rft_samples=2, rft_turns=2, rft_epochs=1, train_tasks=3))
+    result = train(profile, tmp_path / "train")
+    assert (result.adapter_dir / "adapter_config.json").is_file()
+    record = [m for m in read_metrics(result.metrics_path) if m.get("method") == "rft"]
+    assert len(record) == 1 and record[0]["round"] == 1 and record[0]["tasks"] == 3
+    groups = [json.loads(ln) for ln in (tmp_path / "train" / "rft" / "round-1" / "groups.jsonl").read_text().splitlines()]
+    assert len(groups) == 3 and all("kept" in g and g["dialogues"] for g in groups)
+    # A finished run is not trained again.
+    assert train(profile, tmp_path / "train").seconds == 0.0
