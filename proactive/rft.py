@@ -25,7 +25,7 @@ from .config import Profile
 from .dialogues import elicited_share, run_dialogues
 from .masking import PartialTask
 from .policy import SYSTEM_PROMPT, question_prompt
-from .simulator import REVEALED, Dialogue, SimulatedUser, Turn, mentions
+from .simulator import REVEALED, Dialogue, SimulatedUser, mentions, turn_from_dict
 from .tasks import Fact
 
 log = logging.getLogger(__name__)
@@ -236,15 +236,18 @@ def read_groups(path: str | Path) -> list[dict[str, Any]]:
     return [json.loads(ln) for ln in path.read_text(encoding="utf-8").splitlines() if ln.strip()] if path.is_file() else []
 
 
-def turns_from_dict(turns: Sequence[dict[str, Any]]) -> list[Turn]:
-    return [Turn(t["question"], t["answer"], tuple(t.get("revealed", ())), t.get("kind", "")) for t in turns]
-
 
 def _round_dirs(root: Path) -> list[Path]:
     """Completed rounds (``round-N/`` with its adapter and buffer), oldest first."""
     done = [p for p in root.glob("round-*") if p.name.split("-")[-1].isdigit()
             and (p / "buffer.json").is_file() and (p / "adapter" / "adapter_config.json").is_file()]
     return sorted(done, key=lambda p: int(p.name.split("-")[-1]))
+
+
+def rounds_done(root: str | Path) -> int:
+    """How many RFT rounds under ``root`` were written to the end (0 for none)."""
+    done = _round_dirs(Path(root))
+    return int(done[-1].name.split("-")[-1]) if done else 0
 
 
 def run_rft(model: Any, tokenizer: Any, partials: Sequence[PartialTask], matcher: Any, profile: Profile,
@@ -270,14 +273,13 @@ def run_rft(model: Any, tokenizer: Any, partials: Sequence[PartialTask], matcher
     root.mkdir(parents=True, exist_ok=True)
     by_id = {p.task_id: p for p in partials}
     buffer: dict[str, Dialogue] = {}
-    done = _round_dirs(root)
-    start = 0
-    if done:
-        last = done[-1]
-        start = int(last.name.split("-")[-1])
+    start = rounds_done(root)
+    if start:
+        last = root / f"round-{start}"
         set_peft_model_state_dict(model, load_file(str(last / "adapter" / "adapter_model.safetensors")))
         stored = json.loads((last / "buffer.json").read_text(encoding="utf-8"))
-        buffer = {tid: Dialogue(by_id[tid], turns_from_dict(turns)) for tid, turns in stored.items() if tid in by_id}
+        buffer = {tid: Dialogue(by_id[tid], [turn_from_dict(t) for t in turns])
+                  for tid, turns in stored.items() if tid in by_id}
         log.info("RFT: resuming after round %d (%s)", start, last)
     policy = LocalPolicy(model, tokenizer, profile.question_prefix, s.max_completion_length, name="policy",
                          batch_size=profile.eval_batch_size)

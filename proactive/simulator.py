@@ -128,6 +128,11 @@ class Turn:
     closest: float | None = None
 
 
+def turn_from_dict(data: dict) -> Turn:
+    """A Turn as ``dataclasses.asdict`` wrote it (JSON lists back to tuples)."""
+    return Turn(**{**data, "revealed": tuple(data.get("revealed", ())), "confidence": tuple(data.get("confidence", ()))})
+
+
 @dataclass
 class Dialogue:
     """A conversation on one PartialTask: turns so far and, at the end, the final deliverable."""

@@ -27,7 +27,7 @@ from .errors import ProactiveError
 from .files import atomic_write_json, atomic_write_text, is_main_process
 from .masking import PartialTask
 from .policy import question_prompt, stop_ids
-from .simulator import NO_MATCH, NO_PREFERENCE, REVEALED, Turn
+from .simulator import NO_MATCH, NO_PREFERENCE, REVEALED, Turn, turn_from_dict
 from .task_files import profile_partials
 from .tasks import Fact
 
@@ -127,8 +127,7 @@ def own_dialogues(model: Any, tokenizer: Any, partials: Sequence[PartialTask], m
         try:
             stored = json.loads(path.read_text(encoding="utf-8"))
             log.info("starting model's own dialogues read from the cache (%s)", path.name)
-            return {task_id: [Turn(**{**t, "revealed": tuple(t["revealed"]), "confidence": tuple(t["confidence"])})
-                              for t in turns] for task_id, turns in stored.items()}
+            return {task_id: [turn_from_dict(t) for t in turns] for task_id, turns in stored.items()}
         except (ValueError, TypeError, KeyError):
             log.warning("ignoring an unreadable own-history cache file %s", path)
     policy = LocalPolicy(model, tokenizer, profile.question_prefix, profile.train.max_completion_length,
@@ -279,13 +278,6 @@ def last_complete_checkpoint(checkpoints: Path) -> str | None:
     return None
 
 
-def _rft_rounds_done(out: Path) -> int:
-    from .rft import _round_dirs
-
-    done = _round_dirs(out / "rft")
-    return int(done[-1].name.split("-")[-1]) if done else 0
-
-
 def step_line(record: Mapping[str, Any], max_steps: int) -> str:
     """One readable line per GRPO step (the full record goes to metrics.jsonl)."""
     parts = [f"step {record['step']}/{max_steps}"]
@@ -396,6 +388,8 @@ def train(
     all metrics so far after every step. ``partials``: the masked tasks to train on (default: the
     profile's train split of the bundled corpus; see :func:`proactive.task_files.profile_partials`).
     """
+    from .rft import rounds_done
+
     if profile.use_unsloth:  # before anything below imports transformers (Unsloth patches it)
         from .models import import_unsloth
 
@@ -426,7 +420,7 @@ def train(
         log.info("%s already holds %d steps (asked for %d); not training again", out, resumed_step, steps)
         return TrainResult(out, adapter_dir, metrics_path, resumed_step, 0.0)
     method = profile.train.method
-    if method == "rft" and (adapter_dir / "adapter_config.json").is_file() and _rft_rounds_done(out) >= profile.train.rft_rounds:
+    if method == "rft" and (adapter_dir / "adapter_config.json").is_file() and rounds_done(out / "rft") >= profile.train.rft_rounds:
         log.info("%s already holds %d RFT rounds; not training again", out, profile.train.rft_rounds)
         return TrainResult(out, adapter_dir, metrics_path, profile.train.rft_rounds, 0.0)
     model, tokenizer, peft_config = load_policy(profile)
@@ -449,7 +443,6 @@ def train(
             import shutil
 
             shutil.rmtree(out / "rft", ignore_errors=True)
-            metrics_path.unlink(missing_ok=True)
         if last is None:  # GRPO's checkpoints hold the weights RFT led to
             if main and not (out / "rft").is_dir():
                 metrics_path.unlink(missing_ok=True)
