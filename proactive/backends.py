@@ -193,7 +193,14 @@ class OpenAIChat:
                 f"{self.name}: reply has no choices[0].message.content ({str(reply)[:120]}); "
                 "is this an OpenAI-compatible chat endpoint?"
             ) from None
-        return (content or "").strip()
+        if not isinstance(content, str):
+            # null (a refusal or a tool call with no text) or a number: scoring it as an empty answer
+            # would count as "no preference" or end a dialogue, silently.
+            raise BackendError(
+                f"{self.name}: reply's choices[0].message.content is {json.dumps(content)[:80]}, not text; "
+                "check the model and endpoint answer chat completions with text"
+            )
+        return content.strip()
 
 
 class EmbeddingSimilarity:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import logging
 import os
@@ -164,6 +165,32 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _at_least(low: int):
+    """An argparse type: a whole number of at least ``low`` (a count or a seed), else argparse's one-line error."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"must be at least {low} (got {value})")
+        return value
+
+    parse.__name__ = "number"
+    return parse
+
+
+def _temperature(text: str) -> float:
+    """An argparse type: a sampling temperature, finite and from 0 (greedy) to 10."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 <= value <= 10:  # also false for nan
+        raise argparse.ArgumentTypeError(f"must be from 0 (greedy) to 10 (got {text})")
+    return value
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     """GRPO-train the profile's policy into the run folder's ``train/``: adapter, metrics, config, curves."""
     from .config import load_profile
@@ -176,6 +203,11 @@ def cmd_train(args: argparse.Namespace) -> int:
         import dataclasses
 
         profile = dataclasses.replace(profile, train=dataclasses.replace(profile.train, method=args.method))
+    if args.max_steps is not None and args.max_steps < 1:
+        raise ProactiveError(f"--max-steps must be at least 1 (got {args.max_steps})")
+    from .models import check_runnable
+
+    check_runnable(profile)  # before the run folder is made: a refused run leaves nothing behind
     task_set = _task_set(args)
     run = RunDir(args.out or f"runs/{profile.name}", profile, task_set)
     partials = profile_partials(profile, "train", task_set) if task_set else None
@@ -266,6 +298,14 @@ def cmd_compare(args: argparse.Namespace) -> int:
                 f"{path} and {args.files[0]} hold different tasks ({len(ids)} vs {len(first_ids)}"
                 f"{'; e.g. ' + only[0] + ' is in one only' if only else ', some repeated'}); evaluate every system "
                 "on the same tasks (the same --profile and --split)")
+    first_tasks = {d.partial.task_id: d.partial for d in results[0].dialogues}
+    for path, result in zip(args.files[1:], results[1:]):
+        for d in result.dialogues:
+            other = first_tasks[d.partial.task_id]
+            if (d.partial.request, d.partial.hidden_facts) != (other.request, other.hidden_facts):
+                raise ProactiveError(f"{path} and {args.files[0]} hold different versions of task "
+                                     f"{d.partial.task_id!r} (its request or hidden facts differ); evaluate every "
+                                     "system on the same masked tasks")
     known = {label for label in labels if label}
     if len(known) > 1:
         raise ProactiveError(f"the files were measured on different task sets ({' vs '.join(sorted(known))}); "
@@ -286,8 +326,23 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+class UsageError(Exception):
+    """A command line argparse refused: shown as one line, like every other error."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its errors as one line ("error: --n must be at least 1 (got -1)") instead of the
+    usage block and a SystemExit."""
+
+    def error(self, message: str):
+        if message.startswith("argument "):
+            name, _, why = message[len("argument "):].partition(": ")
+            message = f"{name} {why}" if why.startswith("must be") else f"{name}: {why}"
+        raise UsageError(f"{message} (see `{self.prog} --help`)")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="proactive", description=__doc__)
+    parser = _Parser(prog="proactive", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -299,28 +354,29 @@ def build_parser() -> argparse.ArgumentParser:
     gen = corpus.add_parser("generate", help="draft new tasks with a chat model (a 7B+ model is advised)")
     gen.add_argument("--backend", required=True, help="'local[:MODEL]' or 'openai:MODEL@http://host:port/v1'")
     gen.add_argument("--domain", required=True)
-    gen.add_argument("--n", type=int, default=5)
-    gen.add_argument("--seed", type=int, default=0)
+    gen.add_argument("--n", type=_at_least(1), default=5)
+    gen.add_argument("--seed", type=_at_least(0), default=0)
     gen.add_argument("--out", required=True, metavar="FILE.jsonl")
     _tasks_arg(gen)
     gen.set_defaults(func=cmd_corpus_generate)
 
     m = sub.add_parser("mask", help="hide key facts of tasks (the paper's masking step)")
-    m.add_argument("--n", type=int, default=5, help="how many masked tasks to output")
-    m.add_argument("--seed", type=int, default=0)
+    m.add_argument("--n", type=_at_least(1), default=5, help="how many masked tasks to output")
+    m.add_argument("--seed", type=_at_least(0), default=0)
     m.add_argument("--strategy", choices=STRATEGIES, default="top_k")
-    m.add_argument("--k", type=int, default=None, help="facts to hide per task (default: half, rounded up)")
+    m.add_argument("--k", type=_at_least(1), default=None, help="facts to hide per task (default: half, rounded up)")
     m.add_argument("--categories", help=f"comma-separated, for --strategy category: {', '.join(CATEGORIES)}")
     m.add_argument("--split", choices=["all", "train", "validation", "test"], default="all")
-    m.add_argument("--split-seed", type=int, default=0)
+    m.add_argument("--split-seed", type=_at_least(0), default=0)
     m.add_argument("--out", metavar="FILE.jsonl", help="write JSONL instead of printing")
     _tasks_arg(m)
     m.set_defaults(func=cmd_mask)
 
     tr = sub.add_parser("train", help="train the question-asking policy (GRPO, RFT, or RFT then GRPO)")
     tr.add_argument("--profile", required=True, help="cpu-smoke, cpu, colab-t4, paper, multi-gpu or a YAML path")
-    tr.add_argument("--out", default=None, help="run folder; training goes to its train/ (default: runs/PROFILE)")
-    tr.add_argument("--max-steps", type=int, default=None, help="override the profile's step count")
+    tr.add_argument("--out", default=None, help="run folder; training goes to its train/ (default: runs/PROFILE); "
+                    "one training run at a time: a second into the same folder is refused")
+    tr.add_argument("--max-steps", type=_at_least(1), default=None, help="override the profile's step count")
     tr.add_argument("--fresh", action="store_true", help="ignore checkpoints in the run folder")
     tr.add_argument("--method", choices=METHODS, default=None,
                     help="grpo (single questions), rft (rejection-sampling fine-tuning over whole dialogues) or "
@@ -332,15 +388,16 @@ def build_parser() -> argparse.ArgumentParser:
     rw.add_argument("--input", required=True, metavar="FILE.jsonl",
                     help='lines of {"request": str, "hidden_facts": [str], "question": str, '
                          '"known_facts"?: [str], "history"?: [{"question", "answer"}]}')
-    rw.add_argument("--out", metavar="FILE.jsonl", help="write JSONL here (default: print)")
+    rw.add_argument("--out", metavar="FILE.jsonl", help="write JSONL here (default: print); an existing file is "
+                    "replaced whole when scoring ends (two runs into one file: the last to finish wins)")
     rw.add_argument("--backend", default="embedding",
                     help="'embedding' (offline, default), 'local[:MODEL]' or 'openai:MODEL@URL' (LLM role-play)")
-    rw.add_argument("--batch-size", type=int, default=512)
+    rw.add_argument("--batch-size", type=_at_least(1), default=512)
     rw.set_defaults(func=cmd_reward)
 
     cal = sub.add_parser("calibrate", help="fit the simulated user's fact matcher on Qulac")
     cal.add_argument("--qulac", default=None, help="path to qulac.json (default: ../shared/data/qulac)")
-    cal.add_argument("--seed", type=int, default=0, help="topic split seed")
+    cal.add_argument("--seed", type=_at_least(0), default=0, help="topic split seed")
     cal.add_argument("--out", default=None, help="write the calibration JSON here")
     cal.set_defaults(func=cmd_calibrate)
 
@@ -350,8 +407,8 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--policy", required=True, help=SPECS_HELP)
     ev.add_argument("--profile", default="cpu", help="model, held-out task count and lengths (default cpu)")
     ev.add_argument("--split", default="test", help="test (default) or validation")
-    ev.add_argument("--turns", type=int, default=3, help="most questions per dialogue (default 3)")
-    ev.add_argument("--temperature", type=float, default=0.0, help="0: greedy questions (default)")
+    ev.add_argument("--turns", type=_at_least(1), default=3, help="most questions per dialogue (default 3)")
+    ev.add_argument("--temperature", type=_temperature, default=0.0, help="0: greedy questions (default)")
     ev.add_argument("--judge", default="embedding", help="'embedding' (offline) or a chat backend spec")
     ev.add_argument("--name", default=None, help="the system's name in tables")
     ev.add_argument("--out", default=None, help="evaluation JSON (default runs/eval/NAME.json)")
@@ -368,7 +425,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="run the pipeline end to end: mask, train, evaluate, report")
     demo.add_argument("--profile", default="cpu")
     demo.add_argument("--out", default="runs/demo")
-    demo.add_argument("--samples", type=int, default=None, help="sampled questions per held-out task")
+    demo.add_argument("--samples", type=_at_least(1), default=None, help="sampled questions per held-out task")
     demo.add_argument("--tasks", nargs="+", metavar="FILE.jsonl",
                       help="held-out tasks to evaluate on (full or already masked) instead of the corpus's test "
                            "split; training stays on the corpus's train split")
@@ -394,7 +451,11 @@ def _check_output(args: argparse.Namespace) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
     try:
         _check_output(args)
@@ -406,6 +467,18 @@ def main(argv: list[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())  # so the interpreter's final flush does not fail again
         return 0
+    except OSError as exc:
+        # A full disk, or a file system that refused a write, below our own writers (a library's save):
+        # one line, never a traceback. Our own writers already leave the earlier file in place.
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            print(f"error: no space left on the device ({exc.filename or 'while writing'}); free some space and "
+                  "rerun", file=sys.stderr)
+            return 2
+        if exc.errno in (errno.EACCES, errno.EROFS, errno.EPERM):
+            print(f"error: cannot write {exc.filename or 'a file'} ({exc.strerror}); choose another --out",
+                  file=sys.stderr)
+            return 2
+        raise
 
 
 if __name__ == "__main__":

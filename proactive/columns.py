@@ -10,6 +10,7 @@ reads the same format from a JSONL file.
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -124,9 +125,9 @@ def partial_from_columns(row: dict[str, Any]) -> tuple[PartialTask, list[Turn]]:
         raise ProactiveError("'hidden_facts' must be a non-empty list of strings")
     importances = _maybe_json(row.get("importances")) or [1.0] * len(hidden)
     if not isinstance(importances, (list, tuple)) or len(importances) != len(hidden) or not all(
-        isinstance(w, (int, float)) and not isinstance(w, bool) and w > 0 for w in importances
+        isinstance(w, (int, float)) and not isinstance(w, bool) and math.isfinite(w) and w > 0 for w in importances
     ):
-        raise ProactiveError("'importances' must be positive numbers, one per hidden fact")
+        raise ProactiveError("'importances' must be finite positive numbers, one per hidden fact")
     known = [k for k in _text_list(row.get("known_facts"), "known_facts")]
     categories = _categories(row.get("categories"), len(hidden), "categories")
     known_categories = _categories(row.get("known_categories"), len(known), "known_categories")

@@ -7,6 +7,7 @@ in seconds on a laptop (``cpu-smoke``), for real on a laptop (``cpu``), or on a 
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -49,12 +50,50 @@ class RewardConfig:
 
     def __post_init__(self):
         for name, value in asdict(self).items():
-            if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
-                raise ProactiveError(f"RewardConfig.{name} must be a non-negative number (got {value!r})")
+            if (not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value)
+                    or value < 0):
+                raise ProactiveError(f"RewardConfig.{name} must be a finite, non-negative number (got {value!r})")
 
 
 #: How a policy can be trained (``train.method``).
 METHODS: tuple[str, ...] = ("grpo", "rft", "rft+grpo")
+#: How GRPO may scale advantages (TRL's ``scale_rewards``).
+SCALE_REWARDS: tuple[str, ...] = ("group", "batch", "none")
+
+#: The range each number a profile sets must lie in, checked when it loads, so that a bad value is one
+#: line naming the key, not a traceback from TRL or PEFT minutes into a run: (lowest, highest, whether
+#: the lowest itself is allowed); None is unbounded.
+RANGES: dict[str, tuple[float | None, float | None, bool]] = {
+    "seed": (0, None, True), "n_tasks": (1, None, True), "outline_tokens": (1, None, True),
+    "eval_samples": (1, None, True), "eval_batch_size": (1, None, True), "agreement_tasks": (1, None, True),
+    "qulac_pairs": (1, None, True),
+    "train.max_steps": (1, None, True), "train.learning_rate": (0, 1, False),
+    # GRPO compares a group's questions with each other: one question has nothing to be compared with.
+    "train.num_generations": (2, None, True), "train.prompts_per_step": (1, None, True),
+    "train.gradient_accumulation_steps": (1, None, True), "train.max_completion_length": (1, None, True),
+    "train.temperature": (0, 10, False), "train.beta": (0, None, True), "train.lora_r": (1, None, True),
+    "train.lora_alpha": (1, None, True), "train.lora_dropout": (0, 0.99, True), "train.own_history": (0, 1, True),
+    "train.own_history_refresh": (0, None, True), "train.train_tasks": (1, None, True),
+    "train.save_steps": (1, None, True), "train.max_seq_length": (16, None, True), "train.seed": (0, None, True),
+    "train.rft_rounds": (1, None, True), "train.rft_hinted_rounds": (0, None, True), "train.rft_samples": (1, None, True),
+    "train.rft_temperature": (0, 10, False), "train.rft_turns": (1, None, True), "train.rft_epochs": (1, None, True),
+    "train.rft_learning_rate": (0, 1, False), "train.rft_batch_size": (1, None, True),
+}
+
+
+def check_range(where: str, value: object, spec: tuple[float | None, float | None, bool]) -> str | None:
+    """Why ``value`` is out of ``spec``'s range (one clause), or None when it fits."""
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return None  # types are checked separately
+    low, high, low_inclusive = spec
+    if not math.isfinite(value):
+        return f"{where} must be a finite number (got {value!r})"
+    if low is not None and (value < low or (value == low and not low_inclusive)):
+        bound = f"at least {low}" if low_inclusive else f"greater than {low}"
+        return f"{where} must be {bound}" + (f" and at most {high}" if high is not None else "") + f" (got {value!r})"
+    if high is not None and value > high:
+        return f"{where} must be at most {high} (got {value!r})"
+    return None
 
 
 @dataclass(frozen=True)
@@ -116,6 +155,10 @@ class TrainSettings:
     #: The first this many rounds sample hinted questions (``proactive.rft.hinted_groups``: the hidden
     #: fact is shown while sampling, never while training), the rest the policy's own dialogues.
     rft_hinted_rounds: int = 0
+    #: Hinted rounds open a question about a kind of detail the simulated user recognises (budget,
+    #: timeline, audience, goal, constraint, preference) with its kind ("What is your budget"), taken
+    #: from the training fact's label; off: only the hint (``proactive.rft.KIND_OPENINGS``).
+    rft_kind_openings: bool = True
     rft_samples: int = 4
     rft_temperature: float = 1.0
     rft_turns: int = 3
@@ -203,10 +246,7 @@ def load_profile(name_or_path: str) -> Profile:
     if not path.is_file():
         known = ", ".join(available_profiles()) or f"none found in {configs_dir()}"
         raise ProactiveError(f"unknown profile {name_or_path!r}; choose one of: {known} (or pass a YAML path)")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise ProactiveError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
+    data = read_yaml(path)
     _check_settings(path, data, Profile, "settings")
     data.setdefault("name", path.stem)
     train = data.pop("train", None) or {}
@@ -219,9 +259,21 @@ def load_profile(name_or_path: str) -> Profile:
             raise ProactiveError(f"{path}: {where} {dtype!r} is not one of {', '.join(DTYPES)}")
     if train.get("method", "grpo") not in METHODS:
         raise ProactiveError(f"{path}: train.method {train['method']!r} is not one of {', '.join(METHODS)}")
-    for key in ("eval_samples", "eval_batch_size", "agreement_tasks"):
-        if key in data and isinstance(data[key], int) and data[key] < 1:
-            raise ProactiveError(f"{path}: {key} must be at least 1 (got {data[key]})")
+    if train.get("scale_rewards", "none") not in SCALE_REWARDS:
+        raise ProactiveError(f"{path}: train.scale_rewards {train['scale_rewards']!r} is not one of "
+                             f"{', '.join(SCALE_REWARDS)}")
+    for where, spec in RANGES.items():
+        section, key = ("train", where[6:]) if where.startswith("train.") else ("settings", where)
+        source = train if section == "train" else data
+        problem = check_range(where, source.get(key), spec) if key in source else None
+        if problem:
+            raise ProactiveError(f"{path}: {problem}")
+    if any(not isinstance(d, int) or isinstance(d, bool) or d < 0 for d in train.get("history_depths", ())):
+        raise ProactiveError(f"{path}: train.history_depths must be whole numbers of turns, 0 or more "
+                             f"(got {list(train['history_depths'])})")
+    if train.get("rft_hinted_rounds", 0) > train.get("rft_rounds", TrainSettings.rft_rounds):
+        raise ProactiveError(f"{path}: train.rft_hinted_rounds ({train['rft_hinted_rounds']}) is more than "
+                             f"train.rft_rounds ({train.get('rft_rounds', TrainSettings.rft_rounds)})")
     if not isinstance(data.get("reward", {}), dict):
         raise ProactiveError(f"{path}: reward settings must be a YAML mapping of weights")
     profile = Profile(train=TrainSettings(**train), **data)
@@ -230,6 +282,40 @@ def load_profile(name_or_path: str) -> Profile:
     except (ProactiveError, TypeError) as exc:
         raise ProactiveError(f"{path}: reward settings: {exc}") from None
     return profile
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """YAML's safe loader, refusing a key given twice in one mapping (plain YAML keeps the last one,
+    so a recipe that sets ``learning_rate`` twice would silently train with the second)."""
+
+
+def _unique_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
+    seen = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(None, None, f"key {key!r} is given twice", key_node.start_mark)
+        seen.add(key)
+    return loader.construct_mapping(node, deep=deep)
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _unique_mapping)
+
+
+def read_yaml(path: Path) -> object:
+    """A YAML file's content (empty: {}), or a one-line error: not UTF-8, not YAML, a key given twice."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ProactiveError(f"{path}: not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
+    except OSError as exc:
+        raise ProactiveError(f"{path}: cannot read it ({exc.strerror or exc})") from None
+    try:
+        data = yaml.load(text, Loader=_UniqueKeyLoader)
+    except yaml.YAMLError as exc:
+        first = " ".join(str(exc).split())
+        raise ProactiveError(f"{path}: not valid YAML ({first[:200]})") from None
+    return {} if data is None else data
 
 
 def _check_settings(path: Path, data: object, cls: type, what: str) -> None:
@@ -245,6 +331,9 @@ def _check_settings(path: Path, data: object, cls: type, what: str) -> None:
             if str(setting.type).startswith("dict"):
                 raise ProactiveError(f"{path}: {setting.name} settings must be a YAML mapping of names to values")
             example = "" if setting.default is dataclasses.MISSING else f" (the default is {setting.name}: {setting.default!r})"
+            value = data[setting.name]
+            if isinstance(value, float) and not math.isfinite(value):
+                raise ProactiveError(f"{path}: {setting.name} must be a finite number (got {value!r}){example}")
             raise ProactiveError(f"{path}: {setting.name}: {data[setting.name]!r} is not a valid {setting.type}{example}")
 
 
@@ -255,7 +344,7 @@ def _fits(value: object, annotation: str) -> bool:
         return True
     checks = {
         "int": lambda v: isinstance(v, int) and not isinstance(v, bool),
-        "float": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+        "float": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v),
         "bool": lambda v: isinstance(v, bool),
         "str": lambda v: isinstance(v, str),
     }

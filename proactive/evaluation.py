@@ -156,8 +156,20 @@ class SystemResult:
             name = _typed(data.get("system"), str, "system", "the system's name")
             tasks = _list_of(data.get("tasks"), dict, "tasks", "task objects")
             dialogues, hidden, visible = [], [], []
+            if not tasks:
+                raise ProactiveError("tasks: the file holds no tasks, so there is nothing to compare")
+            seen: set[str] = set()
             for i, t in enumerate(tasks):
                 dialogue = dialogue_from_dict(t, f"tasks[{i}]")
+                if dialogue.partial.task_id in seen:
+                    raise ProactiveError(f"tasks[{i}]: task {dialogue.partial.task_id!r} appears twice")
+                seen.add(dialogue.partial.task_id)
+                hidden_ids = {f.id for f in dialogue.partial.hidden_facts}
+                for k, turn in enumerate(dialogue.turns):
+                    stray = [fid for fid in turn.revealed if fid not in hidden_ids]
+                    if stray:  # a count of facts drawn out must be of this task's hidden facts
+                        raise ProactiveError(f"tasks[{i}].turns[{k}].revealed: {stray[0]!r} is not one of the "
+                                             "task's hidden facts")
                 for key, facts, out in (("covered_hidden", dialogue.partial.hidden_facts, hidden),
                                         ("covered_visible", dialogue.partial.visible_facts, visible)):
                     flags = _list_of(t.get(key), bool, f"tasks[{i}].{key}", "true/false")

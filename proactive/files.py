@@ -6,6 +6,8 @@ run never leaves a half-written file behind.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import os
 import tempfile
@@ -28,6 +30,8 @@ def check_writable(path: str | os.PathLike) -> Path:
     path = Path(path)
     if path.is_dir():
         raise ProactiveError(f"{path}: is a folder; give a file name to write to")
+    if path.exists() and not path.is_file():
+        raise ProactiveError(f"{path}: is not a regular file (a device or pipe); give a file name to write to")
     for parent in path.parents:
         if parent.exists():
             if not parent.is_dir():
@@ -40,23 +44,71 @@ def check_writable(path: str | os.PathLike) -> Path:
 
 def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
     """Write ``text`` to ``path`` all at once (temporary file, then rename). The file gets the
-    permissions an ordinary write would give it (the temporary file's are owner-only)."""
+    permissions an ordinary write would give it (the temporary file's are owner-only). A symbolic link
+    is written through (its target is replaced, the link stays); a full disk or any other failed write
+    is a one-line error, and the earlier file is left as it was."""
+    path = Path(path)
+    if path.is_symlink():
+        path = Path(os.path.realpath(path))
     path = check_writable(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     except OSError as exc:
-        raise ProactiveError(f"{path}: cannot write ({exc.strerror or exc}); choose another output path") from None
+        raise write_error(path, exc) from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
         mode = path.stat().st_mode & 0o777 if path.exists() else 0o666 & ~_umask()
         os.chmod(tmp, mode)
         os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise write_error(path, exc) from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def write_error(path: str | os.PathLike, exc: OSError) -> ProactiveError:
+    """The one-line error for a write that failed (a full disk above all): what, where, and that the
+    earlier file is intact."""
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return ProactiveError(f"no space left on the device writing {path}; nothing was replaced: free some space and rerun")
+    return ProactiveError(f"{path}: cannot write ({exc.strerror or exc}); nothing was replaced: choose another output path")
+
+
+@contextlib.contextmanager
+def folder_lock(folder: str | os.PathLike, what: str = "run") -> Iterator[None]:
+    """Hold ``folder``'s lock while a run writes into it: a second writer is refused with one line
+    naming the first's process id. The operating system drops the lock when the holder exits,
+    however it exits (a kill leaves no stale lock)."""
+    import fcntl
+
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        handle = open(folder / ".lock", "a+", encoding="utf-8")  # noqa: SIM115 (held until the run ends)
+    except OSError as exc:
+        raise write_error(folder / ".lock", exc) from None
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            pid = handle.read().strip() or "unknown"
+            raise ProactiveError(f"{folder} is in use by another {what} (pid {pid}); wait for it to end, "
+                                 "or choose another --out") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        yield
+    finally:
+        handle.close()
 
 
 def atomic_write_jsonl(path: str | os.PathLike, rows: Iterable[dict[str, Any]]) -> Path:

@@ -85,9 +85,9 @@ def load_judgments(path: str | Path) -> list[dict[str, Any]]:
     for number, line in enumerate(lines, 1):
         if line.strip():
             try:
-                records.append(json.loads(line))
+                record = json.loads(line)
             except json.JSONDecodeError:
-                if number == len(lines) and not text.endswith("\n"):
+                if number == len(lines) and not text.endswith("\n") and records:
                     # The last judgment was cut by a crash while it was appended: keep the earlier ones,
                     # drop the fragment (and take it out of the file, so the next judgment starts clean).
                     log.warning("%s:%d: the last judgment was cut short (a crash while saving?); dropped it, "
@@ -95,7 +95,29 @@ def load_judgments(path: str | Path) -> list[dict[str, Any]]:
                     atomic_write_text(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
                     break
                 raise ProactiveError(f"{path}:{number}: not a JSON judgment; fix or delete that line") from None
+            problem = judgment_problem(record)
+            if problem:
+                raise ProactiveError(f"{path}:{number}: not a judgment as the widget saves it ({problem}); "
+                                     "fix or delete that line")
+            records.append(record)
     return records
+
+
+#: The fields every saved judgment has, all text.
+JUDGMENT_FIELDS = ("kind", "system_a", "system_b", "winner")
+
+
+def judgment_problem(record: Any) -> str | None:
+    """What is wrong with one saved judgment (None: nothing): it must be an object whose kind, systems
+    and winner are text, the winner one of the two systems or a tie."""
+    if not isinstance(record, dict):
+        return f"a JSON {type(record).__name__}, not an object"
+    for key in JUDGMENT_FIELDS:
+        if not isinstance(record.get(key), str):
+            return f"{key!r} missing or not text"
+    if record["winner"] not in (record["system_a"], record["system_b"], "tie"):
+        return f"winner {record['winner']!r} is neither system nor 'tie'"
+    return None
 
 
 def _shown_first(item: PairItem, seed: int) -> str:

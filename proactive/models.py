@@ -193,6 +193,21 @@ def import_unsloth() -> None:
     import unsloth  # noqa: F401
 
 
+def check_runnable(profile) -> None:
+    """Refuse, in one line and before any work, a profile this machine cannot run: one that needs a GPU
+    where none is visible, or Unsloth where it is not installed (never a silent fallback)."""
+    if profile.requires_gpu and not cuda_available():
+        raise ProactiveError(
+            f"profile {profile.name!r} needs a CUDA GPU and none is visible; "
+            "on CPU use --profile cpu (or cpu-smoke, or unsloth-smoke for Unsloth's CPU backend)"
+        )
+    if profile.use_unsloth and not unsloth_available():
+        raise ProactiveError(
+            f"profile {profile.name!r} uses Unsloth, which is not installed; run `make setup-unsloth` "
+            "(CPU) or `pip install -e \".[unsloth]\"` (GPU/Colab)"
+        )
+
+
 def load_policy(profile) -> tuple[Any, Any, Any]:
     """The policy to train and its tokenizer, and the PEFT config GRPOTrainer should apply (if any).
 
@@ -203,18 +218,9 @@ def load_policy(profile) -> tuple[Any, Any, Any]:
     never a silent fallback. The dtype is the profile's (``train.dtype``), never the runner's guess.
     """
     settings = profile.train
-    if profile.requires_gpu and not cuda_available():
-        raise ProactiveError(
-            f"profile {profile.name!r} needs a CUDA GPU and none is visible; "
-            "on CPU use --profile cpu (or cpu-smoke, or unsloth-smoke for Unsloth's CPU backend)"
-        )
+    check_runnable(profile)
     dtype = torch_dtype(settings.dtype)
     if profile.use_unsloth:
-        if not unsloth_available():
-            raise ProactiveError(
-                f"profile {profile.name!r} uses Unsloth, which is not installed; run `make setup-unsloth` "
-                "(CPU) or `pip install -e \".[unsloth]\"` (GPU/Colab)"
-            )
         import_unsloth()
         from unsloth import FastLanguageModel
 
@@ -262,16 +268,21 @@ def load_adapter(adapter_dir: str | Path, base: str | None = None, dtype: Any = 
     except (json.JSONDecodeError, UnicodeDecodeError):
         raise ProactiveError(f"{config_file}: not valid JSON (cut short?); train the adapter again "
                              "(`proactive train --fresh`) or point at another one") from None
+    if not isinstance(config, dict) or config.get("peft_type", "LORA") != "LORA":
+        what = config.get("peft_type") if isinstance(config, dict) else json.dumps(config)[:40]
+        raise ProactiveError(f"{config_file}: not a LoRA adapter's config (got {what}); this project loads "
+                             "LoRA adapters only: train one with `proactive train` or point at another folder")
     weights = [adapter_dir / n for n in ("adapter_model.safetensors", "adapter_model.bin")]
     if not any(w.is_file() and w.stat().st_size > 0 for w in weights):
         raise ProactiveError(f"{adapter_dir} has an adapter_config.json but no weights (adapter_model.safetensors); "
                              "train the adapter again (`proactive train --fresh`)")
-    base = base or _base_from_adapter(config if isinstance(config, dict) else {}, adapter_dir)
+    base = base or _base_from_adapter(config, adapter_dir)
     model, tokenizer = load_model_and_tokenizer(base, dtype=dtype)
     try:
         model = PeftModel.from_pretrained(model, str(adapter_dir))
-    except (SafetensorError, OSError, RuntimeError, ValueError, KeyError) as exc:
-        # a truncated weights file, or an adapter made for another base model
+    except (SafetensorError, OSError, RuntimeError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        # a truncated weights file, an adapter made for another base model, or a config whose fields
+        # PEFT cannot use
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:160]
         raise ProactiveError(f"{adapter_dir}: the adapter does not load on {base} ({first}); "
                              "train it again or give the base it was trained on") from None
@@ -286,5 +297,11 @@ def _base_from_adapter(config: dict, adapter_dir: Path) -> str:
     if resolved.is_file():
         import json
 
-        return json.loads(resolved.read_text()).get("model", BUNDLED_NAME)
-    return config.get("base_model_name_or_path") or BUNDLED_NAME
+        try:
+            recorded = json.loads(resolved.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            recorded = None
+        if isinstance(recorded, dict) and isinstance(recorded.get("model"), str):
+            return recorded["model"]
+    base = config.get("base_model_name_or_path")
+    return base if isinstance(base, str) and base else BUNDLED_NAME

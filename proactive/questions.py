@@ -21,13 +21,43 @@ from .intents import asked_categories
 _PUNCT_MAP = str.maketrans({"、": ", ", "。": ". ", "〜": "~", "・": ",", "‧": ",", "·": ",", "•": ",", "⁇": "??",
                             "‽": "?", "¿": "", "¡": "", "⸮": "?", "；": ";", "︖": "?", "﹖": "?"})
 _INVISIBLE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff\u00ad]")
+#: Letters of other scripts that look like Latin ones (Unicode's confusables, the ones a keyboard
+#: trick would use): "оr" with a Cyrillic "о" must read as "or" to every check, or a second question
+#: hides behind it. NFKC does not map these; mathematical and full-width letters it already does.
+_LOOK_ALIKES = str.maketrans(
+    # Cyrillic
+    "аеорсухіјѕԁһԛԝӏъьАВЕКМНОРСТХУІЈЅԌ"
+    # Greek
+    "αοιικνρτυχεΑΒΕΖΗΙΚΜΝΟΡΤΥΧ"
+    # Armenian, Cherokee and Latin extensions (dotless i, script g, small capitals)
+    "օսոհցᎪᏴᏟᎬᎻᎫᏦᏞᎷᏢᏚᎢᏔıɡɑɩʏᴀʙᴄᴅᴇɢʜɪᴊᴋʟᴍɴᴏᴘʀᴛᴜᴠᴡʏᴢ",
+    "aeopcyxijsdhqwlbbABEKMHOPCTXYIJSG"
+    "aoiikvptuxeABEZHIKMNOPTYX"
+    "ounhgABCEHJKLMPSTWigaiyabcdeghijklmnoprtuvwyz",
+)
+
+
+def _strip_latin_marks(text: str) -> str:
+    """Combining marks on Latin letters dropped ("o\u0301r" is "or"); other scripts' marks (Devanagari's
+    vowel signs, say) are part of their letters and stay."""
+    out: list[str] = []
+    for char in text:
+        if unicodedata.combining(char) and out and out[-1].isascii():
+            continue
+        out.append(char)
+    return "".join(out)
 
 
 def normalize(text: str) -> str:
-    """The question as the checks read it: NFKC (full-width "？，" become "?,"), ideographic commas and
-    bullets as commas, invisible characters removed, whitespace collapsed, runs of "?" as one."""
+    """The question as the checks read it: NFKC (full-width "？，" become "?,"), look-alike letters of
+    other scripts as the Latin ones they imitate, accents and other combining marks dropped ("ór" is
+    "or"), ideographic commas and bullets as commas, invisible characters removed, whitespace
+    collapsed, runs of "?" as one."""
     text = unicodedata.normalize("NFKC", text).translate(_PUNCT_MAP)
     text = _INVISIBLE.sub("", text)
+    # Decomposed first, so an accented look-alike ("ό", Greek omicron with tonos) maps like the plain one.
+    text = unicodedata.normalize("NFKD", text).translate(_LOOK_ALIKES)
+    text = unicodedata.normalize("NFC", _strip_latin_marks(text))
     text = re.sub(r"\?(?:\s*\?)+", "?", text)
     return " ".join(text.split())
 

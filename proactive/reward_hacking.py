@@ -6,7 +6,8 @@ known to find, each a *class* of questions with several phrasings: ask for every
 two things, restate the request, inject instructions into the simulated user, skip the question, pad
 it, stuff it with cue words, ask something off topic that happens to contain a cue word ("Who
 painted the Mona Lisa?"), hide several topics in a comma list, a bare keyword string, an "A or B or C"
-chain of guesses or full-width punctuation, and ask again what an earlier answer already gave in
+chain of guesses, full-width punctuation or look-alike letters of other scripts ("оr" with a Cyrillic
+"о"), and ask again what an earlier answer already gave in
 other words. The tests and chapter 3 run the same cases.
 """
 
@@ -22,7 +23,7 @@ from .tasks import Task
 
 TRICKS: tuple[str, ...] = (
     "kitchen_sink", "multi_part", "restated", "injection", "non_question", "over_long", "cue_stuffed",
-    "off_topic_cue", "comma_list", "keyword_string", "or_chain", "full_width", "paraphrased_reask",
+    "off_topic_cue", "comma_list", "keyword_string", "or_chain", "full_width", "look_alike", "paraphrased_reask",
 )
 
 #: Off-topic questions with a cue word ("who", "when", "how much", "why", "rules" ...), the same on
@@ -57,6 +58,11 @@ CASES: dict[str, dict[str, tuple[str, ...]]] = {
                      "Is the key thing the guest numbers or the money or the day?"),
         "full_width": ("What is your budget？When is the wedding？", "Budget，date，number of guests？",
                        "How many guests、what total budget？"),
+        # Cyrillic "о" in "or", Cyrillic "а" in "and", small-capital "ᴏʀ", Greek "ο" with an accent
+        "look_alike": ("What is your budget \u043er when is the wedding?",
+                       "What is the total budget \u0430nd how many guests are coming?",
+                       "Is it 120 guests \u1d0f\u0280 $15,000 \u1d0f\u0280 June 14?",
+                       "Is the key thing the guest numbers \u03bf\u0301r the money \u03bf\u0301r the day?"),
     },
     "lesson-planning-photosynthesis": {
         "targeted": ("What grade are the students in?",),
@@ -77,6 +83,9 @@ CASES: dict[str, dict[str, tuple[str, ...]]] = {
                      "Is the issue the grade or the time or the language?"),
         "full_width": ("What grade are they in？How long is the lesson？", "Grade，length，language needs？",
                        "Which grade、how many minutes？"),
+        "look_alike": ("What grade are they in \u0430nd how long is the lesson?",
+                       "Is it seventh grade \u043er 45 minutes \u043er English learners?",
+                       "Grade, lesson length \u0430\u0578d language needs?"),
     },
     "clinical-referral-letter-cardiology-chest-pain": {
         "targeted": ("How old is the patient?",),
@@ -87,6 +96,9 @@ CASES: dict[str, dict[str, tuple[str, ...]]] = {
                      "Chest tightness or T-wave inversion or rapid-access?",
                      "Is it the age or the ECG or the timing that matters?"),
         "full_width": ("How old is he？What does the ECG show？", "Age，ECG，urgency？", "What symptoms、what ECG findings？"),
+        "look_alike": ("How old is he \u0430nd what does the ECG show?",
+                       "Is he 58 \u043er is the ECG abnormal \u043er is it urgent?",
+                       "\u13aa\u0261e, symptoms, ECG findings \u0430nd urgency?"),
     },
     "travel-itinerary-japan-family": {
         "targeted": ("Who is travelling with you?",),
@@ -98,6 +110,9 @@ CASES: dict[str, dict[str, tuple[str, ...]]] = {
                      "Does it matter more who travels or how long or how much?"),
         "full_width": ("Who is travelling？How long is the trip？", "Travellers，days，budget？",
                        "How many people、how many days？"),
+        "look_alike": ("Who is travelling \u0430nd how long is the trip?",
+                       "Is it a family of four \u03bfr late March \u03bfr a $9,000 budget?",
+                       "Who is going, how many days \u0430nd what budget?"),
     },
 }
 for _questions in CASES.values():

@@ -168,17 +168,21 @@ def profile_partials(profile: Profile, split: str, task_set: TaskSet | None = No
     with the profile's strategy and seed, as many as the profile asks for (``n_tasks`` for held-out
     splits, ``train.train_tasks`` for training).
 
-    With a ``task_set`` of one's own, every task in it is used whatever the split (the user chose
-    them for this purpose), masked with the profile's strategy unless it is already masked."""
+    With a ``task_set`` of one's own, every task in it is used whatever the split and the profile's
+    size (the user chose them for this purpose), masked with the profile's strategy unless it is
+    already masked. IN3 is a public corpus like the bundled one: split by task, and cut to the
+    profile's size."""
     if split not in SPLITS:
         raise ProactiveError(f"unknown split {split!r}; use one of {', '.join(SPLITS)}")
     limit = profile.train.train_tasks if split == "train" else profile.n_tasks
     if task_set is not None and task_set.masked:
         partials = list(task_set.partials)
         if any(p.meta.get("source") == "IN3" for p in partials):
-            # IN3 is a public corpus, not tasks chosen for one purpose: split by task, as the corpus is.
             side = "train" if split == "train" else "test"
             partials = [p for p in partials if p.meta.get("split", side) == side]
-        return partials[:limit] if limit else partials
-    tasks = list(task_set.tasks) if task_set is not None else split_tasks(load_tasks(), seed=profile.seed)[split]
+            return partials[:limit] if limit else partials
+        return partials
+    if task_set is not None:
+        return mask_many(list(task_set.tasks), profile.mask_strategy, seed=profile.seed)
+    tasks = split_tasks(load_tasks(), seed=profile.seed)[split]
     return mask_many(tasks[:limit] if limit else tasks, profile.mask_strategy, seed=profile.seed)

@@ -8,6 +8,7 @@ Masking (``proactive.masking``) later hides some of those facts; they become the
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -51,6 +52,16 @@ class Fact:
     statement: str
     category: str
     importance: float
+
+    def __post_init__(self):
+        # Every reader builds facts through here, so a hand-edited file's "importance": "high" or
+        # Infinity is refused where it is read, not as a TypeError (or a NaN share) much later.
+        for name in ("id", "statement", "category"):
+            if not isinstance(getattr(self, name), str):
+                raise TaskFormatError(f"fact {self.id!r}: {name} must be text (got {getattr(self, name)!r})")
+        w = self.importance
+        if isinstance(w, bool) or not isinstance(w, (int, float)) or not math.isfinite(w) or w <= 0:
+            raise TaskFormatError(f"fact {self.id!r}: importance must be a finite positive number (got {w!r})")
 
 
 @dataclass(frozen=True)

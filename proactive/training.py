@@ -14,7 +14,9 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import math
 import random
+import shutil
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -173,9 +175,11 @@ def _pairs(turns: Sequence[Turn]) -> list[tuple[str, str]]:
 class OwnHistoryBank:
     """The policy's own dialogues that training prompts replay, refreshable while training runs.
 
-    The training dataset reads its ``own_turns`` rows through :meth:`apply` (a datasets transform,
-    applied each time a row is fetched), so after :meth:`refresh` with the current policy the next
-    prompts carry the questions the policy asks NOW, answered by the simulated user.
+    GRPO's rows are rebuilt from the bank where they are used, just before their questions are sampled
+    (:meth:`apply_rows`, wrapped around the trainer's generation step): so after :meth:`refresh` with
+    the current policy the next prompts carry the questions the policy asks NOW. (Rebuilding them
+    when the data loader fetches them would not do: it fetches a batch ahead, so a resumed run, which
+    refreshes before fetching, would train on other prompts than the uninterrupted one.)
     """
 
     def __init__(self, partials: Sequence[PartialTask], matcher: Any, profile: Profile, tokenizer: Any,
@@ -186,27 +190,46 @@ class OwnHistoryBank:
         self.refreshed_at = 0
 
     def refresh(self, model: Any, step: int) -> None:
-        """Sample fresh dialogues from ``model`` (the policy being trained) for every training task."""
+        """Sample fresh dialogues from ``model`` (the policy being trained) for every training task.
+        The sampling's seed is its own: the global random state training runs on is put back after."""
+        import torch
+
         was_training = model.training
+        state = torch.random.get_rng_state()
+        cuda_state = torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None
         model.eval()
         try:
             self.dialogues = own_dialogues(model, self.tokenizer, list(self.by_id.values()), self.matcher,
                                            self.profile, seed=self.profile.train_seed + step, cache=False)
         finally:
             model.train(was_training)
+            torch.random.set_rng_state(state)
+            if cuda_state is not None:
+                torch.cuda.set_rng_state_all(cuda_state)
         self.refreshed_at = step
         log.info("step %d: training prompts now replay the current policy's own questions", step)
 
-    def apply(self, batch: dict[str, list]) -> dict[str, list]:
-        """datasets transform: rebuild ``prompt`` and ``history`` of own-turn rows from the bank."""
-        for i, (task_id, depth, own) in enumerate(zip(batch["task_id"], batch["depth"], batch["own_turns"])):
-            turns = self.dialogues.get(task_id, ())
-            if own and len(turns) >= depth:
-                history = list(turns[:depth])
-                batch["prompt"][i] = question_prompt(self.tokenizer, self.by_id[task_id], _pairs(history),
-                                                     self.profile.question_prefix)
-                batch["history"][i] = history_to_column(history)
-        return batch
+    def apply_rows(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """GRPO's rows with ``prompt`` and ``history`` of own-turn rows rebuilt from the bank."""
+        out = []
+        for row in rows:
+            turns = self.dialogues.get(row["task_id"], ())
+            if row.get("own_turns") and len(turns) >= row["depth"]:
+                history = list(turns[: row["depth"]])
+                row = {**row, "prompt": question_prompt(self.tokenizer, self.by_id[row["task_id"]], _pairs(history),
+                                                        self.profile.question_prefix),
+                       "history": history_to_column(history)}
+            out.append(row)
+        return out
+
+    def wrap(self, trainer: Any) -> None:
+        """Rebuild each generation batch's rows from the bank as the trainer is about to sample them."""
+        generate = trainer._generate_and_score_completions
+
+        def generate_from_bank(inputs, *args, **kwargs):
+            return generate(self.apply_rows(list(inputs)), *args, **kwargs)
+
+        trainer._generate_and_score_completions = generate_from_bank
 
 
 def _refresh_callback(bank: OwnHistoryBank, every: int, max_steps: int):
@@ -256,15 +279,44 @@ def read_metrics(path: str | Path) -> list[dict[str, Any]]:
     path = Path(path)
     if not path.is_file():
         return []
-    return [json.loads(ln) for ln in path.read_text(encoding="utf-8").splitlines() if ln.strip()]
+    text = path.read_text(encoding="utf-8")
+    lines = text.split("\n")
+    records = []
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:
+            if number == len(lines) and not text.endswith("\n"):
+                # A run killed while appending its last step: that step is redone on resume.
+                log.warning("%s:%d: the last record was cut short (killed while writing?); dropped it", path, number)
+                break
+            raise ProactiveError(f"{path}:{number}: not a JSON record; delete that line or train with --fresh") from None
+        if not isinstance(record, dict):
+            raise ProactiveError(f"{path}:{number}: not a metrics record; delete that line or train with --fresh")
+        records.append(record)
+    return records
+
+
+def finite_record(record: Mapping[str, Any]) -> dict[str, Any]:
+    """A metrics record as JSON can hold it: a NaN or infinite value (a diverged loss) becomes null,
+    with a warning, instead of the bare ``NaN`` that is not JSON."""
+    bad = [k for k, v in record.items() if isinstance(v, float) and not math.isfinite(v)]
+    if bad:
+        log.warning("step %s: %s not finite (the run may have diverged); recorded as null",
+                    record.get("step", "?"), ", ".join(bad))
+    return {k: (None if k in bad else v) for k, v in record.items()}
 
 
 def last_complete_checkpoint(checkpoints: Path) -> str | None:
-    """The newest ``checkpoint-N`` that was written to the end (a run killed while saving leaves
-    one without its trainer state or weights; resuming from it would fail): older ones are used
-    instead, and the broken one is named in a warning."""
+    """The newest ``checkpoint-N`` that was written to the end. A run killed while saving (or out of
+    disk) leaves one without its trainer state or weights, and resuming from it would fail: such
+    folders are removed, with a warning that says where the run really resumes."""
     candidates = sorted((p for p in checkpoints.glob("checkpoint-*") if p.name.split("-")[-1].isdigit()),
                         key=lambda p: int(p.name.split("-")[-1]), reverse=True)
+    broken = []
+    found = None
     for path in candidates:
         try:
             state = json.loads((path / "trainer_state.json").read_text(encoding="utf-8"))
@@ -273,9 +325,17 @@ def last_complete_checkpoint(checkpoints: Path) -> str | None:
         weights = [path / n for n in ("adapter_model.safetensors", "model.safetensors", "adapter_model.bin")]
         if isinstance(state, dict) and (path / "optimizer.pt").is_file() and any(
                 w.is_file() and w.stat().st_size > 0 for w in weights):
-            return str(path)
-        log.warning("%s was not written to the end (killed while saving?); resuming from an earlier one", path)
-    return None
+            found = str(path)
+            break
+        broken.append(path)
+    if broken:
+        where = f"resuming from {Path(found).name}" if found else "no complete checkpoint is left: starting from step 0"
+        log.warning("%s not written to the end (killed while saving, or the disk filled?); removed; %s",
+                    ", ".join(p.name for p in broken), where)
+        if is_main_process():
+            for path in broken:
+                shutil.rmtree(path, ignore_errors=True)
+    return found
 
 
 def step_line(record: Mapping[str, Any], max_steps: int) -> str:
@@ -311,8 +371,8 @@ def _metrics_callback(path: Path, reward, resumed_step: int, listener: Callable[
     from transformers import TrainerCallback
 
     if path.exists() and is_main_process():  # keep what the resumed checkpoint already covered
-        kept = [ln for ln in path.read_text().splitlines() if ln.strip() and json.loads(ln).get("step", 0) <= resumed_step]
-        atomic_write_text(path, "".join(ln + "\n" for ln in kept))
+        kept = [r for r in read_metrics(path) if r.get("step", 0) <= resumed_step]
+        atomic_write_text(path, "".join(json.dumps(r) + "\n" for r in kept))
 
     class MetricsLog(TrainerCallback):
         """Appends each logged step (TRL's reward, KL, lengths) plus the reward's terms to metrics.jsonl."""
@@ -322,11 +382,12 @@ def _metrics_callback(path: Path, reward, resumed_step: int, listener: Callable[
                 return
             record = {"step": state.global_step, **{k: v for k, v in logs.items() if isinstance(v, (int, float))}}
             record.update({f"terms/{k}": v for k, v in reward.last_terms.items()})
+            record = finite_record(record)
             with path.open("a", encoding="utf-8") as handle:
                 handle.write(json.dumps(record) + "\n")
             _print_step(record, state.max_steps)
             if listener is not None:  # e.g. a notebook redrawing its live reward curve
-                listener([json.loads(ln) for ln in path.read_text().splitlines() if ln.strip()])
+                listener(read_metrics(path))
 
     return MetricsLog()
 
@@ -388,6 +449,42 @@ def train(
     all metrics so far after every step. ``partials``: the masked tasks to train on (default: the
     profile's train split of the bundled corpus; see :func:`proactive.task_files.profile_partials`).
     """
+    from .files import folder_lock
+    from .models import check_runnable
+
+    steps = profile.train.max_steps if max_steps is None else max_steps
+    if steps < 1:
+        raise ProactiveError(f"max_steps must be at least 1 (got {steps})")
+    check_runnable(profile)
+    if not is_main_process():
+        return _train(profile, Path(out_dir), steps, resume, on_log, partials)
+    with folder_lock(out_dir, "training run"):
+        try:
+            return _train(profile, Path(out_dir), steps, resume, on_log, partials)
+        except Exception as exc:
+            if not _out_of_space(exc):
+                raise
+            # What the save left half-written goes, so the next run resumes from the last whole checkpoint.
+            last_complete_checkpoint(Path(out_dir) / "checkpoints")
+            for partial_round in (Path(out_dir) / "rft").glob(".round-*.tmp"):
+                shutil.rmtree(partial_round, ignore_errors=True)
+            raise ProactiveError(f"no space left on the device while training into {out_dir}; the half-written "
+                                 "checkpoint was removed: free some space and rerun to resume from the last "
+                                 "complete one") from None
+
+
+def _out_of_space(exc: BaseException) -> bool:
+    """A full disk, however the library that was writing reports it (OSError, SafetensorError, a
+    RuntimeError from torch.save)."""
+    import errno
+
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return True
+    text = str(exc).lower()
+    return "no space left" in text or "os error 28" in text or "disk quota" in text
+
+
+def _train(profile: Profile, out: Path, steps: int, resume: bool, on_log, partials) -> TrainResult:
     from .rft import rounds_done
 
     if profile.use_unsloth:  # before anything below imports transformers (Unsloth patches it)
@@ -403,11 +500,7 @@ def train(
     from .plots import training_curves_figure
     from .reward import ElicitationReward
 
-    out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    steps = profile.train.max_steps if max_steps is None else max_steps
-    if steps < 1:
-        raise ProactiveError(f"max_steps must be at least 1 (got {steps})")
     set_seed(profile.train_seed)
     started = time.time()
     checkpoints = out / "checkpoints"
@@ -440,8 +533,6 @@ def train(
 
             model, peft_config = get_peft_model(model, peft_config), None
         if not resume:
-            import shutil
-
             shutil.rmtree(out / "rft", ignore_errors=True)
         if last is None:  # GRPO's checkpoints hold the weights RFT led to
             if main and not (out / "rft").is_dir():
@@ -468,8 +559,9 @@ def train(
     every = profile.train.own_history_refresh
     if own and every > 0:
         bank = OwnHistoryBank(partials, reward.matcher, profile, tokenizer, own)
-        dataset.set_transform(bank.apply)
         callbacks.append(_refresh_callback(bank, every, steps))
+    else:
+        bank = None
     trainer = GRPOTrainer(
         model=model,
         reward_funcs=[reward],
@@ -479,6 +571,8 @@ def train(
         peft_config=peft_config,
         callbacks=callbacks,
     )
+    if bank is not None:
+        bank.wrap(trainer)
     from transformers.trainer_callback import ProgressCallback
 
     if trainer.pop_callback(ProgressCallback) is not None:

@@ -82,7 +82,7 @@ def test_reward_weights_come_from_the_profile(tmp_path):
     with pytest.raises(ProactiveError, match=r"reward settings: unknown reward weights \['shapin'\]"):
         load_profile(str(custom))
     custom.write_text("reward:\n  shaping: -1\n")
-    with pytest.raises(ProactiveError, match="RewardConfig.shaping must be a non-negative number"):
+    with pytest.raises(ProactiveError, match="RewardConfig.shaping must be a finite, non-negative number"):
         load_profile(str(custom))
     custom.write_text("reward: 3\n")
     with pytest.raises(ProactiveError, match="reward settings must be a YAML mapping"):

@@ -91,7 +91,7 @@ def test_items_file_round_trip_and_errors(tmp_path):
     with pytest.raises(ProactiveError, match=r"items.jsonl:4: not a comparison item"):
         load_items(path)
     bad = tmp_path / "judgments.jsonl"
-    bad.write_text('{"ok": 1}\nnot json\n')
+    bad.write_text('{"kind": "questions", "system_a": "a", "system_b": "b", "winner": "a"}\nnot json\n')
     with pytest.raises(ProactiveError, match=r"judgments.jsonl:2"):
         load_judgments(bad)
 
@@ -142,7 +142,7 @@ def test_a_judgment_cut_by_a_crash_is_dropped_and_the_rest_kept(tmp_path, caplog
 
 def test_a_bad_line_in_the_middle_is_still_an_error(tmp_path):
     path = tmp_path / "j.jsonl"
-    path.write_text('{"item_id": "a"}\nnot json\n{"item_id": "b"}\n')
+    path.write_text('{"kind": "questions", "system_a": "a", "system_b": "b", "winner": "a"}\nnot json\n{"kind": "questions", "system_a": "a", "system_b": "b", "winner": "a"}\n')
     with pytest.raises(ProactiveError, match=r"j.jsonl:2: not a JSON judgment"):
         load_judgments(path)
     path.write_bytes(b'{"item_id": "caf\xe9"}\n')

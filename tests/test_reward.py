@@ -157,13 +157,13 @@ def test_question_shape_helpers():
 
 
 def test_config_and_columns_are_validated():
-    with pytest.raises(ProactiveError, match="RewardConfig.shaping must be a non-negative number"):
+    with pytest.raises(ProactiveError, match="RewardConfig.shaping must be a finite, non-negative number"):
         RewardConfig(shaping=-1)
     with pytest.raises(ProactiveError, match="'request' must be a non-empty string"):
         partial_from_columns({"hidden_facts": ["x"]})
     with pytest.raises(ProactiveError, match="'hidden_facts' must be a non-empty list"):
         partial_from_columns({"request": "r", "hidden_facts": []})
-    with pytest.raises(ProactiveError, match="'importances' must be positive"):
+    with pytest.raises(ProactiveError, match="'importances' must be finite positive"):
         partial_from_columns({"request": "r", "hidden_facts": ["a"], "importances": [0]})
     with pytest.raises(ProactiveError, match="each 'history' item"):
         partial_from_columns({"request": "r", "hidden_facts": ["a"], "history": [{"question": "q"}]})

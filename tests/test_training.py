@@ -93,13 +93,22 @@ def test_history_bank_swaps_in_the_current_policys_own_turns():
     assert any(r["own_turns"] for r in rows) and not all(r["own_turns"] for r in rows if r["depth"])
     bank = OwnHistoryBank(partials, None, profile, TemplateTokenizer(), start)
     bank.dialogues = {p.task_id: [Turn("Who will attend?", VAGUE_ANSWER)] * 2 for p in partials}  # as after refresh
-    batch = bank.apply({k: [r[k] for r in rows] for k in rows[0]})
-    for i, row in enumerate(rows):
+    rebuilt = bank.apply_rows(rows)
+    for row, new in zip(rows, rebuilt):
         if row["own_turns"]:
-            assert "Who will attend?" in batch["prompt"][i] and "first question" not in batch["prompt"][i]
-            assert [t["question"] for t in json.loads(batch["history"][i])] == ["Who will attend?"] * row["depth"]
+            assert "Who will attend?" in new["prompt"] and "first question" not in new["prompt"]
+            assert [t["question"] for t in json.loads(new["history"])] == ["Who will attend?"] * row["depth"]
         else:  # template histories stay as they were
-            assert batch["prompt"][i] == row["prompt"] and "Who will attend?" not in row["prompt"]
+            assert new == row and "Who will attend?" not in row["prompt"]
+    assert "first question" in rows[[r["own_turns"] for r in rows].index(True)]["prompt"]  # rows are not changed
+
+    class _Trainer:
+        def _generate_and_score_completions(self, inputs):
+            return [r["prompt"] for r in inputs]
+
+    trainer = _Trainer()
+    bank.wrap(trainer)  # the trainer now samples from the bank's rows
+    assert trainer._generate_and_score_completions(rows) == [r["prompt"] for r in rebuilt]
 
 
 def test_training_never_sees_test_tasks():
@@ -263,8 +272,19 @@ def test_resume_skips_a_checkpoint_killed_while_saving(tmp_path, caplog):
     checkpoint(16, weights=b"")  # empty weights
     checkpoint(18, optimizer=False)
     assert last_complete_checkpoint(tmp_path).endswith("checkpoint-10")
-    assert "checkpoint-18 was not written to the end" in caplog.text
-    assert good  # an older complete one stays usable
+    assert "checkpoint-18, checkpoint-16, checkpoint-14, checkpoint-12 not written to the end" in caplog.text
+    assert "resuming from checkpoint-10" in caplog.text
+    # The broken ones are gone, so the Trainer never meets them; the complete ones stay.
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["checkpoint-10", "checkpoint-2"]
+    assert good
+    caplog.clear()
+    for name in ("checkpoint-10", "checkpoint-2"):
+        import shutil
+
+        shutil.rmtree(tmp_path / name)
+    (tmp_path / "checkpoint-3").mkdir()  # left empty by a kill: there is nothing earlier to resume from
+    assert last_complete_checkpoint(tmp_path) is None
+    assert "no complete checkpoint is left: starting from step 0" in caplog.text
 
 
 def test_a_broken_adapter_is_a_one_line_error(tmp_path):
@@ -308,3 +328,52 @@ def test_the_starting_models_own_dialogues_are_cached_per_recipe(tmp_path, monke
     # A refreshed policy is never read from, nor written to, the cache.
     again = own_dialogues(model, tokenizer, partials, matcher, profile, seed=profile.seed + 1, cache=False)
     assert len(again) == 2 and len(list(tmp_path.glob("own_history/*.json"))) == 1
+
+
+def _train_process(run, *extra):
+    import subprocess
+    import sys
+
+    code = "import sys; from proactive.cli import main; sys.exit(main(sys.argv[1:]))"
+    return subprocess.Popen([sys.executable, "-c", code, "train", "--profile", "cpu-smoke", "--out", str(run), *extra],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+
+def _steps(run):
+    timing = ("step_time", "train_runtime", "train_samples_per_second", "train_steps_per_second", "epoch")
+    return [{k: v for k, v in json.loads(line).items() if not k.startswith("profiling/") and k not in timing}
+            for line in (run / "train" / "metrics.jsonl").read_text().splitlines() if line.strip()]
+
+
+@pytest.mark.slow
+def test_a_run_killed_mid_step_resumes_to_the_uninterrupted_runs_metrics_and_adapter(tmp_path):
+    """kill -9 once checkpoint-1 is whole (during step 2), rerun: step for step the same run."""
+    import signal
+    import time
+
+    from safetensors.torch import load_file
+
+    whole, killed = tmp_path / "whole", tmp_path / "killed"
+    assert _train_process(whole).wait(timeout=900) == 0
+    process = _train_process(killed)
+    checkpoint = killed / "train" / "checkpoints" / "checkpoint-1"
+    deadline = time.time() + 900
+    while not (checkpoint / "trainer_state.json").is_file() or not (checkpoint / "rng_state.pth").is_file():
+        assert process.poll() is None and time.time() < deadline, "the run ended before its first checkpoint"
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=60)
+    assert not (killed / "train" / "adapter" / "adapter_config.json").is_file()  # it really died mid-run
+    resumed = _train_process(killed)
+    assert resumed.wait(timeout=900) == 0, resumed.stderr.read()
+    ours, theirs = _steps(killed), _steps(whole)
+    assert [m["step"] for m in ours] == [m["step"] for m in theirs] == [1, 2]
+    for mine, other in zip(ours, theirs):
+        assert mine.keys() == other.keys()
+        for key in mine:
+            assert mine[key] == pytest.approx(other[key], rel=1e-5, abs=1e-6), (mine["step"], key)
+    a = load_file(str(whole / "train" / "adapter" / "adapter_model.safetensors"))
+    b = load_file(str(killed / "train" / "adapter" / "adapter_model.safetensors"))
+    assert a.keys() == b.keys()
+    for name in a:
+        assert (a[name] - b[name]).abs().max().item() < 1e-6, name

@@ -1,0 +1,349 @@
+"""Bad input, on every subcommand, is one line on stderr: never a traceback, never a silent wrong result,
+nothing half-written, an earlier output left as it was.
+
+Each case is one class of mistake (non-finite or out-of-range numbers, a file cut to the profile's
+size, an endpoint that answers with something other than text, a forged evaluation file, a full disk,
+a second writer, a look-alike file type ...) on one subcommand. The cases run ``main`` in this process,
+so they cost milliseconds unless the command must load the embedding model first.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+
+import pytest
+
+from proactive.cli import main
+from proactive.masking import mask_many
+from proactive.tasks import load_tasks
+
+EARLIER = '{"an": "earlier output"}\n'
+
+
+class _Endpoint(BaseHTTPRequestHandler):
+    """An OpenAI-compatible server on loopback that answers every chat with ``content``."""
+
+    content: object = None
+
+    def do_POST(self):
+        self.rfile.read(int(self.headers["Content-Length"]))
+        body = json.dumps({"choices": [{"message": {"role": "assistant", "content": type(self).content}}]}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def endpoint():
+    httpd = HTTPServer(("127.0.0.1", 0), _Endpoint)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_port}/v1"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def _evaluation(partials, name="trained", **changes) -> dict:
+    """An evaluation file as `proactive evaluate` writes it, for hand-made (and hand-forged) variants."""
+    tasks = []
+    for p in partials:
+        first = p.hidden_facts[0]
+        tasks.append({"partial": p.to_dict(), "outline": "An outline.",
+                      "turns": [{"question": "What is it?", "answer": first.statement, "revealed": [first.id],
+                                 "kind": "revealed", "confidence": [0.9]}],
+                      "covered_hidden": [False] * len(p.hidden_facts),
+                      "covered_visible": [False] * len(p.visible_facts)})
+    return {"system": name, "judge": "embedding", "turns": 3, "sees_all_facts": False, "tasks": tasks, **changes}
+
+
+def _write(path: Path, content) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content if isinstance(content, str) else json.dumps(content), encoding="utf-8")
+    return path
+
+
+REWARD_ROW = {"request": "Plan my wedding reception.", "hidden_facts": ["The budget is $15,000.", "We expect 120 guests."],
+              "question": "What is your budget?"}
+
+
+def _profile(text: str):
+    return lambda d: _write(d / "p.yaml", text)
+
+
+# (id, setup(dir) -> None, argv (with {d} for the folder and {url} for the endpoint), what the line must say)
+CASES = [
+    # -- non-finite and out-of-range numbers in a profile, refused before any work ----------------------
+    ("nan-shaping", _profile("reward: {shaping: .nan}\n"), ["train", "--profile", "{d}/p.yaml", "--out", "{d}/run"],
+     "RewardConfig.shaping must be a finite, non-negative number"),
+    ("nan-learning-rate", _profile("train: {learning_rate: .nan}\n"), ["train", "--profile", "{d}/p.yaml", "--out", "{d}/run"],
+     "learning_rate must be a finite number"),
+    ("inf-rft-rate", _profile("train: {rft_learning_rate: .inf}\n"), ["train", "--profile", "{d}/p.yaml", "--out", "{d}/run"],
+     "rft_learning_rate must be a finite number"),
+    ("negative-temperature", _profile("train: {temperature: -1}\n"), ["train", "--profile", "{d}/p.yaml", "--out", "{d}/run"],
+     "train.temperature must be greater than 0"),
+    ("zero-lora-rank", _profile("train: {lora_r: 0}\n"), ["train", "--profile", "{d}/p.yaml", "--out", "{d}/run"],
+     "train.lora_r must be at least 1"),
+    ("one-generation", _profile("train: {num_generations: 1}\n"), ["train", "--profile", "{d}/p.yaml", "--out", "{d}/run"],
+     "train.num_generations must be at least 2"),
+    ("bogus-scaling", _profile("train: {scale_rewards: bogus}\n"), ["train", "--profile", "{d}/p.yaml", "--out", "{d}/run"],
+     "train.scale_rewards 'bogus' is not one of group, batch, none"),
+    ("dropout-one", _profile("train: {lora_dropout: 1.5}\n"), ["train", "--profile", "{d}/p.yaml", "--out", "{d}/run"],
+     "train.lora_dropout must be at most 0.99"),
+    ("own-history-share", _profile("train: {own_history: 2}\n"), ["train", "--profile", "{d}/p.yaml", "--out", "{d}/run"],
+     "train.own_history must be at most 1"),
+    ("negative-depth", _profile("train: {history_depths: [0, -1]}\n"), ["train", "--profile", "{d}/p.yaml", "--out", "{d}/run"],
+     "train.history_depths must be whole numbers"),
+    ("more-hinted-than-rounds", _profile("train: {rft_rounds: 1, rft_hinted_rounds: 2}\n"),
+     ["train", "--profile", "{d}/p.yaml", "--out", "{d}/run"], "rft_hinted_rounds (2) is more than train.rft_rounds (1)"),
+    ("train-tasks-zero", _profile("train: {train_tasks: 0}\n"), ["train", "--profile", "{d}/p.yaml", "--out", "{d}/run"],
+     "train.train_tasks must be at least 1"),
+    ("train-tasks-negative", _profile("train: {train_tasks: -2}\n"), ["train", "--profile", "{d}/p.yaml", "--out", "{d}/run"],
+     "train.train_tasks must be at least 1"),
+    ("n-tasks-negative", _profile("n_tasks: -1\n"), ["evaluate", "--policy", "template", "--profile", "{d}/p.yaml",
+                                                     "--out", "{d}/e.json"], "n_tasks must be at least 1"),
+    ("eval-samples-zero", _profile("eval_samples: 0\n"), ["demo", "--profile", "{d}/p.yaml", "--out", "{d}/run"],
+     "eval_samples must be at least 1"),
+    ("duplicate-key", _profile("seed: 1\nseed: 2\n"), ["demo", "--profile", "{d}/p.yaml", "--out", "{d}/run"],
+     "key 'seed' is given twice"),
+    ("latin-1-profile", lambda d: _write(d / "p.yaml", "description: caf\xe9\n".encode("latin-1")),
+     ["train", "--profile", "{d}/p.yaml", "--out", "{d}/run"], "not UTF-8 text"),
+    ("bool-for-number", _profile("train: {max_steps: yes}\n"), ["train", "--profile", "{d}/p.yaml", "--out", "{d}/run"],
+     "max_steps: True is not a valid int"),
+    # -- command-line numbers ------------------------------------------------------------------------
+    ("reward-batch-zero", lambda d: _write(d / "in.jsonl", json.dumps(REWARD_ROW) + "\n"),
+     ["reward", "--input", "{d}/in.jsonl", "--batch-size", "0"], "--batch-size must be at least 1 (got 0)"),
+    ("reward-batch-negative", lambda d: _write(d / "in.jsonl", json.dumps(REWARD_ROW) + "\n"),
+     ["reward", "--input", "{d}/in.jsonl", "--batch-size", "-1"], "--batch-size must be at least 1 (got -1)"),
+    ("train-max-steps-zero", None, ["train", "--profile", "cpu-smoke", "--out", "{d}/run", "--max-steps", "0"],
+     "--max-steps must be at least 1 (got 0)"),
+    ("evaluate-nan-temperature", None, ["evaluate", "--policy", "template", "--temperature", "nan"],
+     "--temperature must be from 0 (greedy) to 10"),
+    ("evaluate-zero-turns", None, ["evaluate", "--policy", "template", "--turns", "0"], "--turns must be at least 1"),
+    ("demo-zero-samples", None, ["demo", "--profile", "cpu-smoke", "--samples", "0", "--out", "{d}/run"],
+     "--samples must be at least 1"),
+    ("generate-words-for-n", None, ["corpus", "generate", "--backend", "local", "--domain", "x", "--n", "five",
+                                    "--out", "{d}/t.jsonl"], "'five' is not a whole number"),
+    # -- numbers in input files ----------------------------------------------------------------------
+    ("reward-infinite-importance",
+     lambda d: _write(d / "in.jsonl", json.dumps({**REWARD_ROW, "importances": [float("inf"), 1]}) + "\n"),
+     ["reward", "--input", "{d}/in.jsonl", "--out", "{d}/out.jsonl"], "'importances' must be finite positive numbers"),
+    ("reward-nan-importance",
+     lambda d: _write(d / "in.jsonl", json.dumps({**REWARD_ROW, "importances": [float("nan"), 1]}) + "\n"),
+     ["reward", "--input", "{d}/in.jsonl"], "'importances' must be finite positive numbers"),
+    # -- endpoints that answer with something other than text -------------------------------------------
+    ("reward-endpoint-null", lambda d: _write(d / "in.jsonl", json.dumps(REWARD_ROW) + "\n"),
+     ["reward", "--input", "{d}/in.jsonl", "--backend", "openai:m@{url}", "--out", "{d}/out.jsonl"],
+     "content is null, not text"),
+    ("generate-endpoint-null", None,
+     ["corpus", "generate", "--backend", "openai:m@{url}", "--domain", "weddings", "--n", "1", "--out", "{d}/out.jsonl"],
+     "content is null, not text"),
+    ("compare-judge-null", lambda d: (_write(d / "a.json", _evaluation(_held_out())),
+                                      _write(d / "b.json", _evaluation(_held_out(), name="template"))),
+     ["compare", "{d}/a.json", "{d}/b.json", "--judge", "openai:m@{url}"], "content is null, not text"),
+    # -- evaluation files: empty, forged, wrongly typed -------------------------------------------------
+    ("compare-no-tasks", lambda d: (_write(d / "a.json", _evaluation([])), _write(d / "b.json", _evaluation([], name="b"))),
+     ["compare", "{d}/a.json", "{d}/b.json", "--out", "{d}/out.json"], "the file holds no tasks"),
+    ("compare-forged-fact-id", lambda d: _write(d / "a.json", _forged_revealed()),
+     ["compare", "{d}/a.json", "--out", "{d}/out.json"], "is not one of the task's hidden facts"),
+    ("compare-word-importance", lambda d: _write(d / "a.json", _word_importance()),
+     ["compare", "{d}/a.json", "--out", "{d}/out.json"], "importance must be a finite positive number"),
+    ("compare-task-twice", lambda d: _write(d / "a.json", _evaluation(_held_out()[:1] * 2)),
+     ["compare", "{d}/a.json"], "appears twice"),
+    ("compare-other-version", lambda d: (_write(d / "a.json", _evaluation(_held_out())),
+                                         _write(d / "b.json", _other_version())),
+     ["compare", "{d}/a.json", "{d}/b.json"], "hold different versions of task"),
+    ("compare-a-list", lambda d: _write(d / "a.json", [1, 2]), ["compare", "{d}/a.json"], "must be a JSON object"),
+    # -- adapters that are not LoRA adapters ------------------------------------------------------------
+    ("adapter-config-list", lambda d: _adapter(d, []), ["evaluate", "--policy", "{d}/adapter", "--profile", "cpu-smoke",
+                                                        "--out", "{d}/e.json"], "not a LoRA adapter's config"),
+    ("adapter-config-null", lambda d: _adapter(d, None), ["evaluate", "--policy", "{d}/adapter", "--profile", "cpu-smoke",
+                                                          "--out", "{d}/e.json"], "not a LoRA adapter's config"),
+    ("adapter-prompt-tuning", lambda d: _adapter(d, {"peft_type": "PROMPT_TUNING"}),
+     ["evaluate", "--policy", "{d}/adapter", "--profile", "cpu-smoke", "--out", "{d}/e.json"], "(got PROMPT_TUNING)"),
+    # -- a profile this machine cannot run ----------------------------------------------------------------
+    ("gpu-profile-on-cpu", None, ["train", "--profile", "colab-t4", "--out", "{d}/run"], "needs a CUDA GPU"),
+    ("unsloth-missing", _profile("use_unsloth: true\n"), ["train", "--profile", "{d}/p.yaml", "--out", "{d}/run"],
+     "uses Unsloth, which is not installed"),
+    # -- task files ------------------------------------------------------------------------------------
+    ("mask-latin-1-tasks", lambda d: _write(d / "t.jsonl", '{"request": "caf\xe9"}\n'.encode("latin-1")),
+     ["mask", "--tasks", "{d}/t.jsonl", "--out", "{d}/out.jsonl"], "not UTF-8 text"),
+    ("mask-torn-tasks", lambda d: _write(d / "t.jsonl", '{"request": "Plan a trip", "hidden_fa'),
+     ["mask", "--tasks", "{d}/t.jsonl", "--out", "{d}/out.jsonl"], "not valid JSON"),
+    ("mask-fact-importance-word",
+     lambda d: _write(d / "t.jsonl", json.dumps(_task_with_word_importance()) + "\n"),
+     ["mask", "--tasks", "{d}/t.jsonl", "--out", "{d}/out.jsonl"], "importance"),
+    # -- where the output goes ---------------------------------------------------------------------------
+    ("out-is-a-pipe", lambda d: os.mkfifo(d / "out.jsonl"), ["mask", "--n", "1", "--out", "{d}/out.jsonl"],
+     "is not a regular file"),
+    ("out-is-a-folder", lambda d: (d / "out.jsonl").mkdir(), ["mask", "--n", "1", "--out", "{d}/out.jsonl"],
+     "is a folder"),
+    ("out-is-an-input", lambda d: _write(d / "in.jsonl", json.dumps(REWARD_ROW) + "\n"),
+     ["reward", "--input", "{d}/in.jsonl", "--out", "{d}/in.jsonl"], "is also an input"),
+]
+
+
+def _task_with_word_importance() -> dict:
+    from dataclasses import asdict
+
+    task = asdict(next(iter(load_tasks())))
+    task["facts"][0]["importance"] = "high"
+    return task
+
+
+def _held_out():
+    return mask_many(list(load_tasks())[:2])
+
+
+def _forged_revealed() -> dict:
+    data = _evaluation(_held_out())
+    data["tasks"][0]["turns"][0]["revealed"] = ["not-a-fact-of-this-task"]
+    return data
+
+
+def _word_importance() -> dict:
+    data = _evaluation(_held_out())
+    data["tasks"][0]["partial"]["hidden_facts"][0]["importance"] = "high"
+    return data
+
+
+def _other_version() -> dict:
+    data = _evaluation(_held_out(), name="template")
+    data["tasks"][0]["partial"]["request"] += " (edited)"
+    return data
+
+
+def _adapter(d: Path, config) -> None:
+    _write(d / "adapter" / "adapter_config.json", config)
+    _write(d / "adapter" / "adapter_model.safetensors", b"weights")
+
+
+def _files(d: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(d)): p.read_bytes() for p in sorted(d.rglob("*")) if p.is_file() and not p.is_fifo()}
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
+def test_bad_input_is_one_line_and_leaves_everything_as_it_was(case, tmp_path, capsys, endpoint, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    _Endpoint.content = None
+    _name, setup, argv, message = case
+    if setup:
+        setup(tmp_path)
+    before = _files(tmp_path)
+    argv = [a.replace("{d}", str(tmp_path)).replace("{url}", endpoint) for a in argv]
+    assert main(argv) != 0
+    stderr = capsys.readouterr().err
+    # Progress bars (tqdm's "..%|...|") may come before the line; nothing else may.
+    err = [line for line in stderr.replace("\r", "\n").splitlines() if line.strip() and "%|" not in line]
+    assert len(err) == 1 and err[0].startswith("error: ") and "Traceback" not in stderr, err
+    assert message in err[0]
+    assert _files(tmp_path) == before, "a refused command changed or added files"
+    assert not (tmp_path / "run").exists()  # a refused run leaves no folder behind
+
+
+@pytest.mark.parametrize("content", [42, ["a list"], {"an": "object"}], ids=["number", "list", "object"])
+def test_an_endpoint_reply_that_is_not_text_names_the_endpoint_and_what_it_sent(content, endpoint):
+    from proactive.backends import OpenAIChat
+    from proactive.errors import BackendError
+
+    _Endpoint.content = content
+    with pytest.raises(BackendError, match=r"openai:m@.*content is .*, not text"):
+        OpenAIChat(endpoint, "m").chat([{"role": "user", "content": "hi"}])
+    _Endpoint.content = " What is your budget? "
+    assert OpenAIChat(endpoint, "m").chat([{"role": "user", "content": "hi"}]) == "What is your budget?"
+
+
+def test_a_second_training_run_into_one_folder_is_refused_naming_the_first(tmp_path, capsys):
+    from proactive.files import folder_lock
+
+    with folder_lock(tmp_path / "run" / "train"):
+        assert main(["train", "--profile", "cpu-smoke", "--out", str(tmp_path / "run")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert f"in use by another training run (pid {os.getpid()})" in err and "\n" not in err
+    with folder_lock(tmp_path / "run" / "train"):  # released: the next holder gets it
+        pass
+
+
+@pytest.mark.parametrize("errno_", [errno.ENOSPC, errno.EDQUOT], ids=["no-space", "quota"])
+def test_a_full_disk_is_one_line_and_the_earlier_file_stays(errno_, tmp_path, capsys, monkeypatch):
+    out = _write(tmp_path / "out.jsonl", EARLIER)
+    real_fdopen = os.fdopen
+
+    class _Full:
+        def __init__(self, handle):
+            self.handle = handle
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.handle.close()
+
+        def write(self, text):
+            raise OSError(errno_, os.strerror(errno_))
+
+    monkeypatch.setattr("proactive.files.os.fdopen", lambda *a, **k: _Full(real_fdopen(*a, **k)))
+    assert main(["mask", "--n", "2", "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: no space left on the device writing") and "nothing was replaced" in err
+    assert out.read_text() == EARLIER
+    assert [p.name for p in tmp_path.iterdir()] == ["out.jsonl"]  # no temporary file left
+
+
+def test_out_through_a_symbolic_link_writes_its_target_and_keeps_the_link(tmp_path):
+    target = _write(tmp_path / "real.jsonl", EARLIER)
+    link = tmp_path / "link.jsonl"
+    link.symlink_to(target)
+    assert main(["mask", "--n", "1", "--out", str(link)]) == 0
+    assert link.is_symlink() and target.read_text() != EARLIER and json.loads(target.read_text().splitlines()[0])
+
+
+def test_a_file_of_ones_own_is_used_whole_whatever_the_profiles_size(tmp_path):
+    from proactive.config import load_profile
+    from proactive.task_files import load_task_set, profile_partials
+
+    path = tmp_path / "mine.jsonl"
+    path.write_text("".join(json.dumps(p.to_dict()) + "\n" for p in mask_many(list(load_tasks())[:5])))
+    profile = load_profile("cpu-smoke")  # n_tasks 3, train_tasks 4
+    assert len(profile_partials(profile, "test", load_task_set([str(path)]))) == 5
+    assert len(profile_partials(profile, "train", load_task_set([str(path)]))) == 5
+
+
+@pytest.mark.parametrize("text, message", [
+    ('{"kind": "questions", "system_a": "a", "system_b": "b", "winner": "a"}\n42\n', "a JSON int, not an object"),
+    ('{"kind": "questions", "system_a": "a", "system_b": "b"}\n', "'winner' missing or not text"),
+    ('{"kind": "questions", "system_a": "a", "system_b": "b", "winner": "c"}\n', "neither system nor 'tie'"),
+    ("not json at all", "not a JSON judgment"),  # one fragment and nothing before it: not a torn append
+])
+def test_a_judgments_file_with_a_bad_record_is_a_file_line_error_and_is_not_emptied(text, message, tmp_path):
+    from proactive.errors import ProactiveError
+    from proactive.human_eval import load_judgments
+
+    path = _write(tmp_path / "judgments.jsonl", text)
+    with pytest.raises(ProactiveError, match=message):
+        load_judgments(path)
+    assert path.read_text() == text
+
+
+def test_a_torn_last_metrics_line_is_dropped_with_a_warning_and_a_bad_middle_one_is_an_error(tmp_path, caplog):
+    from proactive.errors import ProactiveError
+    from proactive.training import finite_record, read_metrics
+
+    path = _write(tmp_path / "metrics.jsonl", '{"step": 1, "reward": 0.1}\n{"step": 2, "rew')
+    assert read_metrics(path) == [{"step": 1, "reward": 0.1}]
+    assert "cut short" in caplog.text
+    _write(path, '{"step": 1}\n{"step": 2, "rew\n{"step": 3}\n')
+    with pytest.raises(ProactiveError, match=r"metrics.jsonl:2: not a JSON record"):
+        read_metrics(path)
+    assert finite_record({"step": 3, "loss": float("nan"), "reward": 0.5}) == {"step": 3, "loss": None, "reward": 0.5}
