@@ -238,15 +238,46 @@ def available_profiles() -> list[str]:
     return sorted(p.stem for p in folder.glob("*.yaml")) if folder.is_dir() else []
 
 
-def load_profile(name_or_path: str) -> Profile:
-    """Load a profile by name (``configs/NAME.yaml``) or from a YAML file path."""
+def _profile_path(name_or_path: str, relative_to: Path | None = None) -> Path:
     path = Path(name_or_path)
     if path.suffix not in (".yaml", ".yml"):
         path = configs_dir() / f"{name_or_path}.yaml"
+    elif relative_to is not None and not path.is_absolute() and not path.is_file():
+        path = relative_to.parent / path
     if not path.is_file():
         known = ", ".join(available_profiles()) or f"none found in {configs_dir()}"
         raise ProactiveError(f"unknown profile {name_or_path!r}; choose one of: {known} (or pass a YAML path)")
+    return path
+
+
+def _profile_data(path: Path, chain: tuple[Path, ...] = ()) -> dict:
+    """A profile file's settings with those of its ``base:`` profile (and its base's ...) underneath:
+    the file's own keys win, its ``train:`` and ``reward:`` keys one by one."""
+    if path.resolve() in chain:
+        raise ProactiveError(f"{path}: base profiles form a loop ({' -> '.join(p.name for p in (*chain, path))})")
     data = read_yaml(path)
+    if not isinstance(data, dict):
+        raise ProactiveError(f"{path}: settings must be a YAML mapping")
+    base = data.pop("base", None)
+    if base is None:
+        return data
+    if not isinstance(base, str):
+        raise ProactiveError(f"{path}: base must be a profile name or a YAML path (got {base!r})")
+    merged = _profile_data(_profile_path(base, relative_to=path), (*chain, path.resolve()))
+    merged.pop("name", None)  # a recipe is named after its own file
+    for key, value in data.items():
+        if key in ("train", "reward") and isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = {**merged[key], **value}
+        else:
+            merged[key] = value
+    return merged
+
+
+def load_profile(name_or_path: str) -> Profile:
+    """Load a profile by name (``configs/NAME.yaml``) or from a YAML file path. A profile may start
+    from another (``base: cpu``, a name or a path relative to it) and set only the keys it changes."""
+    path = _profile_path(name_or_path)
+    data = _profile_data(path)
     _check_settings(path, data, Profile, "settings")
     data.setdefault("name", path.stem)
     train = data.pop("train", None) or {}

@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import pytest
 
 from proactive.config import Profile, RewardConfig, available_profiles, load_profile
@@ -103,3 +105,28 @@ def test_the_demo_profile_generates_in_larger_batches_than_the_benchmarks():
     assert load_profile("cpu").eval_batch_size == 16  # the learning benchmark's figures reproduce
     assert local_policy(load_profile("cpu-smoke")).batch_size == load_profile("cpu-smoke").eval_batch_size
     assert load_profile("cpu-unsloth").eval_batch_size == 32
+
+
+def test_a_profile_starts_from_its_base_and_sets_only_what_it_changes(tmp_path):
+    (tmp_path / "mine.yaml").write_text("base: cpu\ntrain:\n  max_steps: 5\nreward:\n  shaping: 0.1\n")
+    (tmp_path / "deeper.yaml").write_text("base: mine.yaml\ndescription: two levels\n")
+    cpu, mine, deeper = load_profile("cpu"), load_profile(str(tmp_path / "mine.yaml")), load_profile(str(tmp_path / "deeper.yaml"))
+    assert (mine.name, mine.train.max_steps, mine.train.num_generations) == ("mine", 5, cpu.train.num_generations)
+    assert mine.reward == {**cpu.reward, "shaping": 0.1}
+    assert deeper.train == mine.train and deeper.description == "two levels" and deeper.name == "deeper"
+    (tmp_path / "loop.yaml").write_text("base: loop.yaml\n")
+    with pytest.raises(ProactiveError, match="base profiles form a loop"):
+        load_profile(str(tmp_path / "loop.yaml"))
+    (tmp_path / "bad.yaml").write_text("base: nosuch\n")
+    with pytest.raises(ProactiveError, match="unknown profile 'nosuch'"):
+        load_profile(str(tmp_path / "bad.yaml"))
+
+
+def test_every_benchmark_recipe_loads_and_starts_from_a_profile():
+    import yaml
+
+    recipes = sorted((Path(__file__).parent.parent / "benchmarks" / "recipes").glob("*.yaml"))
+    assert recipes
+    for path in recipes:
+        assert yaml.safe_load(path.read_text())["base"], path
+        assert load_profile(str(path)).name == path.stem
