@@ -344,8 +344,10 @@ def read_yaml(path: Path) -> object:
     try:
         data = yaml.load(text, Loader=_UniqueKeyLoader)
     except yaml.YAMLError as exc:
-        first = " ".join(str(exc).split())
-        raise ProactiveError(f"{path}: not valid YAML ({first[:200]})") from None
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or " ".join(str(exc).split())[:200]
+        where = f"line {mark.line + 1}: " if mark is not None else ""
+        raise ProactiveError(f"{path}: not valid YAML ({where}{problem})") from None
     return {} if data is None else data
 
 
