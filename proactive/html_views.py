@@ -62,6 +62,21 @@ def group_html(partial: PartialTask, questions, breakdowns, advantages) -> str:
         ((esc(q), f"{b.reward:+.3f}", f"{adv:+.2f}", listed(b.revealed), listed(b.penalties)) for q, b, adv in ranked))
 
 
+def rft_group_html(group) -> str:
+    """One RFT group (``proactive.rft.DialogueGroup``): every sampled dialogue's questions and what each
+    drew out, its score, and which dialogue is kept for fine-tuning (the best that drew out anything)."""
+    facts = {f.id: f for f in group.partial.hidden_facts}
+
+    def turns(dialogue) -> str:
+        return "<br>".join(f"{esc(t.question)} <i>({esc(t.kind)}"
+                           + "".join(f": {esc(facts[fid].category)}" for fid in t.revealed if fid in facts) + ")</i>"
+                           for t in dialogue.turns) or "—"
+
+    rows = (("<b>kept</b>" if i == group.kept else "", turns(d), f"{score:+.3f}")
+            for i, (d, score) in enumerate(zip(group.dialogues, group.scores)))
+    return f"<blockquote>{esc(group.partial.request)}</blockquote>" + html_table(("", "dialogue", "score"), rows)
+
+
 def side_by_side_html(partials, systems: dict) -> str:
     """Each task's request, then every system's question, its reward and the user's answer.
 

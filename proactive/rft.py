@@ -24,7 +24,7 @@ from typing import Any
 from .config import Profile
 from .dialogues import elicited_share, run_dialogues
 from .masking import PartialTask
-from .policy import SYSTEM_PROMPT, question_prompt
+from .policy import SYSTEM_PROMPT, prefix_seed, question_prompt
 from .simulator import REVEALED, Dialogue, SimulatedUser, mentions, turn_from_dict
 from .tasks import Fact
 
@@ -92,6 +92,33 @@ def hint_prompt(fact: Fact) -> str:
     return f"{SYSTEM_PROMPT} The detail to ask about: {fact.statement} Ask for it without saying it."
 
 
+#: How a hinted question opens when the hidden detail is of a kind the simulated user recognises
+#: (``proactive.intents``): the kind comes from the training fact's label, the rest of the question
+#: from the policy. Measured on the first 30 training tasks (untrained 135M policy, 3 samples at T=0.7;
+#: benchmarks/hint_openings.py): opened with their kind, questions drew out 32 of the 40 facts of such
+#: kinds; facts of other kinds, with the hint alone, 3 of 50.
+KIND_OPENINGS: dict[str, str] = {
+    "budget": "What is your budget",
+    "timeline": "What is the deadline",
+    "audience": "What audience",
+    "goal": "What is the goal",
+    "constraint": "What requirements",
+    "preference": "What style",
+}
+
+
+def hint_for(fact: Fact, question_prefix: str, kind_openings: bool = True) -> tuple[str, str]:
+    """The rules and the assistant-turn opening a hinted question about ``fact`` is sampled with: its
+    kind's opening where there is one and the policy's prefix allows it (the prefix's seed word starts
+    the opening), else the fact as a hint (:func:`hint_prompt`) and the policy's own prefix."""
+    opening = KIND_OPENINGS.get(fact.category) if kind_openings else None
+    seed = prefix_seed(question_prefix)
+    if opening and opening.lower().startswith(seed.lower()):
+        label = question_prefix[: len(question_prefix) - len(seed)] if seed else question_prefix
+        return SYSTEM_PROMPT, label + opening
+    return hint_prompt(fact), question_prefix
+
+
 def leaks(question: str, facts: Sequence[Fact]) -> bool:
     """Whether a question states a hidden fact itself (its numbers, or most of its words): a hinted
     question that guesses the answer teaches guessing, not asking."""
@@ -99,9 +126,10 @@ def leaks(question: str, facts: Sequence[Fact]) -> bool:
 
 
 def hinted_groups(policy: Any, partials: Sequence[PartialTask], matcher: Any, samples: int, turns: int = 3,
-                  temperature: float = 1.0, seed: int = 0) -> list[DialogueGroup]:
+                  temperature: float = 1.0, seed: int = 0, kind_openings: bool = True) -> list[DialogueGroup]:
     """One dialogue per task built from hinted questions: at each turn the most important fact still
-    hidden is given as a hint (:func:`hint_prompt`), ``samples`` questions are sampled for it, and the
+    hidden is the target (:func:`hint_for`: its kind opens the question, or it is given as a hint),
+    ``samples`` questions are sampled for it, and the
     first that draws out a new fact without stating one (:func:`leaks`) is asked; a task whose
     candidates all fail moves on to its next fact. All tasks' candidates are generated in one batch
     per turn. Returns one-dialogue groups, so :func:`keep_best` treats them like sampled ones."""
@@ -118,9 +146,11 @@ def hinted_groups(policy: Any, partials: Sequence[PartialTask], matcher: Any, sa
         if not targets:
             break
         asked = [(i, fact) for i, fact in targets for _ in range(samples)]
+        hints = [hint_for(fact, policy.question_prefix, kind_openings) for _, fact in asked]
         questions = policy.ask_many([partials[i] for i, _ in asked], [dialogues[i].history() for i, _ in asked],
                                     temperature=temperature, seed=seed + turn,
-                                    system_prompts=[hint_prompt(fact) for _, fact in asked])
+                                    system_prompts=[rules for rules, _ in hints],
+                                    prefixes=[opening for _, opening in hints])
         for k, (i, _) in enumerate(targets):
             for question in questions[k * samples:(k + 1) * samples]:
                 if leaks(question, partials[i].hidden_facts):
@@ -288,9 +318,12 @@ def run_rft(model: Any, tokenizer: Any, partials: Sequence[PartialTask], matcher
     for index in bar:
         started = time.time()
         model.eval()
-        sampler = hinted_groups if index < s.rft_hinted_rounds else sample_groups
-        groups = sampler(policy, partials, matcher, s.rft_samples, turns=s.rft_turns,
-                         temperature=s.rft_temperature, seed=profile.train_seed + 7919 * index)
+        options = {"turns": s.rft_turns, "temperature": s.rft_temperature, "seed": profile.train_seed + 7919 * index}
+        if index < s.rft_hinted_rounds:
+            groups = hinted_groups(policy, partials, matcher, s.rft_samples, kind_openings=s.rft_kind_openings,
+                                   **options)
+        else:
+            groups = sample_groups(policy, partials, matcher, s.rft_samples, **options)
         improved = keep_best(buffer, groups)
         rows = sft_examples(list(buffer.values()), tokenizer, profile.question_prefix)
         model.train()

@@ -96,18 +96,20 @@ class LocalPolicy:
 
     def ask_many(self, partials: Sequence[PartialTask], histories: Sequence[History] | None = None,
                  temperature: float = 0.0, seed: int = 0, batch_size: int | None = None,
-                 system_prompts: Sequence[str] | None = None) -> list[str]:
+                 system_prompts: Sequence[str] | None = None, prefixes: Sequence[str] | None = None) -> list[str]:
         """One question per task (greedy at temperature 0), generated in left-padded batches.
-        ``system_prompts`` (one per task) replace the policy's rules, e.g. with RFT's hints."""
+        ``system_prompts`` and ``prefixes`` (one per task) replace the policy's rules and its
+        assistant-turn opening, e.g. with RFT's hints."""
         if batch_size:
             self.batch_size = batch_size
         histories = histories or [()] * len(partials)
         rules = system_prompts or [SYSTEM_PROMPT] * len(partials)
-        prompts = [question_prompt(self.tokenizer, p, h, self.question_prefix, r)
-                   for p, h, r in zip(partials, histories, rules)]
+        openings = prefixes or [self.question_prefix] * len(partials)
+        prompts = [question_prompt(self.tokenizer, p, h, o, r)
+                   for p, h, r, o in zip(partials, histories, rules, openings)]
         # Stopping at the question's '?' (as training does) changes no question, only saves the tokens after it.
         texts = self._generate(prompts, self.max_new_tokens, temperature, seed, stop=stop_ids(self.tokenizer))
-        return [question_from_completion(t, self.question_prefix) for t in texts]
+        return [question_from_completion(t, o) for t, o in zip(texts, openings)]
 
     def write_outlines(self, partials: Sequence[PartialTask], histories: Sequence[History]) -> list[str]:
         """The final outline for each task after its dialogue (greedy)."""

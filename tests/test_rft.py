@@ -13,7 +13,18 @@ from proactive.errors import ProactiveError
 from proactive.evaluation import ceiling_shares, headline
 from proactive.masking import PartialTask
 from proactive.policy import SYSTEM_PROMPT
-from proactive.rft import DialogueGroup, choose, dialogue_score, hint_prompt, keep_best, leaks, sft_examples
+from proactive.rft import (
+    KIND_OPENINGS,
+    DialogueGroup,
+    choose,
+    dialogue_score,
+    hint_for,
+    hint_prompt,
+    hinted_groups,
+    keep_best,
+    leaks,
+    sft_examples,
+)
 from proactive.simulator import NO_PREFERENCE, REVEALED, Dialogue, Turn
 from proactive.tasks import Fact
 
@@ -82,6 +93,54 @@ def test_hints_name_the_fact_and_leaking_questions_are_caught():
     assert leaks("Must it be finished before the twins arrive?", FACTS)
     assert not leaks("What is your budget?", FACTS)
     assert not leaks("How large is the kitchen?", FACTS)
+
+
+def test_a_kind_the_user_recognises_opens_the_hinted_question_and_other_facts_are_hinted():
+    rules, opening = hint_for(FACTS[1], "Question: What")
+    assert rules == SYSTEM_PROMPT and opening == "Question: " + KIND_OPENINGS["budget"]
+    assert hint_for(FACTS[1], "Question: What", kind_openings=False) == (hint_prompt(FACTS[1]), "Question: What")
+    assert hint_for(FACTS[0], "Question: What") == (hint_prompt(FACTS[0]), "Question: What")  # specifics: no kind
+    assert hint_for(FACTS[1], "")[1] == KIND_OPENINGS["budget"]
+    # A prefix whose seed word the opening does not start with keeps the policy's own opening.
+    assert hint_for(FACTS[1], "Question: How") == (hint_prompt(FACTS[1]), "Question: How")
+
+
+class _EchoPolicy:
+    """Writes each question from its opening, so the test sees which opening every target got."""
+
+    question_prefix = "Question: What"
+
+    def __init__(self):
+        self.calls = []
+
+    def ask_many(self, partials, histories, temperature=0.0, seed=0, system_prompts=None, prefixes=None):
+        self.calls.append(list(prefixes))
+        return [p.split(":", 1)[1].strip() + " for the kitchen?" if p != self.question_prefix else "What is it?"
+                for p in prefixes]
+
+
+class _ByWordMatcher:
+    """Reveals a fact when the question names its category's opening word (budget, deadline)."""
+
+    threshold, known_threshold, similarity = 0.5, 0.9, None
+
+    def match(self, question, topic, statements):
+        words = {"We can spend 8,000 euros.": "budget", "It must be finished before the twins arrive in March.": "deadline"}
+        return np.array([1.0 if words.get(s, "~") in question else 0.0 for s in statements])
+
+    def probabilities(self, items, topic, facts):
+        return np.zeros((len(items), len(facts)))
+
+
+def test_hinted_dialogues_open_each_target_with_its_kind_and_keep_what_drew_it_out():
+    policy = _EchoPolicy()
+    (group,) = hinted_groups(policy, [PARTIAL], _ByWordMatcher(), samples=2, turns=3)
+    # Most important first: the kitchen's size (no kind: the policy's opening), then budget, then timeline.
+    assert [c[0] for c in policy.calls] == ["Question: What", "Question: What is your budget",
+                                            "Question: What is the deadline"]
+    assert [t.question for t in group.best.turns] == ["What is your budget for the kitchen?",
+                                                      "What is the deadline for the kitchen?"]
+    assert group.best.revealed_ids == ["money", "when"]
 
 
 def test_ceiling_is_the_most_important_facts_one_question_each():
