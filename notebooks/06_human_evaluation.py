@@ -32,13 +32,18 @@
 # Setup, one cell. On Colab it installs this package with Unsloth, from the wheel `make wheel`
 # builds (upload dist/proactive-*.whl with the Files pane) or from REPO_URL; then choose a GPU
 # profile below. Anywhere else it only checks that `make setup` (or `make lab`) installed it.
-import importlib.util
+import importlib.metadata
 import subprocess
 import sys
 from pathlib import Path
 
 REPO_URL = ""  # this repository's git URL; not needed when you upload the wheel
-if importlib.util.find_spec("proactive") is None:
+try:  # the installed package, not a folder named proactive/ (as after `git clone` into the working folder)
+    importlib.metadata.distribution("proactive")
+    installed = True
+except importlib.metadata.PackageNotFoundError:
+    installed = False
+if not installed:
     if "google.colab" not in sys.modules:
         raise ModuleNotFoundError("proactive is not installed in this kernel: run `make lab` in the repository "
                                   "(or `make setup` and choose the .venv's Python)")
@@ -53,7 +58,7 @@ if importlib.util.find_spec("proactive") is None:
     print(f"installed {source}")
 
 # %% tags=["parameters"]
-profile = "cpu"
+profile = "cpu-smoke"  # seconds: 3 tasks, the smallest run; "cpu": every task, the full laptop run (minutes; chapter 4 trains for about 25), colab-t4 / paper on a GPU
 run_dir = ""  # the run folder the chapters share ("": ../runs/tutorial-PROFILE; a `make demo` folder works too)
 rater = "me"  # your name or initials: judgments are stored per rater
 seed = 0  # which response is shown first, per item

@@ -119,6 +119,7 @@ def test_04_grpo_training(tmp_path):
     text = json.dumps(_outputs(tmp_path / "04_grpo_training.out.ipynb"))
     assert "advantage" in text and "sampled question" in text  # the GRPO group table
     assert "untrained" in text and "trained" in text  # before/after on held-out tasks
+    assert "hinted round" in text and "dialogue" in text and "score" in text  # an RFT group, and what it keeps
     assert _has(_outputs(tmp_path / "04_grpo_training.out.ipynb"), "application/vnd.plotly.v1+json")
     # The live curve is ONE output, redrawn in place, ending as a figure the static book can show.
     executed = nbformat.read(tmp_path / "04_grpo_training.out.ipynb", as_version=4)
@@ -215,6 +216,15 @@ def test_install_cell_never_skips_silently(tmp_path):
     nothing = _run_install_cell(tmp_path, colab=True)
     assert nothing.startswith("FileNotFoundError: nothing to install from") and "make wheel" in nothing
     assert "PIP" not in outside + nothing
+
+
+def test_install_cell_installs_even_beside_a_folder_named_like_the_package(tmp_path):
+    # After `!git clone` the working folder holds proactive/: importable by name, yet nothing is installed.
+    (tmp_path / "proactive").mkdir()
+    (tmp_path / "proactive" / "__init__.py").write_text("")
+    (tmp_path / "proactive-0.1.0-py3-none-any.whl").write_bytes(b"")
+    pips = [line for line in _run_install_cell(tmp_path, colab=True).splitlines() if line.startswith("PIP")]
+    assert pips and "proactive[unsloth] @ file://" in pips[0]
 
 
 def test_install_cell_installs_the_uploaded_wheel_or_the_repository(tmp_path):
