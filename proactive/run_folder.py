@@ -30,6 +30,33 @@ if TYPE_CHECKING:
     from .config import Profile
 
 
+#: The packages whose versions decide a run's numbers.
+PACKAGES = ("proactive", "torch", "transformers", "trl", "peft", "accelerate", "datasets", "unsloth",
+            "sentence-transformers")
+
+
+def provenance() -> dict:
+    """What made a run: Python's and the key packages' versions (None: not installed) and the git
+    commit of the checkout it ran from (None outside a git checkout)."""
+    import platform
+    import subprocess
+    from importlib import metadata
+
+    versions: dict[str, str | None] = {"python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    try:
+        done = subprocess.run(["git", "rev-parse", "HEAD"], cwd=Path(__file__).resolve().parent, capture_output=True,
+                              text=True, timeout=10, check=False)
+        commit = done.stdout.strip() if done.returncode == 0 else None
+    except (OSError, subprocess.SubprocessError):
+        commit = None
+    return {"versions": versions, "git_commit": commit}
+
+
 class RunDir:
     """Every path of one run, and the helpers that read a stage's output or make it when missing.
 
@@ -84,7 +111,8 @@ class RunDir:
         info = self.root / "run.json"
         if not info.is_file():
             atomic_write_json(info, {"profile": self.profile.name, "model": self.profile.model,
-                                     "tasks": self.task_set.label if self.task_set else "bundled corpus"})
+                                     "tasks": self.task_set.label if self.task_set else "bundled corpus",
+                                     **provenance()})
 
     def held_out(self, refresh: bool = False) -> list[PartialTask]:
         """The run's masked held-out tasks: read from ``masked_test.jsonl`` or (first time, or

@@ -146,7 +146,14 @@ def test_run_dir_has_one_layout_and_belongs_to_one_profile(tmp_path):
     run = RunDir(tmp_path / "run", smoke)
     held_out = run.held_out()
     assert run.masked_test.is_file() and len(held_out) == smoke.n_tasks
-    assert json.loads((run.root / "run.json").read_text())["profile"] == "cpu-smoke"
+    recorded = json.loads((run.root / "run.json").read_text())
+    assert recorded["profile"] == "cpu-smoke"
+    # What made the run: versions of the packages that decide its numbers, and the checkout's commit.
+    import torch
+    import trl
+
+    assert recorded["versions"]["torch"] == torch.__version__ and recorded["versions"]["trl"] == trl.__version__
+    assert "git_commit" in recorded
     assert [p.task_id for p in run.held_out()] == [p.task_id for p in held_out]  # read back, not remade
     assert (run.train_dir, run.adapter_dir, run.eval_dir) == (run.root / "train", run.root / "train" / "adapter",
                                                               run.root / "eval")
