@@ -223,9 +223,12 @@ def cmd_train(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     """The main job end to end on CPU: corpus, masking, GRPO training, evaluation, report."""
     from .config import load_profile
+    from .models import check_runnable
     from .pipeline import run_demo
 
-    run_demo(load_profile(args.profile), args.out, samples=args.samples, task_set=_task_set(args))
+    profile = load_profile(args.profile)
+    check_runnable(profile)  # before the run folder is made
+    run_demo(profile, args.out, samples=args.samples, task_set=_task_set(args))
     return 0
 
 

@@ -177,6 +177,25 @@ def cuda_available() -> bool:
     return torch.cuda.is_available()
 
 
+def _trl_version() -> str:
+    from importlib import metadata
+
+    try:
+        return metadata.version("trl")
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def _trl_needs_unsloth() -> bool:
+    """TRL before 1.16 cannot run GRPO's fused forward on CPU without Unsloth's patch (measured: TRL
+    1.15's ``_fused_forward`` fails with "'NoneType' object has no attribute 'apply'")."""
+    parts = _trl_version().split(".")[:2]
+    try:
+        return tuple(int(p) for p in parts) < (1, 16)
+    except ValueError:
+        return False
+
+
 def unsloth_available() -> bool:
     return importlib.util.find_spec("unsloth") is not None
 
@@ -205,6 +224,13 @@ def check_runnable(profile) -> None:
         raise ProactiveError(
             f"profile {profile.name!r} uses Unsloth, which is not installed; run `make setup-unsloth` "
             "(CPU) or `pip install -e \".[unsloth]\"` (GPU/Colab)"
+        )
+    if (not profile.use_unsloth and profile.train.method != "rft" and unsloth_available()
+            and _trl_needs_unsloth() and not cuda_available()):
+        raise ProactiveError(
+            f"profile {profile.name!r} trains without Unsloth, but this venv's TRL ({_trl_version()}, Unsloth's pin) "
+            "runs GRPO on CPU only with Unsloth's patches: use an Unsloth profile here (unsloth-smoke, cpu-unsloth), "
+            "or run plain profiles from .venv (`make setup`, then .venv/bin/proactive)"
         )
 
 

@@ -347,3 +347,20 @@ def test_a_torn_last_metrics_line_is_dropped_with_a_warning_and_a_bad_middle_one
     with pytest.raises(ProactiveError, match=r"metrics.jsonl:2: not a JSON record"):
         read_metrics(path)
     assert finite_record({"step": 3, "loss": float("nan"), "reward": 0.5}) == {"step": 3, "loss": None, "reward": 0.5}
+
+
+def test_a_plain_profile_in_unsloths_venv_is_refused_in_one_line(monkeypatch, tmp_path, capsys):
+    from proactive import models
+
+    monkeypatch.setattr(models, "_trl_version", lambda: "1.15.0")  # Unsloth's venv pins TRL 1.15
+    monkeypatch.setattr(models, "unsloth_available", lambda: True)
+    monkeypatch.setattr(models, "cuda_available", lambda: False)
+    assert main(["demo", "--profile", "cpu-smoke", "--out", str(tmp_path / "run")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "runs GRPO on CPU only with Unsloth's patches: use an Unsloth profile here" in err and "\n" not in err
+    assert not (tmp_path / "run").exists()
+    from proactive.config import load_profile
+
+    models.check_runnable(load_profile("unsloth-smoke"))  # an Unsloth profile is what this venv runs
+    monkeypatch.setattr(models, "_trl_version", lambda: "1.16.0")
+    models.check_runnable(load_profile("cpu-smoke"))  # TRL 1.16 runs the plain path
