@@ -11,6 +11,7 @@ interval over tasks.
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -106,6 +107,8 @@ def dialogue_from_dict(data: dict[str, Any], where: str = "task") -> Dialogue:
         _typed(t.get("answer"), str, f"{at}.answer", "text")
         _list_of(t.get("revealed", []), str, f"{at}.revealed", "fact ids")
         _list_of(t.get("confidence", []), (int, float), f"{at}.confidence", "numbers")
+        if any(not math.isfinite(c) for c in t.get("confidence", [])):
+            raise ProactiveError(f"{at}.confidence: must be finite numbers (got {t['confidence']})")
         turns.append(Turn(**{**{k: v for k, v in t.items() if k in _TURN_FIELDS}, "revealed": tuple(t.get("revealed", ())),
                              "confidence": tuple(t.get("confidence", ()))}))
     partial = PartialTask.from_dict(_typed(data.get("partial"), dict, f"{where}.partial", "a masked task object"))

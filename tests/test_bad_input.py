@@ -164,6 +164,8 @@ CASES = [
     ("compare-other-version", lambda d: (_write(d / "a.json", _evaluation(_held_out())),
                                          _write(d / "b.json", _other_version())),
      ["compare", "{d}/a.json", "{d}/b.json"], "hold different versions of task"),
+    ("compare-nan-confidence", lambda d: _write(d / "a.json", _nan_confidence()),
+     ["compare", "{d}/a.json"], "confidence: must be finite numbers"),
     ("compare-a-list", lambda d: _write(d / "a.json", [1, 2]), ["compare", "{d}/a.json"], "must be a JSON object"),
     # -- adapters that are not LoRA adapters ------------------------------------------------------------
     ("adapter-config-list", lambda d: _adapter(d, []), ["evaluate", "--policy", "{d}/adapter", "--profile", "cpu-smoke",
@@ -210,6 +212,12 @@ def _forged_revealed() -> dict:
     data = _evaluation(_held_out())
     data["tasks"][0]["turns"][0]["revealed"] = ["not-a-fact-of-this-task"]
     return data
+
+
+def _nan_confidence() -> str:
+    data = _evaluation(_held_out())
+    data["tasks"][0]["turns"][0]["confidence"] = [float("nan")]
+    return json.dumps(data)  # a bare NaN, as Python's json writes it
 
 
 def _word_importance() -> dict:
