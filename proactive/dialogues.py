@@ -21,8 +21,7 @@ from .systems import LocalPolicy, System
 
 def elicited_share(dialogue: Dialogue) -> float:
     """Importance-weighted share of the hidden facts the dialogue drew out."""
-    weights = {f.id: f.importance for f in dialogue.partial.hidden_facts}
-    return sum(weights[i] for i in dialogue.revealed_ids if i in weights) / (sum(weights.values()) or 1.0)
+    return dialogue.partial.share_of(dialogue.revealed_ids)
 
 
 def run_dialogues(

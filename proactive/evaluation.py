@@ -135,14 +135,12 @@ class SystemResult:
         """``[task, t]``: share elicited after t questions (t = 0..turns), a task that stopped keeps its share."""
         rows = []
         for d in self.dialogues:
-            weights = {f.id: f.importance for f in d.partial.hidden_facts}
-            total = sum(weights.values()) or 1.0
             seen: set[str] = set()
             row = [1.0 if self.sees_all_facts else 0.0]
             for t in range(self.turns):
                 if t < len(d.turns):
                     seen.update(d.turns[t].revealed)
-                row.append(1.0 if self.sees_all_facts else sum(weights.get(i, 0.0) for i in seen) / total)
+                row.append(1.0 if self.sees_all_facts else d.partial.share_of(seen))
             rows.append(row)
         return np.array(rows)
 

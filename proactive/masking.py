@@ -41,6 +41,15 @@ class PartialTask:
         """Total importance of the hidden facts: the most a perfect interviewer can elicit."""
         return sum(f.importance for f in self.hidden_facts)
 
+    def share_of(self, fact_ids, confidence=None) -> float:
+        """The importance-weighted share of the hidden facts among ``fact_ids`` (the paper's
+        elicitation): each counted once, ids that are not hidden facts ignored, each weighted by its
+        ``confidence`` (a mapping id -> factor) where given. The one place this share is computed."""
+        weights = {f.id: f.importance for f in self.hidden_facts}
+        got = {i for i in fact_ids if i in weights}
+        factor = confidence or {}
+        return sum(weights[i] * factor.get(i, 1.0) for i in got) / (sum(weights.values()) or 1.0)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "task_id": self.task_id,

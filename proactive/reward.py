@@ -143,10 +143,8 @@ class ElicitationReward:
         penalties: dict[str, float] = {}
 
         known_before = {fid for t in history for fid in t.revealed}
-        weights = {f.id: f.importance for f in partial.hidden_facts}
-        total_weight = sum(weights.values()) or 1.0
         new = [(fid, c) for fid, c in zip(turn.revealed, turn.confidence) if fid not in known_before]
-        elicitation = sum(weights[fid] * c for fid, c in new) / total_weight
+        elicitation = partial.share_of([fid for fid, _ in new], dict(new))
         if new:
             notes.append("revealed " + ", ".join(f"{fid} (confidence {c:.2f})" for fid, c in new))
 

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 
 from .backends import ChatBackend
+from .intents import KIND_QUESTIONS
 from .masking import PartialTask
 from .outlines import clean_outline, oracle_request, outline_messages
 from .policy import (
@@ -30,13 +31,7 @@ from .policy import (
 History = Sequence[tuple[str, str]]
 
 #: Generic questions a template baseline asks, in this order, whatever the task.
-TEMPLATE_QUESTIONS = (
-    "Who is this for?",
-    "What is your budget?",
-    "What is the timeline?",
-    "Are there any constraints I should know about?",
-    "Do you have any preferences?",
-)
+TEMPLATE_QUESTIONS = tuple(KIND_QUESTIONS[k] for k in ("audience", "budget", "timeline", "constraint", "preference"))
 
 #: The endpoint policy's system prompt: the policy's rules plus a way to stop asking.
 STOP_WORD = "READY"

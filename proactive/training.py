@@ -27,6 +27,7 @@ from .columns import history_to_column, partial_to_columns
 from .config import Profile
 from .errors import ProactiveError
 from .files import atomic_write_json, atomic_write_text, is_main_process
+from .intents import KIND_QUESTIONS
 from .masking import PartialTask
 from .policy import question_prompt, stop_ids
 from .simulator import NO_MATCH, NO_PREFERENCE, REVEALED, Turn, turn_from_dict
@@ -36,16 +37,7 @@ from .tasks import Fact
 log = logging.getLogger(__name__)
 
 #: How an earlier turn of a training dialogue was asked, by the category of the fact it drew out.
-HISTORY_QUESTIONS = {
-    "audience": "Who is this for?",
-    "goal": "What is the main goal?",
-    "budget": "What is your budget?",
-    "timeline": "What is the timeline?",
-    "constraint": "Are there any constraints I should know about?",
-    "preference": "Do you have any preferences?",
-    "context": "Could you give me some background?",
-    "specifics": "Could you share the key details?",
-}
+HISTORY_QUESTIONS = KIND_QUESTIONS
 
 
 #: Vague questions an untrained model likes to ask. Some training dialogues open with one, answered
