@@ -247,15 +247,28 @@ def sft_round(model: Any, tokenizer: Any, rows: Sequence[dict[str, str]], profil
     config = SFTConfig(
         output_dir=str(out), num_train_epochs=s.rft_epochs, learning_rate=s.rft_learning_rate,
         per_device_train_batch_size=s.rft_batch_size, gradient_accumulation_steps=1,
-        lr_scheduler_type="constant", warmup_steps=0, logging_steps=10, save_strategy="no",
+        # No logging: the round's line (tqdm.write below) reports the loss; TRL's per-10-steps dicts
+        # would only clutter the terminal.
+        lr_scheduler_type="constant", warmup_steps=0, logging_strategy="no", save_strategy="no",
         report_to="none", seed=seed, use_cpu=not torch.cuda.is_available(),
         bf16=dtype == torch.bfloat16, fp16=torch.cuda.is_available() and dtype == torch.float16,
         max_length=s.max_seq_length, completion_only_loss=True, disable_tqdm=True,
     )
+    import datasets
+
     dataset = Dataset.from_list([{"prompt": r["prompt"], "completion": r["completion"]} for r in rows])
     was_training = model.training
-    trainer = SFTTrainer(model=model, args=config, train_dataset=dataset, processing_class=tokenizer)
-    result = trainer.train()
+    bars = datasets.utils.logging.is_progress_bar_enabled()
+    datasets.disable_progress_bars()  # SFTTrainer's four dataset passes over a few hundred rows
+    try:
+        trainer = SFTTrainer(model=model, args=config, train_dataset=dataset, processing_class=tokenizer)
+        from transformers.trainer_callback import PrinterCallback
+
+        trainer.remove_callback(PrinterCallback)  # its one dict of run totals at the end
+        result = trainer.train()
+    finally:
+        if bars:
+            datasets.enable_progress_bars()
     model.train(was_training)
     return round(float(result.training_loss), 5)
 
