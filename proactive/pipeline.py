@@ -29,7 +29,7 @@ from .human_eval import pair_items, save_items
 from .judges import OUTLINE, EmbeddingJudge, Judge, LLMJudge, agreement_rate
 from .masking import PartialTask
 from .matching import FactMatcher
-from .plots import elicitation_by_domain_figure, elicitation_by_turn_figure, training_curves_figure
+from .plots import elicitation_by_domain_figure, elicitation_by_turn_figure, training_figures
 from .results_table import results_table, table_markdown
 from .run_folder import RunDir
 from .system_specs import local_policy, make_system
@@ -174,7 +174,7 @@ def run_demo(profile: Profile, out: str | Path, samples: int | None = None, log=
     atomic_write_json(out / "report.json", report)
     metrics = read_metrics(trained_run.metrics_path)
     figures = (elicitation_by_turn_figure(results), elicitation_by_domain_figure(results),
-               training_curves_figure(metrics, title="GRPO training"))
+               *training_figures(metrics))
     atomic_write_text(out / "report.html", report_html(report, figures, [r.name for r in results]))
 
     log("[5/5] results (mean [95% CI] over held-out tasks)")

@@ -185,3 +185,18 @@ def test_one_rft_round_on_the_bundled_model_trains_resumes_and_logs(tmp_path):
     assert len(groups) == 3 and all("kept" in g and g["dialogues"] for g in groups)
     # A finished run is not trained again.
     assert train(profile, tmp_path / "train").seconds == 0.0
+
+
+def test_a_runs_figures_follow_its_method():
+    from proactive.plots import training_figures
+
+    rft = [{"method": "rft", "round": r, "tasks": 84, "samples": 3, "kept": 70, "improved": 70, "buffer": 70 + r,
+            "examples": 100 + r, "mean_share": 0.2 * r, "kept_share": 0.3 * r, "sft_loss": 1.0, "seconds": 1.0}
+           for r in (1, 2)]
+    grpo = [{"step": s, "reward": 0.1 * s, "terms/elicitation": 0.05 * s} for s in (1, 2, 3)]
+    (rounds,) = training_figures(rft)
+    assert rounds.layout.title.text == "RFT rounds" and list(rounds.data[1].y) == [0.3, 0.6]
+    both = training_figures(rft + grpo)
+    assert [f.layout.title.text for f in both] == ["RFT rounds", "GRPO training"]
+    assert list(both[1].data[0].y) == [0.1 * s for s in (1, 2, 3)]
+    assert [f.layout.title.text for f in training_figures(grpo)] == ["GRPO training"]
