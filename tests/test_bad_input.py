@@ -12,8 +12,6 @@ from __future__ import annotations
 import errno
 import json
 import os
-import threading
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 import pytest
@@ -21,35 +19,14 @@ import pytest
 from proactive.cli import main
 from proactive.masking import mask_many
 from proactive.tasks import load_tasks
+from tests.test_backends import _Handler, server  # noqa: F401  (server: the loopback endpoint, a fixture)
 
 EARLIER = '{"an": "earlier output"}\n'
 
 
-class _Endpoint(BaseHTTPRequestHandler):
-    """An OpenAI-compatible server on loopback that answers every chat with ``content``."""
-
-    content: object = None
-
-    def do_POST(self):
-        self.rfile.read(int(self.headers["Content-Length"]))
-        body = json.dumps({"choices": [{"message": {"role": "assistant", "content": type(self).content}}]}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture(scope="module")
-def endpoint():
-    httpd = HTTPServer(("127.0.0.1", 0), _Endpoint)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_port}/v1"
-    httpd.shutdown()
-    httpd.server_close()
+def _answers(content) -> None:
+    """The loopback OpenAI-compatible server (``tests.test_backends``) answers every chat with ``content``."""
+    _Handler.reply = (200, {"choices": [{"message": {"role": "assistant", "content": content}}]})
 
 
 def _evaluation(partials, name="trained", **changes) -> dict:
@@ -242,14 +219,14 @@ def _files(d: Path) -> dict[str, bytes]:
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
-def test_bad_input_is_one_line_and_leaves_everything_as_it_was(case, tmp_path, capsys, endpoint, monkeypatch):
+def test_bad_input_is_one_line_and_leaves_everything_as_it_was(case, tmp_path, capsys, server, monkeypatch):  # noqa: F811
     monkeypatch.chdir(tmp_path)
-    _Endpoint.content = None
+    _answers(None)
     _name, setup, argv, message = case
     if setup:
         setup(tmp_path)
     before = _files(tmp_path)
-    argv = [a.replace("{d}", str(tmp_path)).replace("{url}", endpoint) for a in argv]
+    argv = [a.replace("{d}", str(tmp_path)).replace("{url}", server) for a in argv]
     assert main(argv) != 0
     stderr = capsys.readouterr().err
     # Progress bars (tqdm's "..%|...|") may come before the line; nothing else may.
@@ -261,15 +238,15 @@ def test_bad_input_is_one_line_and_leaves_everything_as_it_was(case, tmp_path, c
 
 
 @pytest.mark.parametrize("content", [42, ["a list"], {"an": "object"}], ids=["number", "list", "object"])
-def test_an_endpoint_reply_that_is_not_text_names_the_endpoint_and_what_it_sent(content, endpoint):
+def test_an_endpoint_reply_that_is_not_text_names_the_endpoint_and_what_it_sent(content, server):  # noqa: F811
     from proactive.backends import OpenAIChat
     from proactive.errors import BackendError
 
-    _Endpoint.content = content
+    _answers(content)
     with pytest.raises(BackendError, match=r"openai:m@.*content is .*, not text"):
-        OpenAIChat(endpoint, "m").chat([{"role": "user", "content": "hi"}])
-    _Endpoint.content = " What is your budget? "
-    assert OpenAIChat(endpoint, "m").chat([{"role": "user", "content": "hi"}]) == "What is your budget?"
+        OpenAIChat(server, "m").chat([{"role": "user", "content": "hi"}])
+    _answers(" What is your budget? ")
+    assert OpenAIChat(server, "m").chat([{"role": "user", "content": "hi"}]) == "What is your budget?"
 
 
 def test_a_second_training_run_into_one_folder_is_refused_naming_the_first(tmp_path, capsys):
