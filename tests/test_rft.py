@@ -179,6 +179,12 @@ def test_one_rft_round_on_the_bundled_model_trains_resumes_and_logs(tmp_path):
                                              rft_samples=2, rft_turns=2, rft_epochs=1, train_tasks=3))
     result = train(profile, tmp_path / "train")
     assert (result.adapter_dir / "adapter_config.json").is_file()
+    # Training moved every LoRA matrix: B starts at zero, so a B still zero was never trained.
+    from safetensors.torch import load_file
+
+    weights = load_file(str(result.adapter_dir / "adapter_model.safetensors"))
+    b_matrices = [w for name, w in weights.items() if "lora_B" in name]
+    assert b_matrices and all(w.abs().max().item() > 0 for w in b_matrices)
     record = [m for m in read_metrics(result.metrics_path) if m.get("method") == "rft"]
     assert len(record) == 1 and record[0]["round"] == 1 and record[0]["tasks"] == 3
     groups = [json.loads(ln) for ln in (tmp_path / "train" / "rft" / "round-1" / "groups.jsonl").read_text().splitlines()]
