@@ -203,8 +203,6 @@ def cmd_train(args: argparse.Namespace) -> int:
         import dataclasses
 
         profile = dataclasses.replace(profile, train=dataclasses.replace(profile.train, method=args.method))
-    if args.max_steps is not None and args.max_steps < 1:
-        raise ProactiveError(f"--max-steps must be at least 1 (got {args.max_steps})")
     from .models import check_runnable
 
     check_runnable(profile)  # before the run folder is made: a refused run leaves nothing behind
