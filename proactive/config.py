@@ -159,6 +159,10 @@ class TrainSettings:
     #: timeline, audience, goal, constraint, preference) with its kind ("What is your budget"), taken
     #: from the training fact's label; off: only the hint (``proactive.rft.KIND_OPENINGS``).
     rft_kind_openings: bool = True
+    #: Hinted rounds ask a task's example inquiries instead, where its file has them (IN3's
+    #: ``missing_details[].inquiry``, training data written by the dataset's annotators): each is put to
+    #: the simulated user and kept only if it draws out a new fact (``proactive.rft.inquiry_groups``).
+    rft_inquiries: bool = False
     rft_samples: int = 4
     rft_temperature: float = 1.0
     rft_turns: int = 3

@@ -166,6 +166,38 @@ def hinted_groups(policy: Any, partials: Sequence[PartialTask], matcher: Any, sa
     return groups
 
 
+def task_inquiries(partial: PartialTask) -> dict[str, str]:
+    """The example inquiry a task's file gives for each hidden fact (IN3's ``inquiry``), by fact id."""
+    inquiries = partial.meta.get("inquiries") if isinstance(partial.meta, dict) else None
+    if not isinstance(inquiries, dict):
+        return {}
+    return {f.id: inquiries[f.id].strip() for f in partial.hidden_facts
+            if isinstance(inquiries.get(f.id), str) and inquiries[f.id].strip()}
+
+
+def inquiry_groups(partials: Sequence[PartialTask], matcher: Any, turns: int = 3) -> list[DialogueGroup]:
+    """One dialogue per task from its file's example inquiries (:func:`task_inquiries`), most important
+    fact first: each is put to the simulated user in turn and kept only if its answer draws out a new
+    fact, up to ``turns`` questions. Questions written by people for exactly these details are the
+    first round's targets, as STaR-GATE seeds its first round with an oracle's; nothing is generated."""
+    groups = []
+    for partial in partials:
+        user = SimulatedUser(partial, matcher)
+        dialogue = Dialogue(partial)
+        inquiries = task_inquiries(partial)
+        for fact in sorted(partial.hidden_facts, key=lambda f: -f.importance):
+            if len(dialogue.turns) >= turns:
+                break
+            if fact.id not in inquiries or fact.id in dialogue.revealed_ids:
+                continue
+            answer = user.answer(inquiries[fact.id], dialogue.turns)
+            if answer.kind == REVEALED and answer.revealed:
+                dialogue.turns.append(answer)
+        scores, kept = choose([dialogue])
+        groups.append(DialogueGroup(partial, [dialogue], scores, kept))
+    return groups
+
+
 def keep_best(buffer: dict[str, Dialogue], groups: Sequence[DialogueGroup]) -> int:
     """Update the best dialogue seen so far per task with this round's kept ones; returns how many
     tasks got a better dialogue. Earlier rounds' finds are not forgotten when a later policy misses."""
@@ -333,8 +365,13 @@ def run_rft(model: Any, tokenizer: Any, partials: Sequence[PartialTask], matcher
         model.eval()
         options = {"turns": s.rft_turns, "temperature": s.rft_temperature, "seed": profile.train_seed + 7919 * index}
         if index < s.rft_hinted_rounds:
-            groups = hinted_groups(policy, partials, matcher, s.rft_samples, kind_openings=s.rft_kind_openings,
-                                   **options)
+            # Tasks whose file gives example inquiries use them (when the profile says so); the rest are hinted.
+            asked = [p for p in partials if s.rft_inquiries and task_inquiries(p)]
+            rest = [p for p in partials if not (s.rft_inquiries and task_inquiries(p))]
+            groups = inquiry_groups(asked, matcher, s.rft_turns) if asked else []
+            if rest:
+                groups += hinted_groups(policy, rest, matcher, s.rft_samples, kind_openings=s.rft_kind_openings,
+                                        **options)
         else:
             groups = sample_groups(policy, partials, matcher, s.rft_samples, **options)
         improved = keep_best(buffer, groups)

@@ -21,9 +21,11 @@ from proactive.rft import (
     hint_for,
     hint_prompt,
     hinted_groups,
+    inquiry_groups,
     keep_best,
     leaks,
     sft_examples,
+    task_inquiries,
 )
 from proactive.simulator import NO_PREFERENCE, REVEALED, Dialogue, Turn
 from proactive.tasks import Fact
@@ -141,6 +143,23 @@ def test_hinted_dialogues_open_each_target_with_its_kind_and_keep_what_drew_it_o
     assert [t.question for t in group.best.turns] == ["What is your budget for the kitchen?",
                                                       "What is the deadline for the kitchen?"]
     assert group.best.revealed_ids == ["money", "when"]
+
+
+def test_a_tasks_example_inquiries_seed_its_dialogue_and_only_those_that_draw_out_a_fact_are_kept():
+    inquiries = {"size": "How big is the kitchen?",  # names no fact's opening word: draws out nothing
+                 "money": "What budget do you have?", "when": "Is there a deadline?"}
+    partial = PartialTask("kitchen", "home", PARTIAL.request, FACTS, meta={"inquiries": inquiries})
+    (group,) = inquiry_groups([partial], _ByWordMatcher(), turns=3)
+    assert [t.question for t in group.best.turns] == ["What budget do you have?", "Is there a deadline?"]
+    assert group.best.revealed_ids == ["money", "when"]
+    (short,) = inquiry_groups([partial], _ByWordMatcher(), turns=1)  # no more questions than turns
+    assert short.best.revealed_ids == ["money"]
+    # A task without inquiries (or with blank or non-text ones) gives nothing to ask and nothing kept.
+    assert task_inquiries(PARTIAL) == {}
+    odd = PartialTask("kitchen", "home", PARTIAL.request, FACTS, meta={"inquiries": {"size": " ", "money": 3}})
+    assert task_inquiries(odd) == {}
+    (empty,) = inquiry_groups([odd], _ByWordMatcher())
+    assert empty.kept is None and empty.dialogues[0].turns == []
 
 
 def test_ceiling_is_the_most_important_facts_one_question_each():
