@@ -19,14 +19,15 @@ from .errors import ProactiveError
 
 @dataclass(frozen=True)
 class RewardConfig:
-    """Every weight of the reward in one place. Defaults are the project's recipe."""
+    """Every weight of the reward in one place. Defaults are the weights every profile trains with."""
 
-    #: Multiplies the elicitation term (importance-weighted share of facts newly drawn out). Training
-    #: profiles raise it so that facts drawn out, not penalties avoided, decide GRPO's group comparisons.
-    elicitation_weight: float = 1.0
+    #: Multiplies the elicitation term (importance-weighted share of facts newly drawn out). Three times
+    #: the penalties, so that facts drawn out, not penalties avoided, decide GRPO's group comparisons.
+    elicitation_weight: float = 3.0
     #: Dense credit: this times the best match probability among facts still hidden, revealed or not.
-    #: It tells a policy that is getting warmer so (GRPO learns nothing from equal rewards).
-    shaping: float = 0.5
+    #: It tells a policy that is getting warmer so (GRPO learns nothing from equal rewards); small
+    #: beside a fact drawn out, so warmth never outbids a find.
+    shaping: float = 0.25
     #: The completion contains no question at all (an answer, a plan, a refusal ...).
     no_question_penalty: float = 0.5
     #: More than one question, or a list of things to tell ("budget, dates, audience and goals?").
@@ -42,11 +43,10 @@ class RewardConfig:
     #: A question with no content at all ("What?", "What's your question?").
     vacuous_penalty: float = 0.5
     #: A question about something else than the task, cue word or not ("Who painted the Mona Lisa?" on
-    #: a party plan): the simulated user refuses it (no fact, no shaping) whatever this is. Off (0) by
-    #: default, so the Qulac figures stay as measured; training profiles turn it on, because without
-    #: it GRPO finds that an unrelated question is the safest way never to restate or repeat
+    #: a party plan): the simulated user refuses it (no fact, no shaping) whatever this is. Without a
+    #: penalty GRPO finds that an unrelated question is the safest way never to restate or repeat
     #: anything, and a 135M policy collapses onto one.
-    off_topic_penalty: float = 0.0
+    off_topic_penalty: float = 0.3
 
     def __post_init__(self):
         for name, value in asdict(self).items():
@@ -66,7 +66,7 @@ SCALE_REWARDS: tuple[str, ...] = ("group", "batch", "none")
 RANGES: dict[str, tuple[float | None, float | None, bool]] = {
     "seed": (0, None, True), "n_tasks": (1, None, True), "outline_tokens": (1, None, True),
     "eval_samples": (1, None, True), "eval_batch_size": (1, None, True), "agreement_tasks": (1, None, True),
-    "qulac_pairs": (1, None, True),
+    "qulac_pairs": (1, None, True), "redraws": (0, 10, True),
     "train.max_steps": (1, None, True), "train.learning_rate": (0, 1, False),
     # GRPO compares a group's questions with each other: one question has nothing to be compared with.
     "train.num_generations": (2, None, True), "train.prompts_per_step": (1, None, True),
@@ -78,6 +78,7 @@ RANGES: dict[str, tuple[float | None, float | None, bool]] = {
     "train.rft_rounds": (1, None, True), "train.rft_hinted_rounds": (0, None, True), "train.rft_samples": (1, None, True),
     "train.rft_temperature": (0, 10, False), "train.rft_turns": (1, None, True), "train.rft_epochs": (1, None, True),
     "train.rft_learning_rate": (0, 1, False), "train.rft_batch_size": (1, None, True),
+    "train.rft_variants": (0, None, True), "train.rft_misses": (0, None, True),
 }
 
 
@@ -163,6 +164,15 @@ class TrainSettings:
     #: ``missing_details[].inquiry``, training data written by the dataset's annotators): each is put to
     #: the simulated user and kept only if it draws out a new fact (``proactive.rft.inquiry_groups``).
     rft_inquiries: bool = False
+    #: Train on each kept dialogue's fact-drawing questions in up to this many other orders too, each
+    #: re-asked of the simulated user (``proactive.rft.variants``); 0: the kept order only. A small
+    #: policy copies the questions in its history; seeing what else was worth asking after each one
+    #: is how it learns to ask something new.
+    rft_variants: int = 0
+    #: Open that many of each task's variants with a plain question about a kind of detail the user
+    #: already gave or does not have ("I already mentioned that", ``proactive.rft.misses``): histories
+    #: only, never trained on.
+    rft_misses: int = 0
     rft_samples: int = 4
     rft_temperature: float = 1.0
     rft_turns: int = 3
@@ -195,6 +205,11 @@ class Profile:
     #: Text the assistant's turn starts with: a label, and the question's first word, so that even
     #: a 135M model's first attempt is a question (the policy writes the rest).
     question_prefix: str = "Question: What"
+    #: How many times a local policy redraws (samples again) a question it can tell is wasted from what
+    #: it sees: a repeat of one it asked earlier in the dialogue, or a restatement of the request
+    #: (``LocalPolicy.stale``). A small model copies questions from its own history; the reward
+    #: already gives a repeat nothing, this spends a turn better. 0: ask the first question drawn.
+    redraws: int = 0
     train: TrainSettings = field(default_factory=TrainSettings)
     #: Reward weights that differ from ``RewardConfig``'s defaults (``reward:`` in the YAML), used
     #: when training this profile and when its benchmark scores questions.

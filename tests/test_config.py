@@ -73,13 +73,14 @@ def test_right_typed_settings_load(tmp_path):
 
 
 def test_reward_weights_come_from_the_profile(tmp_path):
-    assert load_profile("cpu").reward_config().elicitation_weight == 3.0  # its reward: section
+    # The defaults are the trained weights: no bundled profile needs a reward: section to train with them.
+    for name in available_profiles():
+        assert load_profile(name).reward_config() == RewardConfig(), name
+    assert (RewardConfig().elicitation_weight, RewardConfig().shaping, RewardConfig().off_topic_penalty) == (3, 0.25, 0.3)
     custom = tmp_path / "custom.yaml"
-    custom.write_text("description: no reward section\n")
-    assert load_profile(str(custom)).reward_config() == RewardConfig()  # the defaults
-    custom.write_text("reward:\n  elicitation_weight: 3\n  shaping: 0.25\n")
+    custom.write_text("reward:\n  elicitation_weight: 1\n  shaping: 0.5\n")
     config = load_profile(str(custom)).reward_config()
-    assert (config.elicitation_weight, config.shaping, config.repeat_penalty) == (3, 0.25, 0.3)
+    assert (config.elicitation_weight, config.shaping, config.repeat_penalty) == (1, 0.5, 0.3)
     custom.write_text("reward:\n  shapin: 0.1\n")
     with pytest.raises(ProactiveError, match=r"reward settings: unknown reward weights \['shapin'\]"):
         load_profile(str(custom))

@@ -72,7 +72,8 @@ def test_breakdown_adds_up_and_weights_by_importance(task_by_id, reward, matcher
     partial = mask(task_by_id["event-planning-wedding-reception"], "top_k", k=3)
     for question in (q for qs in CASES["event-planning-wedding-reception"].values() for q in qs):
         b = reward.score(partial, question)
-        expected = max(-1.0, min(1.0, b.elicitation + b.shaping - sum(b.penalties.values())))
+        weight = reward.config.elicitation_weight
+        expected = max(-1.0, min(1.0, weight * b.elicitation + b.shaping - sum(b.penalties.values())))
         assert b.reward == pytest.approx(expected, abs=1e-5)
     question = CASES["event-planning-wedding-reception"]["targeted"][0]
     budget = reward.score(partial, question)
@@ -86,8 +87,9 @@ def test_elicitation_weight_scales_only_what_was_drawn_out(task_by_id, matcher):
     from proactive.reward import ElicitationReward
 
     partial = mask(task_by_id["event-planning-wedding-reception"], "top_k", k=3)
-    plain = ElicitationReward(matcher)
-    heavy = ElicitationReward(matcher, RewardConfig(elicitation_weight=3.0, shaping=0.25))
+    plain = ElicitationReward(matcher, RewardConfig(elicitation_weight=1.0, shaping=0.5))
+    heavy = ElicitationReward(matcher)  # the defaults: what every profile trains with
+    assert (heavy.config.elicitation_weight, heavy.config.shaping) == (3.0, 0.25)
     for question in (q for qs in CASES["event-planning-wedding-reception"].values() for q in qs):
         a, b = plain.score(partial, question), heavy.score(partial, question)
         assert b.elicitation == a.elicitation and b.penalties == a.penalties  # the terms do not change
@@ -100,16 +102,17 @@ def test_elicitation_weight_scales_only_what_was_drawn_out(task_by_id, matcher):
 
 
 @pytest.mark.slow
-def test_off_topic_penalty_only_when_turned_on(task_by_id, matcher):
+def test_off_topic_penalty_is_on_by_default_and_can_be_turned_off(task_by_id, matcher):
     from proactive.reward import ElicitationReward
 
     partial = mask(task_by_id["event-planning-wedding-reception"], "top_k", k=3)
-    on = ElicitationReward(matcher, RewardConfig(off_topic_penalty=0.3))
+    on = ElicitationReward(matcher)
     unrelated = "What's the best way to prepare for a job interview?"
     scored = on.score(partial, unrelated)
     assert scored.penalties == {"off_topic": 0.3} and scored.reward < 0
     assert any(note.startswith("off topic") for note in scored.notes)
-    assert "off_topic" not in ElicitationReward(matcher).score(partial, unrelated).penalties  # off by default
+    off = ElicitationReward(matcher, RewardConfig(off_topic_penalty=0.0))
+    assert "off_topic" not in off.score(partial, unrelated).penalties
     # A kind of detail, or the task's own content, is on topic however few words it shares.
     for question in ("What is your budget?", "How many guests are you expecting?", "What is the venue like?"):
         assert "off_topic" not in on.score(partial, question).penalties, question
