@@ -29,11 +29,12 @@ import numpy as np
 from proactive.backends import EmbeddingSimilarity
 from proactive.config import load_profile
 from proactive.dialogues import elicited_share, run_dialogues
-from proactive.evaluation import LocalPolicy, paired_difference, score_questions
+from proactive.evaluation import paired_difference, score_questions
 from proactive.files import atomic_write_json, atomic_write_text
 from proactive.masking import mask_many, split_tasks
 from proactive.matching import FactMatcher
 from proactive.models import load_adapter, load_model_and_tokenizer
+from proactive.policy import LocalPolicy
 from proactive.reward import ElicitationReward
 from proactive.simulator import OFF_TOPIC, REVEALED, SEVERAL
 from proactive.tasks import load_tasks
@@ -42,9 +43,12 @@ from proactive.training import train
 
 def greedy_share(policy, maskings, matcher, redraws: int) -> np.ndarray:
     """Per task: the share elicited in greedy 3-question dialogues, averaged over its maskings."""
-    return np.mean([[elicited_share(d) for d in run_dialogues(policy, partials, matcher, turns=3, progress=False,
-                                                              resample_repeats=redraws)]
-                    for partials in maskings], axis=0)
+    before, policy.redraws = policy.redraws, redraws
+    try:
+        return np.mean([[elicited_share(d) for d in run_dialogues(policy, partials, matcher, turns=3, progress=False)]
+                        for partials in maskings], axis=0)
+    finally:
+        policy.redraws = before
 
 
 MEASURES = ("reward_per_question", "elicitation_per_question", "elicited_share_dialogue",

@@ -18,19 +18,18 @@ from typing import Any
 
 import numpy as np
 
-from .dialogues import elicited_share, run_dialogues, run_episodes
+from .dialogues import elicited_share, run_dialogues
 from .errors import ProactiveError
 from .judges import OUTLINE, QUESTIONS, Judge, PairVerdict, judge_pair
 from .masking import PartialTask
 from .matching import FactMatcher
+from .policy import LocalPolicy, System
 from .reward import ElicitationReward
 from .simulator import Dialogue, Turn
 from .stats import bootstrap_ci
-from .systems import LocalPolicy, System
 from .tasks import weighted_share
 
-__all__ = ["LocalPolicy", "SystemResult", "evaluate_system", "pairwise", "run_dialogues", "run_episodes",
-           "system_metrics"]
+__all__ = ["SystemResult", "evaluate_system", "pairwise", "system_metrics"]
 
 
 @dataclass(frozen=True)
@@ -72,11 +71,11 @@ def paired_difference(after: Sequence[float], before: Sequence[float], seed: int
             "tasks": len(diff)}
 
 
-# --- Episodes (run_episodes, in proactive.dialogues): saved, scored and compared --------------------
+# --- Episodes (proactive.dialogues.run_dialogues with outlines): saved, scored and compared --------------------
 
 
 def dialogue_to_dict(dialogue: Dialogue) -> dict[str, Any]:
-    return {"partial": dialogue.partial.to_dict(), "turns": [asdict(t) for t in dialogue.turns],
+    return {"partial": dialogue.partial.to_dict(), "turns": [t.to_dict() for t in dialogue.turns],
             "outline": dialogue.outline}
 
 
@@ -191,8 +190,8 @@ def evaluate_system(
     temperature: float = 0.0, seed: int = 0, progress: bool = True,
 ) -> SystemResult:
     """Run the episodes and judge each outline's coverage of the hidden and of the visible facts."""
-    dialogues = run_episodes(system, partials, matcher, turns=turns, temperature=temperature, seed=seed,
-                             progress=progress)
+    dialogues = run_dialogues(system, partials, matcher, turns=turns, temperature=temperature, seed=seed,
+                              progress=progress, outlines=True)
     hidden = [judge.covered(d.outline, d.partial.hidden_facts) for d in dialogues]
     visible = [judge.covered(d.outline, d.partial.visible_facts) for d in dialogues]
     return SystemResult(system.name, dialogues, hidden, visible, judge.name, turns, system.sees_all_facts)
@@ -291,6 +290,19 @@ def ceiling_shares(partials: Sequence[PartialTask], turns: int = 3) -> np.ndarra
         weights = sorted((f.importance for f in p.hidden_facts), reverse=True)
         shares.append(sum(weights[:turns]) / (sum(weights) or 1.0))
     return np.array(shares)
+
+
+def headline_shares(trained: Any, untrained: Any, partials: Sequence[PartialTask], matcher: FactMatcher,
+                    turns: int = 3, samples: int = HEADLINE_SAMPLES, seed: int = 1000) -> dict[str, np.ndarray]:
+    """The headline comparison's per-task shares: the trained and untrained policies in sampled
+    dialogues (same seeds, so paired), the template's fixed questions (asked through the untrained
+    model's writer) and the ceiling. The demo, chapter 5 and benchmarks/headline.py all measure here."""
+    from .systems import TemplateQuestions
+
+    return {"trained": sampled_shares(trained, partials, matcher, turns, samples=samples, seed=seed),
+            "untrained": sampled_shares(untrained, partials, matcher, turns, samples=samples, seed=seed),
+            "template": sampled_shares(TemplateQuestions(untrained), partials, matcher, turns, samples=1),
+            "ceiling": ceiling_shares(partials, turns)}
 
 
 def headline(shares: dict[str, Sequence[float]], reference: str = "trained",

@@ -8,7 +8,9 @@ from typing import Any
 
 from .config import Profile
 from .errors import ProactiveError
-from .systems import EndpointPolicy, LocalPolicy, NoClarification, OracleWriter, System, TemplateQuestions
+from .policy import LocalPolicy, System
+from .run_folder import find_adapter
+from .systems import EndpointPolicy, NoClarification, OracleWriter, TemplateQuestions
 
 SPECS_HELP = ("base (the untrained model), PATH (a trained adapter, or a run folder holding one), template, "
               "none (no clarification), oracle (sees all facts), endpoint:MODEL@URL (an OpenAI-compatible server; "
@@ -22,16 +24,15 @@ def local_policy(profile: Profile, adapter: str | Path | None = None, name: str 
     if adapter is None:
         model, tokenizer = load_model_and_tokenizer(profile.model, dtype=profile.eval_dtype)
     else:
-        path = Path(adapter)
-        # an adapter folder, a training folder holding adapter/, or a run folder holding train/adapter/
-        path = next((p for p in (path / "train" / "adapter", path / "adapter") if p.is_dir()), path)
-        if not (path / "adapter_config.json").is_file():
+        path = find_adapter(adapter)
+        if path is None:
             raise ProactiveError(f"{adapter}: no trained adapter there; train one with `proactive train` or pass "
                                  "its run folder")
         model, tokenizer = load_adapter(path, profile.model, dtype=profile.eval_dtype)
     return LocalPolicy(model, tokenizer, profile.question_prefix, profile.train.max_completion_length,
                        name=name or ("untrained" if adapter is None else "trained"),
-                       outline_tokens=profile.outline_tokens, batch_size=profile.eval_batch_size)
+                       outline_tokens=profile.outline_tokens, batch_size=profile.eval_batch_size,
+                       redraws=profile.redraws)
 
 
 def make_system(spec: str, profile: Profile, writer: LocalPolicy | None = None, name: str | None = None) -> System:

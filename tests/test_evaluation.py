@@ -8,13 +8,12 @@ import numpy as np
 import pytest
 
 from proactive.cli import main
+from proactive.dialogues import run_dialogues
 from proactive.errors import ProactiveError
 from proactive.evaluation import (
     SystemResult,
     evaluate_system,
     pairwise,
-    run_dialogues,
-    run_episodes,
     system_metrics,
 )
 from proactive.judges import (
@@ -77,39 +76,10 @@ class FirstAlwaysJudge:
 def test_episode_stops_early_and_records_turns_and_outline():
     partial = toy_partial()
     system = ScriptedSystem(["What is the budget?"])  # one question, then stops
-    [dialogue] = run_episodes(system, [partial], KeywordMatcher(), turns=3, progress=False)
+    [dialogue] = run_dialogues(system, [partial], KeywordMatcher(), turns=3, progress=False, outlines=True)
     assert len(dialogue.turns) == 1 and dialogue.revealed_ids == ["budget"]
     assert "Budget is $5,000." in dialogue.outline  # the writer saw the dialogue
     assert system.outline_inputs == [[[("What is the budget?", "Budget is $5,000.")]]]
-
-
-class RepeatingPolicy:
-    """Greedy, it asks its first question forever (as the 135M model does); sampled, the next one on its list."""
-
-    name = "repeating"
-
-    def __init__(self):
-        self.calls = []
-
-    def ask_many(self, partials, histories=None, temperature=0.0, seed=0):
-        self.calls.append(temperature)
-        questions = ["What budget do you have?", "What date is it?", "How many guests?"]
-        if temperature == 0:
-            return [questions[0] for _ in partials]
-        return [questions[min(len(h), 2)] for h in histories]
-
-
-def test_dialogue_can_redraw_a_repeated_question():
-    partial = toy_partial()
-    [plain] = run_dialogues(RepeatingPolicy(), [partial], KeywordMatcher(), turns=3, progress=False)
-    assert [t.question for t in plain.turns] == ["What budget do you have?"] * 3
-    assert plain.revealed_ids == ["budget"]
-
-    policy = RepeatingPolicy()
-    [redrawn] = run_dialogues(policy, [partial], KeywordMatcher(), turns=3, progress=False, resample_repeats=2)
-    assert [t.question for t in redrawn.turns] == ["What budget do you have?", "What date is it?", "How many guests?"]
-    assert redrawn.revealed_ids == ["budget", "date", "guests"]
-    assert policy.calls == [0.0, 0.0, 0.7, 0.0, 0.7]  # only the repeats were re-drawn, sampled
 
 
 def test_metrics_and_intervals():
@@ -141,9 +111,9 @@ def test_result_round_trips_through_json():
 def test_baselines():
     partial = toy_partial()
     writer = ScriptedSystem([])
-    none = run_episodes(NoClarification(writer), [partial], KeywordMatcher(), progress=False)[0]
+    none = run_dialogues(NoClarification(writer), [partial], KeywordMatcher(), progress=False, outlines=True)[0]
     assert none.turns == [] and none.outline == "- nothing known"
-    template = run_episodes(TemplateQuestions(writer), [partial], KeywordMatcher(), turns=2, progress=False)[0]
+    template = run_dialogues(TemplateQuestions(writer), [partial], KeywordMatcher(), turns=2, progress=False, outlines=True)[0]
     assert [t.question for t in template.turns] == ["Who is this for?", "What is your budget?"]
     oracle = OracleWriter(writer)
     result = evaluate_system(oracle, [partial], KeywordMatcher(), KeywordJudge(), progress=False)

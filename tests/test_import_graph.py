@@ -7,7 +7,8 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parents[1] / "proactive"
 
 #: What evaluation and reporting are made of; training must not need any of it.
-EVALUATION_SIDE = {"evaluation", "judges", "results_table", "human_eval", "html_views", "widgets", "pipeline", "cli"}
+EVALUATION_SIDE = {"evaluation", "judges", "results_table", "human_eval", "html_views", "widgets", "pipeline", "cli",
+                   "systems", "system_specs", "plots", "run_folder"}
 
 
 def imports() -> dict[str, set[str]]:
@@ -55,8 +56,28 @@ def test_settings_sit_with_the_ground_modules():
     assert graph["errors"] == set()
 
 
+def reachable(graph: dict[str, set[str]], start: str) -> set[str]:
+    """Every module ``start`` needs, directly or through the modules it imports."""
+    seen, todo = set(), [start]
+    while todo:
+        for dep in graph.get(todo.pop(), ()):
+            if dep not in seen:
+                seen.add(dep)
+                todo.append(dep)
+    return seen
+
+
 def test_training_needs_nothing_from_evaluation():
-    assert not imports()["training"] & EVALUATION_SIDE
+    graph = imports()
+    assert not reachable(graph, "training") & EVALUATION_SIDE, reachable(graph, "training") & EVALUATION_SIDE
+
+
+def test_training_and_evaluation_share_one_rollout_layer():
+    """The policy and the dialogue loop sit below both: each side imports them, neither defines its own."""
+    graph = imports()
+    for side in ("training", "rft", "evaluation"):
+        assert {"policy", "dialogues"} <= reachable(graph, side), side
+    assert not reachable(graph, "dialogues") & (EVALUATION_SIDE | {"training", "rft"})
 
 
 def test_only_the_command_line_sits_on_top():

@@ -56,7 +56,7 @@ def test_generation_stops_at_any_token_that_closes_a_question():
 
 @pytest.mark.slow
 def test_stopping_at_the_question_changes_no_question(bundled_chat, tasks):
-    from proactive.systems import LocalPolicy
+    from proactive.policy import LocalPolicy
 
     model, tokenizer = bundled_chat.model, bundled_chat.tokenizer
     policy = LocalPolicy(model, tokenizer, "Question: What", max_new_tokens=24)
@@ -69,3 +69,43 @@ def test_stopping_at_the_question_changes_no_question(bundled_chat, tasks):
         assert len(b) <= len(a) and (b.rstrip().endswith("?") or "?" not in a)
     assert any(len(b) < len(a) for a, b in zip(free, stopped))  # it did cut text after a question
     assert policy.ask_many(partials) == [question_from_completion(b, "Question: What") for b in stopped]
+
+
+class _Scripted:
+    """Stands in for generation: each call hands out the next scripted completion per prompt."""
+
+    def __init__(self, *rounds):
+        self.rounds, self.temperatures = list(rounds), []
+
+    def __call__(self, prompts, max_new_tokens, temperature, seed, stop=None):
+        self.temperatures.append(temperature)
+        return list(self.rounds.pop(0))[: len(prompts)]
+
+
+def test_a_question_the_policy_can_tell_is_wasted_is_drawn_again(tasks, monkeypatch):
+    from proactive.policy import LocalPolicy
+
+    class _Tok:
+        padding_side = "right"
+
+        def apply_chat_template(self, messages, tokenize=False, add_generation_prompt=True):
+            return "|".join(m["content"] for m in messages)
+
+    monkeypatch.setattr("proactive.policy.stop_ids", lambda tokenizer: [])
+    partial = mask(tasks[0], "top_k", k=2)
+    history = [("What is the main goal of your project?", "I don't have a particular preference about that.")]
+    policy = LocalPolicy(None, _Tok(), "Question:", redraws=2)
+    # A copy of the earlier question, then a restatement of the request, then something new.
+    restated = " Do you need to write a referral letter to cardiology?"
+    assert partial.request.startswith("I need to write a referral letter to cardiology")
+    script = _Scripted([" What is the main goal of your project?"], [restated], [" What is your budget?"])
+    monkeypatch.setattr(policy, "_generate", script)
+    assert policy.ask_many([partial], [history]) == ["What is your budget?"]
+    assert script.temperatures == [0.0, 0.7, 0.7]  # redrawn by sampling: greedy would repeat itself
+    # Without redraws the first question stands, copy or not; a fresh question is never redrawn.
+    plain = LocalPolicy(None, _Tok(), "Question: What")
+    monkeypatch.setattr(plain, "_generate", _Scripted([" is the main goal of your project?"]))
+    assert plain.ask_many([partial], [history]) == ["What is the main goal of your project?"]
+    fresh = _Scripted([" What is your budget?"])
+    monkeypatch.setattr(policy, "_generate", fresh)
+    assert policy.ask_many([partial], [history]) == ["What is your budget?"] and len(fresh.temperatures) == 1
