@@ -37,7 +37,7 @@ def bare_trl_seconds_per_step(profile, steps: int, workdir: Path) -> list[float]
     from proactive.models import resolve_model
     from proactive.policy import stop_ids
     from proactive.task_files import profile_partials
-    from proactive.training import training_rows
+    from proactive.training_rows import training_rows
 
     s = profile.train
     set_seed(profile.seed)

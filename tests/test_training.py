@@ -3,6 +3,7 @@ import json
 
 import pytest
 
+from proactive.advantages import group_advantages
 from proactive.cli import main
 from proactive.columns import partial_from_columns
 from proactive.config import load_profile
@@ -12,7 +13,7 @@ from proactive.models import cuda_available, load_adapter, load_policy, unsloth_
 from proactive.simulator import REVEALED, Turn
 from proactive.task_files import profile_partials
 from proactive.tasks import load_tasks
-from proactive.training import VAGUE_ANSWER, group_advantages, training_rows
+from proactive.training_rows import VAGUE_ANSWER, training_rows
 
 
 class TemplateTokenizer:
@@ -83,7 +84,7 @@ def test_deeper_prompts_can_replay_the_models_own_questions():
 def test_history_bank_swaps_in_the_current_policys_own_turns():
     import dataclasses
 
-    from proactive.training import OwnHistoryBank
+    from proactive.own_history import OwnHistoryBank
 
     profile = load_profile("cpu-smoke")
     profile = dataclasses.replace(profile, train=dataclasses.replace(profile.train, own_history=0.5))
@@ -213,7 +214,7 @@ def test_bad_step_count(tmp_path):
 def test_train_cpu_smoke_writes_a_loadable_adapter_and_resumes(tmp_path, capsys, caplog):
     run = tmp_path / "run"
     out = run / "train"  # `--out` is a run folder; training goes to its train/
-    with caplog.at_level("INFO", logger="proactive.training"):
+    with caplog.at_level("INFO", logger="proactive"):
         assert main(["train", "--profile", "cpu-smoke", "--out", str(run)]) == 0
     printed = capsys.readouterr()
     assert "trained 2 steps" in printed.out
@@ -231,6 +232,14 @@ def test_train_cpu_smoke_writes_a_loadable_adapter_and_resumes(tmp_path, capsys,
     assert config["name"] == "cpu-smoke" and config["train"]["max_steps"] == 2
     assert (out / "curves.html").stat().st_size > 10_000
     assert json.loads((run / "run.json").read_text())["profile"] == "cpu-smoke"
+
+    # Training moved the weights: every LoRA B matrix starts at zero, so each must now be nonzero
+    # (as TRL's own tests check that every trainable parameter changed).
+    from safetensors.torch import load_file
+
+    b_matrices = [w for name, w in load_file(str(out / "adapter" / "adapter_model.safetensors")).items()
+                  if "lora_B" in name]
+    assert b_matrices and all(w.abs().sum() > 0 for w in b_matrices)
 
     model, tokenizer = load_adapter(out / "adapter")
     assert model.peft_config and tokenizer.eos_token == "<|im_end|>"
@@ -312,7 +321,7 @@ def test_cut_adapter_weights_are_a_one_line_error(tmp_path):
 
 @pytest.mark.slow
 def test_the_starting_models_own_dialogues_are_cached_per_recipe(tmp_path, monkeypatch, bundled_chat, matcher):
-    from proactive.training import own_dialogues
+    from proactive.own_history import own_dialogues
 
     monkeypatch.setenv("PROACTIVE_CACHE", str(tmp_path))
     profile = load_profile("cpu-smoke")
