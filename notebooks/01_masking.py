@@ -66,16 +66,17 @@ from IPython.display import HTML, display
 from proactive import load_tasks, mask, split_tasks
 from proactive.config import load_profile
 from proactive.files import atomic_write_json
+from proactive.html_views import partial_task_html
 from proactive.masking import STRATEGIES, mask_many
 from proactive.plots import corpus_figure, hidden_categories_figure, setup_notebook_plots
-from proactive.run_folder import RunDir
+from proactive.run_folder import RunDir, versions_line
 from proactive.tasks import corpus_stats
-from proactive.html_views import partial_task_html
 from proactive.widgets import masking_explorer
 
 setup_notebook_plots()
 config = load_profile(profile)
-run = RunDir(run_dir or f"../runs/tutorial-{profile}", config)
+run = RunDir.tutorial(config, run_dir)
+print(versions_line())
 print(f"profile {config.name}: {config.description}")
 
 # %% [markdown]

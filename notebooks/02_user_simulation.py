@@ -91,19 +91,20 @@ from proactive.config import load_profile
 from proactive.data.qulac import default_qulac_path, load_qulac
 from proactive.errors import ProactiveError
 from proactive.files import atomic_write_json
+from proactive.html_views import partial_task_html
 from proactive.masking import mask
 from proactive.matching import FactMatcher
 from proactive.plots import agreement_figure, setup_notebook_plots
 from proactive.reward import ElicitationReward
-from proactive.run_folder import RunDir
+from proactive.run_folder import RunDir, versions_line
 from proactive.simulator import SimulatedUser
 from proactive.tasks import load_tasks_by_id
-from proactive.html_views import partial_task_html
 from proactive.widgets import user_chat
 
 setup_notebook_plots()
 config = load_profile(profile)
-run = RunDir(run_dir or f"../runs/tutorial-{profile}", config)
+run = RunDir.tutorial(config, run_dir)
+print(versions_line())
 if config.qulac_pairs and not qulac_pairs:
     qulac_pairs = config.qulac_pairs
 matcher = FactMatcher(EmbeddingSimilarity())

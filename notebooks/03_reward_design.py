@@ -92,17 +92,18 @@ from proactive.config import load_profile
 from proactive.data.qulac import default_qulac_path, load_qulac
 from proactive.errors import ProactiveError
 from proactive.files import atomic_write_json, atomic_write_jsonl
+from proactive.html_views import suite_table_html
 from proactive.matching import FactMatcher
 from proactive.plots import reward_terms_figure, roc_figure, setup_notebook_plots
 from proactive.reward import ElicitationReward, RewardConfig
 from proactive.reward_hacking import run_suite
-from proactive.run_folder import RunDir
+from proactive.run_folder import RunDir, versions_line
 from proactive.tasks import load_tasks_by_id
-from proactive.html_views import suite_table_html
 
 setup_notebook_plots()
 config = load_profile(profile)
-run = RunDir(run_dir or f"../runs/tutorial-{profile}", config)
+run = RunDir.tutorial(config, run_dir)
+print(versions_line())
 if config.qulac_pairs and not qulac_pairs:
     qulac_pairs = config.qulac_pairs
 reward = ElicitationReward(FactMatcher(EmbeddingSimilarity()))

@@ -71,19 +71,23 @@ if config.use_unsloth:  # Unsloth patches transformers and TRL on import: before
 # %%
 from IPython.display import HTML, display
 
+from proactive.advantages import group_advantages
 from proactive.backends import EmbeddingSimilarity
-from proactive.evaluation import LocalPolicy
-from proactive.matching import FactMatcher
-from proactive.models import load_adapter, load_model_and_tokenizer
-from proactive.plots import LiveFigure, setup_notebook_plots, training_curves_figure
-from proactive.reward import ElicitationReward
-from proactive.run_folder import RunDir
-from proactive.task_files import profile_partials
-from proactive.training import group_advantages, read_metrics, train, training_rows
 from proactive.html_views import group_html, side_by_side_html
+from proactive.matching import FactMatcher
+from proactive.models import load_model_and_tokenizer
+from proactive.plots import LiveFigure, setup_notebook_plots, training_curves_figure
+from proactive.policy import LocalPolicy
+from proactive.reward import ElicitationReward
+from proactive.run_folder import RunDir, versions_line
+from proactive.system_specs import local_policy
+from proactive.task_files import profile_partials
+from proactive.training import read_metrics
+from proactive.training_rows import training_rows
 
 setup_notebook_plots()
-run = RunDir(run_dir or f"../runs/tutorial-{profile}", config)
+run = RunDir.tutorial(config, run_dir)
+print(versions_line())
 settings = config.train
 print(f"profile {config.name}: {config.model}; {max_steps or settings.max_steps} steps, "
       f"{settings.num_generations} questions per group, lr {settings.learning_rate}")
@@ -178,8 +182,8 @@ del policy, model  # training loads its own copy (4-bit through Unsloth on a GPU
 
 # %%
 live = LiveFigure()  # one output, redrawn after every step
-result = train(config, run.train_dir, max_steps=max_steps or None,
-               on_log=lambda metrics: live.update(training_curves_figure(metrics, title=f"GRPO ({config.name})")))
+result = run.train(max_steps=max_steps or None,
+                   on_log=lambda metrics: live.update(training_curves_figure(metrics, title=f"GRPO ({config.name})")))
 # A finished run is not retrained (no step is logged): draw its curve from the run folder.
 live.finish(training_curves_figure(read_metrics(result.metrics_path), title=f"GRPO ({config.name})"))
 print(f"{result.steps} steps in {result.seconds:.0f} s -> {result.adapter_dir}")
@@ -192,11 +196,8 @@ print(f"{result.steps} steps in {result.seconds:.0f} s -> {result.adapter_dir}")
 
 # %%
 held_out = run.held_out()[:3]
-trained_model, trained_tokenizer = load_adapter(result.adapter_dir, config.model)
-trained = LocalPolicy(trained_model, trained_tokenizer, config.question_prefix, settings.max_completion_length,
-                      name="trained")
-base = LocalPolicy(*load_model_and_tokenizer(config.model), config.question_prefix, settings.max_completion_length,
-                   name="untrained")
+trained = local_policy(config, result.adapter_dir, name="trained")  # as chapter 5 and the demo load it
+base = local_policy(config, name="untrained")
 systems = {}
 for name, policy in (("untrained", base), ("trained", trained)):
     questions = policy.ask_many(held_out)

@@ -62,21 +62,22 @@ endpoint = ""  # MODEL@URL of an OpenAI-compatible server to add to the table (e
 # %%
 from IPython.display import HTML, Markdown, display
 
-from proactive.backends import EmbeddingSimilarity, TransformersChat
+from proactive.backends import EmbeddingSimilarity
 from proactive.config import load_profile
+from proactive.html_views import dialogues_side_by_side_html
 from proactive.human_eval import pair_items, save_items
-from proactive.judges import EmbeddingJudge, LLMJudge
+from proactive.judges import EmbeddingJudge
 from proactive.matching import FactMatcher
-from proactive.pipeline import baseline_systems, evaluate_all, judge_agreement
+from proactive.pipeline import baseline_systems, evaluate_all, judge_agreement, llm_judge
 from proactive.plots import elicitation_by_domain_figure, elicitation_by_turn_figure, setup_notebook_plots
 from proactive.results_table import results_table, table_markdown
-from proactive.run_folder import RunDir
+from proactive.run_folder import RunDir, versions_line
 from proactive.system_specs import local_policy
-from proactive.html_views import dialogues_side_by_side_html
 
 setup_notebook_plots()
 config = load_profile(profile)
-run = RunDir(run_dir or f"../runs/tutorial-{profile}", config)
+run = RunDir.tutorial(config, run_dir)
+print(versions_line())
 adapter = run.adapter_or_train()  # chapter 4's adapter; trained now if it did not run (seconds in cpu-smoke)
 held_out = run.held_out()
 print(f"{len(held_out)} held-out tasks; trained adapter: {adapter}")
@@ -96,7 +97,7 @@ base = local_policy(config, name="untrained")
 trained = local_policy(config, adapter, name="trained")
 systems = baseline_systems(config, base, trained, endpoint or None)
 results = evaluate_all(systems, held_out, matcher, judge, turns=turns, seed=config.seed,
-                       out_dir=run.eval_dir)
+                       run=run)
 by_name = {r.name: r for r in results}
 
 # %% [markdown]
@@ -139,8 +140,8 @@ display(HTML(dialogues_side_by_side_html([by_name["untrained"], by_name["trained
 # a poor judge (agreement near chance); point `LLMJudge` at a served model for a meaningful check.
 
 # %%
-llm_judge = LLMJudge(TransformersChat(base.model, base.tokenizer, name=config.model), name=f"llm:{config.name}")
-agreement = judge_agreement(by_name["trained"], by_name["untrained"], [judge, llm_judge], n=min(len(held_out), 8))
+agreement = judge_agreement(by_name["trained"], by_name["untrained"], [judge, llm_judge(config, base)],
+                            n=min(len(held_out), config.agreement_tasks))
 print(f"{agreement['judges'][0]} and {agreement['judges'][1]} agree on {agreement['agreement']:.0%} of "
       f"{agreement['tasks']} outline comparisons (trained vs untrained)")
 for name, count in agreement["unreadable_replies"].items():

@@ -75,11 +75,12 @@ from proactive.human_eval import (
     load_judgments,
     win_rates_markdown,
 )
-from proactive.run_folder import RunDir
+from proactive.run_folder import RunDir, versions_line
 from proactive.widgets import human_eval_widget
 
 config = load_profile(profile)
-run = RunDir(run_dir or f"../runs/tutorial-{profile}", config)
+run = RunDir.tutorial(config, run_dir)
+print(versions_line())
 items_path = run.human_eval_items  # written by chapter 5 (or `make demo`)
 if not items_path.is_file():
     items_path = demo_items_path()  # pairs from a real run, bundled so this chapter also runs on its own

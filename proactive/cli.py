@@ -196,7 +196,6 @@ def cmd_train(args: argparse.Namespace) -> int:
     from .config import load_profile
     from .run_folder import RunDir
     from .task_files import profile_partials
-    from .training import is_main_process, train
 
     profile = load_profile(args.profile)
     if args.method:
@@ -207,11 +206,9 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     check_runnable(profile)  # before the run folder is made: a refused run leaves nothing behind
     task_set = _task_set(args)
-    run = RunDir(args.out or f"runs/{profile.name}", profile, task_set)
+    run = RunDir.default(profile, args.out, task_set)
     partials = profile_partials(profile, "train", task_set) if task_set else None
-    if is_main_process():
-        run.record()
-    result = train(profile, run.train_dir, max_steps=args.max_steps, resume=not args.fresh, partials=partials)
+    result = run.train(max_steps=args.max_steps, resume=not args.fresh, partials=partials)
     unit = "RFT rounds" if profile.train.method == "rft" else "steps"
     print(f"trained {result.steps} {unit} in {result.seconds:.0f} s; adapter: {result.adapter_dir}; "
           f"metrics: {result.metrics_path}")
@@ -244,6 +241,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from .evaluation import evaluate_system
     from .files import atomic_write_json
     from .matching import FactMatcher
+    from .run_folder import eval_file_name
     from .system_specs import make_system
     from .task_files import profile_partials
 
@@ -260,7 +258,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     matcher = FactMatcher(judge.similarity if hasattr(judge, "similarity") else EmbeddingSimilarity())
     result = evaluate_system(system, partials, matcher, judge, turns=args.turns, temperature=args.temperature,
                              seed=profile.seed)
-    out = args.out or f"runs/eval/{system.name.replace(' ', '-').replace('/', '-')}.json"
+    out = args.out or Path("runs") / "eval" / eval_file_name(system.name)
     record = {**result.to_dict(), "policy": args.policy, "profile": profile.name, "split": args.split,
               "task_set": tasks_label}
     atomic_write_json(out, record)

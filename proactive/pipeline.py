@@ -17,12 +17,11 @@ from .backends import EmbeddingSimilarity, TransformersChat
 from .config import Profile
 from .evaluation import (
     SystemResult,
-    ceiling_shares,
     evaluate_system,
     headline,
+    headline_shares,
     paired_difference,
     pairwise,
-    sampled_shares,
 )
 from .files import atomic_write_json, atomic_write_text
 from .html_views import report_html
@@ -31,13 +30,13 @@ from .judges import OUTLINE, EmbeddingJudge, Judge, LLMJudge, agreement_rate
 from .masking import PartialTask
 from .matching import FactMatcher
 from .plots import elicitation_by_domain_figure, elicitation_by_turn_figure, training_figures
+from .policy import LocalPolicy, System
 from .results_table import results_table, table_markdown
 from .run_folder import RunDir
 from .system_specs import local_policy, make_system
-from .systems import LocalPolicy, System
 from .task_files import TaskSet, profile_partials
 from .tasks import corpus_stats, load_tasks
-from .training import read_metrics, train
+from .training import read_metrics
 
 #: Set to MODEL@URL to add an OpenAI-compatible model (e.g. a larger served model) to the demo's table.
 ENDPOINT_ENV = "PROACTIVE_ENDPOINT"
@@ -58,17 +57,23 @@ def baseline_systems(profile: Profile, base: LocalPolicy, trained: LocalPolicy |
 
 
 def evaluate_all(systems: Sequence[System], partials: Sequence[PartialTask], matcher: FactMatcher, judge: Judge,
-                 turns: int = 3, seed: int = 0, out_dir: str | Path | None = None, log=print) -> list[SystemResult]:
-    """Each system's dialogues, outlines and coverage; with ``out_dir``, one ``NAME.json`` per system."""
+                 turns: int = 3, seed: int = 0, run: RunDir | None = None, log=print) -> list[SystemResult]:
+    """Each system's dialogues, outlines and coverage; with a ``run``, saved as its ``eval/NAME.json``."""
     results = []
     for system in systems:
         started = time.time()
         result = evaluate_system(system, partials, matcher, judge, turns=turns, seed=seed)
         results.append(result)
-        if out_dir is not None:
-            atomic_write_json(Path(out_dir) / f"{system.name.split(' (')[0].replace(' ', '-')}.json", result.to_dict())
+        if run is not None:
+            atomic_write_json(run.eval_file(system.name), result.to_dict())
         log(f"      {system.name}: {time.time() - started:.0f} s")
     return results
+
+
+def llm_judge(profile: Profile, policy: LocalPolicy) -> LLMJudge:
+    """The LLM judge the demo and chapter 5 compare with the embedding judge: the profile's own
+    (untrained) model reading the outlines, named after it."""
+    return LLMJudge(TransformersChat(policy.model, policy.tokenizer, name=profile.model), name=f"llm:{profile.model}")
 
 
 def judge_agreement(a: SystemResult, b: SystemResult, judges: Sequence[Judge], n: int) -> dict[str, Any]:
@@ -128,7 +133,7 @@ def run_demo(profile: Profile, out: str | Path, samples: int | None = None, log=
     plan = {"grpo": f"GRPO, {s.max_steps} steps", "rft": f"RFT, {s.rft_rounds} rounds",
             "rft+grpo": f"RFT, {s.rft_rounds} rounds, then GRPO, {s.max_steps} steps"}[s.method]
     log(f"[3/5] training ({plan}) on {profile.model} -> {run.train_dir}")
-    trained_run = train(profile, run.train_dir)
+    trained_run = run.train()
     unit = "RFT rounds" if profile.train.method == "rft" else "steps"
     log(f"      {trained_run.steps} {unit} in {trained_run.seconds:.0f} s")
     stage("training (model loading and sampling included)")
@@ -142,20 +147,16 @@ def run_demo(profile: Profile, out: str | Path, samples: int | None = None, log=
     trained = local_policy(profile, trained_run.adapter_dir, name="trained")
     # The headline: sampled dialogues (a greedy one hides what a sampling policy usually asks), paired
     # by task, against the template's questions and the untrained model, with the ceiling beside them.
-    shares = {"trained": sampled_shares(trained, test, matcher, samples=samples, seed=profile.seed + 1000),
-              "untrained": sampled_shares(base, test, matcher, samples=samples, seed=profile.seed + 1000),
-              "template": sampled_shares(make_system("template", profile, base), test, matcher, samples=1),
-              "ceiling": ceiling_shares(test)}
+    shares = headline_shares(trained, base, test, matcher, samples=samples, seed=profile.seed + 1000)
     lead = headline(shares)
     log(f"      {lead['verdict']}")
     stage("sampled dialogues, both models (the headline)")
     systems = baseline_systems(profile, base, trained, os.environ.get(ENDPOINT_ENV))
-    results = evaluate_all(systems, test, matcher, judge, seed=profile.seed, out_dir=run.eval_dir, log=log)
+    results = evaluate_all(systems, test, matcher, judge, seed=profile.seed, run=run, log=log)
     stage("dialogues and outlines, every system")
     by_name = {r.name: r for r in results}
     table = results_table(results, judge, reference="trained")
-    llm_judge = LLMJudge(TransformersChat(base.model, base.tokenizer, name=profile.model), name=f"llm:{profile.model}")
-    agreement = judge_agreement(by_name["trained"], by_name["untrained"], [judge, llm_judge],
+    agreement = judge_agreement(by_name["trained"], by_name["untrained"], [judge, llm_judge(profile, base)],
                                 n=min(len(test), profile.agreement_tasks))
     save_items(run.human_eval_items, pair_items(by_name["trained"], by_name["untrained"]))
     stage("judging and human-evaluation items")

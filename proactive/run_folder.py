@@ -17,6 +17,7 @@ when it is missing, so every chapter also runs on its own.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -28,6 +29,7 @@ from .task_files import TaskSet, profile_partials
 
 if TYPE_CHECKING:
     from .config import Profile
+    from .training import TrainResult
 
 
 #: The packages whose versions decide a run's numbers.
@@ -57,6 +59,31 @@ def provenance() -> dict:
     return {"versions": versions, "git_commit": commit}
 
 
+def eval_file_name(system_name: str) -> str:
+    """The evaluation file a system's results go to: its name up to any "(...)", spaces and slashes as
+    dashes ("oracle (sees all facts)" -> ``oracle.json``)."""
+    stem = system_name.split(" (")[0].strip() or "system"
+    return re.sub(r"[\s/\\]+", "-", stem) + ".json"
+
+
+def find_adapter(path: str | Path) -> Path | None:
+    """The trained LoRA adapter ``path`` holds: the adapter folder itself, a training folder holding
+    ``adapter/``, or a run folder holding ``train/adapter/``. None when there is none."""
+    path = Path(path)
+    for candidate in (path, path / "adapter", path / "train" / "adapter"):
+        if (candidate / "adapter_config.json").is_file():
+            return candidate
+    return None
+
+
+def versions_line() -> str:
+    """What a chapter prints first, as LLMs-from-scratch does: the versions its figures depend on."""
+    info = provenance()
+    shown = [f"{name} {version}" for name, version in info["versions"].items() if version]
+    commit = f"; commit {info['git_commit'][:10]}" if info["git_commit"] else ""
+    return ", ".join(shown) + commit
+
+
 class RunDir:
     """Every path of one run, and the helpers that read a stage's output or make it when missing.
 
@@ -80,6 +107,17 @@ class RunDir:
                     f"{self.root} holds a run of profile {recorded!r}, not {profile.name!r}; "
                     f"use another folder, or --profile {recorded}")
 
+    @classmethod
+    def default(cls, profile: Profile, root: str | Path | None = None, task_set: TaskSet | None = None) -> RunDir:
+        """``root``, else the profile's own folder ``runs/PROFILE`` (what ``proactive train`` uses)."""
+        return cls(root or Path("runs") / profile.name, profile, task_set)
+
+    @classmethod
+    def tutorial(cls, profile: Profile, root: str | Path | None = None) -> RunDir:
+        """The folder the six chapters share: ``root``, else ``../runs/tutorial-PROFILE`` (the notebooks
+        run from ``notebooks/``)."""
+        return cls(root or Path("..") / "runs" / f"tutorial-{profile.name}", profile)
+
     # -- paths ---------------------------------------------------------------------------------
     @property
     def masked_test(self) -> Path:
@@ -100,6 +138,14 @@ class RunDir:
     @property
     def human_eval_items(self) -> Path:
         return self.root / "human_eval_items.jsonl"
+
+    def eval_file(self, system_name: str) -> Path:
+        """Where a system's evaluation (dialogues, outlines, coverage) is saved: ``eval/NAME.json``."""
+        return self.eval_dir / eval_file_name(system_name)
+
+    def find_adapter(self) -> Path | None:
+        """The run's trained adapter (``train/adapter/``), or None before training."""
+        return find_adapter(self.root)
 
     def path(self, name: str) -> Path:
         """A chapter's own file in the run folder (``corpus_stats.json``, ``reward_suite.jsonl`` …)."""
@@ -126,14 +172,27 @@ class RunDir:
         return partials
 
     def has_adapter(self) -> bool:
-        return (self.adapter_dir / "adapter_config.json").is_file()
+        return self.find_adapter() is not None
+
+    def train(self, **train_kwargs) -> TrainResult:
+        """Train the profile's policy into ``train/`` (resuming any checkpoints; keyword arguments as
+        :func:`proactive.training.train`), then draw its figures into ``train/curves.html``."""
+        from .files import atomic_write_text, is_main_process
+        from .plots import figures_html, training_figures
+        from .training import read_metrics, train
+
+        if is_main_process():
+            self.record()
+        result = train(self.profile, self.train_dir, **train_kwargs)
+        metrics = read_metrics(result.metrics_path) if is_main_process() else []
+        if metrics:
+            atomic_write_text(self.train_dir / "curves.html",
+                              figures_html(training_figures(metrics, f"{self.profile.model} ({self.profile.name})")))
+        return result
 
     def adapter_or_train(self, log: Callable[[str], None] = print, **train_kwargs) -> Path:
         """The run's trained adapter, trained first (resuming any checkpoints) when it is missing."""
         if not self.has_adapter():
-            from .training import train
-
-            self.record()
             log(f"no adapter in {self.adapter_dir}: training {self.profile.name} first")
-            train(self.profile, self.train_dir, **train_kwargs)
+            self.train(**train_kwargs)
         return self.adapter_dir
