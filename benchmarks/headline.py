@@ -24,12 +24,11 @@ import numpy as np
 
 from proactive.backends import EmbeddingSimilarity
 from proactive.config import load_profile
-from proactive.evaluation import ceiling_shares, headline, sampled_shares
+from proactive.evaluation import headline, headline_shares
 from proactive.files import atomic_write_json
 from proactive.matching import FactMatcher
-from proactive.stats import two_level_bootstrap
+from proactive.stats import pooled_difference
 from proactive.system_specs import local_policy
-from proactive.systems import TemplateQuestions
 from proactive.task_files import load_task_set, profile_partials
 from proactive.training import train
 
@@ -40,10 +39,7 @@ def measure(profile, train_dir: Path, test, turns: int) -> dict[str, list[float]
     matcher = FactMatcher(EmbeddingSimilarity())
     base = local_policy(profile, name="untrained")
     trained = local_policy(profile, train_dir, name="trained")
-    shares = {"trained": sampled_shares(trained, test, matcher, turns),
-              "untrained": sampled_shares(base, test, matcher, turns),
-              "template": sampled_shares(TemplateQuestions(base), test, matcher, turns, samples=1),
-              "ceiling": ceiling_shares(test, turns)}
+    shares = headline_shares(trained, base, test, matcher, turns)
     return {k: [round(float(x), 5) for x in v] for k, v in shares.items()}
 
 
@@ -55,10 +51,7 @@ def pooled(paths: list[Path]) -> dict:
     report = {"runs": [str(p) for p in paths]}
     for other in ("template", "untrained"):
         matrix = np.array([np.array(r["shares"]["trained"]) - np.array(r["shares"][other]) for r in runs])
-        low, high = two_level_bootstrap(matrix)
-        report[f"trained - {other}"] = {"mean": round(float(matrix.mean()), 4), "ci_low": round(low, 4),
-                                        "ci_high": round(high, 4),
-                                        "per_run": [round(float(m), 4) for m in matrix.mean(axis=1)]}
+        report[f"trained - {other}"] = pooled_difference(matrix, [str(p) for p in paths])
     report["means"] = {k: round(float(np.mean([np.mean(r["shares"][k]) for r in runs])), 4) for k in SYSTEMS}
     return report
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from proactive.stats import bootstrap_ci, two_level_bootstrap
+from proactive.stats import pooled_difference
 
 MEASURES = (("reward_per_question", "reward per sampled first question"),
             ("elicitation_per_question", "its elicitation term alone"),
@@ -61,17 +61,7 @@ def pool(paths: list[Path]) -> dict:
         if not all(key in diffs for _, _, diffs in runs):
             continue
         matrix = np.stack([diffs[key] for _, _, diffs in runs])
-        # Each run's own interval is the one learning_cpu.py reports for it (tasks resampled).
-        per_run = [dict(zip(("run", "difference", "ci_low", "ci_high"), (name, *(round(v, 4) for v in bootstrap_ci(row)))))
-                   for (name, _, _), row in zip(runs, matrix)]
-        low, high = two_level_bootstrap(matrix)
-        means = matrix.mean(axis=1)
-        report["measures"][key] = {
-            "label": label, "per_run": per_run,
-            "runs_mean": round(float(means.mean()), 4), "runs_sd": round(float(means.std(ddof=1)), 4) if len(means) > 1 else 0.0,
-            "runs_above_zero": int(sum(r["ci_low"] > 0 for r in per_run)),
-            "runs_positive": int((means > 0).sum()),
-            "ci_low": round(low, 4), "ci_high": round(high, 4)}
+        report["measures"][key] = {"label": label, **pooled_difference(matrix, [name for name, _, _ in runs])}
     return report
 
 

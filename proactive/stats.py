@@ -1,4 +1,5 @@
-"""Small, dependency-free statistics: ROC-AUC, agreement, bootstrap confidence intervals."""
+"""Small, dependency-free statistics: ROC-AUC, agreement, bootstrap confidence intervals (one run's
+and pooled over training runs)."""
 
 from __future__ import annotations
 
@@ -73,3 +74,19 @@ def two_level_bootstrap(matrix: np.ndarray, draws: int = 4000, seed: int = 0) ->
     means = np.array([matrix[np.ix_(r, t)].mean() for r, t in zip(run_idx, task_idx)])
     low, high = np.percentile(means, [2.5, 97.5])
     return float(low), float(high)
+
+
+def pooled_difference(matrix: np.ndarray, names: Sequence[str]) -> dict:
+    """A recipe's effect over several training runs (``matrix``: runs x tasks of paired differences,
+    e.g. trained - template per held-out task): each run's mean with its own bootstrap interval over
+    tasks, the spread over runs, and the recipe's mean with a two-level interval (runs resampled,
+    then tasks), which carries the run-to-run variation one run's interval leaves out."""
+    matrix = np.asarray(matrix, dtype=float)
+    per_run = [dict(zip(("run", "difference", "ci_low", "ci_high"), (name, *(round(v, 4) for v in bootstrap_ci(row)))))
+               for name, row in zip(names, matrix)]
+    low, high = two_level_bootstrap(matrix)
+    means = matrix.mean(axis=1)
+    return {"per_run": per_run, "runs_mean": round(float(means.mean()), 4),
+            "runs_sd": round(float(means.std(ddof=1)), 4) if len(means) > 1 else 0.0,
+            "runs_above_zero": int(sum(r["ci_low"] > 0 for r in per_run)), "runs_positive": int((means > 0).sum()),
+            "ci_low": round(low, 4), "ci_high": round(high, 4)}
