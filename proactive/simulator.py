@@ -28,7 +28,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 
 from .backends import ChatBackend
 from .errors import ProactiveError
@@ -127,9 +127,13 @@ class Turn:
     #: when the matcher decided; None otherwise.
     closest: float | None = None
 
+    def to_dict(self) -> dict:
+        """The turn as JSON-ready data; :func:`turn_from_dict` reads it back."""
+        return asdict(self)
+
 
 def turn_from_dict(data: dict) -> Turn:
-    """A Turn as ``dataclasses.asdict`` wrote it (JSON lists back to tuples)."""
+    """A Turn as :meth:`Turn.to_dict` wrote it (JSON lists back to tuples)."""
     return Turn(**{**data, "revealed": tuple(data.get("revealed", ())), "confidence": tuple(data.get("confidence", ()))})
 
 
