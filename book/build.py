@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -18,6 +19,8 @@ import time
 from pathlib import Path
 
 import papermill
+
+from proactive.plots import INLINE_ENV
 
 BOOK = Path(__file__).resolve().parent
 NOTEBOOKS = BOOK.parent / "notebooks"
@@ -68,6 +71,7 @@ def build(book: Path = BOOK, run_dir: Path | None = None) -> Path:
     for notebook in sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")):
         print(f"executing {notebook.name} (cpu-smoke)", flush=True)
         started = time.perf_counter()
+        os.environ[INLINE_ENV] = "1"  # the pages are static: figures carry their own HTML
         papermill.execute_notebook(
             str(notebook), str(chapters / notebook.name),
             parameters={"profile": "cpu-smoke", "run_dir": str(run_dir)},

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from collections.abc import Sequence
+from html import escape
 
 import plotly.graph_objects as go
 import plotly.io as pio
@@ -12,20 +14,30 @@ from plotly.subplots import make_subplots
 from .masking import PartialTask
 from .tasks import CATEGORIES, Task, weighted_share
 
+#: Set (to 1) by the book's build: figures then also carry self-contained HTML (plotly.js inlined,
+#: no CDN) for the static pages. Unset, as in JupyterLab, a figure is plotly's JSON alone, which Lab
+#: draws with plotly's own extension, so a saved notebook stays small (no 4.7 MB of plotly.js).
+INLINE_ENV = "PROACTIVE_INLINE_PLOTLY"
+
+
+def inline_figures() -> bool:
+    return os.environ.get(INLINE_ENV) == "1"
+
 
 def setup_notebook_plots() -> None:
-    """Show figures both as live plotly output (JupyterLab) and as self-contained HTML, so they
-    survive in executed notebooks and in the offline book (plotly.js inlined, no CDN)."""
-    pio.renderers.default = "plotly_mimetype+notebook"
+    """Show figures as live plotly output (JupyterLab draws plotly's JSON), and in the book's build
+    also as self-contained HTML so they survive on the offline pages (:data:`INLINE_ENV`)."""
+    pio.renderers.default = "plotly_mimetype+notebook" if inline_figures() else "plotly_mimetype"
 
 
 class LiveFigure:
     """One figure output that redraws in place, e.g. the training curve after every step.
 
-    Plotly's own display adds a new output each time (it ignores display ids), so the updates go
-    out as plotly's JSON bundle to one display id: JupyterLab redraws it where it is. ``finish``
-    adds self-contained HTML (plotly.js inlined once) so the last figure also shows in the static
-    book and in exported notebooks.
+    Each update replaces one display id's output with plain HTML: a small inline SVG of every line
+    trace and the latest values. Plain HTML, because JupyterLab's plotly renderer draws a plotly
+    output once and ignores later updates to it (the curve stayed on step 1), while every frontend
+    (Lab, classic Notebook, VS Code) redraws HTML in place. ``finish`` swaps in the full interactive
+    figure: plotly's JSON, which a new renderer draws, plus (in the book's build) self-contained HTML.
     """
 
     def __init__(self, placeholder: str = "waiting for the first step..."):
@@ -36,11 +48,13 @@ class LiveFigure:
 
     def update(self, fig: go.Figure, final: bool = False) -> None:
         self.figure = fig
-        bundle = {"application/vnd.plotly.v1+json": fig.to_plotly_json()}
-        if final:  # plotly.js inlined once, not at every step
-            bundle["text/html"] = fig.to_html(full_html=False, include_plotlyjs=True)
+        if final:
+            bundle = {"application/vnd.plotly.v1+json": fig.to_plotly_json(),
+                      "text/plain": f"<figure: {fig.layout.title.text or 'plotly'}>"}
+            if inline_figures():
+                bundle["text/html"] = fig.to_html(full_html=False, include_plotlyjs=True)
         else:
-            bundle["text/plain"] = f"<figure: {fig.layout.title.text or 'plotly'}>"
+            bundle = {"text/html": sparkline_html(fig), "text/plain": sparkline_text(fig)}
         if self.handle is not None:  # None outside a notebook: nothing to redraw
             self.handle.update(bundle, raw=True)
 
@@ -48,6 +62,44 @@ class LiveFigure:
         fig = fig if fig is not None else self.figure
         if fig is not None:
             self.update(fig, final=True)
+
+
+def _line_traces(fig: go.Figure) -> list[tuple[str, list[float]]]:
+    traces = []
+    for trace in fig.data:
+        ys = [float(y) for y in (getattr(trace, "y", None) or ()) if isinstance(y, (int, float))]
+        if ys and getattr(trace, "type", "") == "scatter":
+            traces.append((trace.name or "", ys))
+    return traces
+
+
+def sparkline_text(fig: go.Figure) -> str:
+    """The latest value of every line in ``fig``, one line of text (what a terminal shows)."""
+    parts = [f"{name} {ys[-1]:+.3f}" for name, ys in _line_traces(fig)]
+    steps = max((len(ys) for _, ys in _line_traces(fig)), default=0)
+    return f"{fig.layout.title.text or 'figure'}: {steps} points; " + ", ".join(parts)
+
+
+def sparkline_html(fig: go.Figure, width: int = 520, height: int = 120) -> str:
+    """Every line trace of ``fig`` as one small inline SVG with its latest value: no JavaScript, so
+    any notebook frontend redraws it when the output is updated."""
+    palette = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f")
+    traces = _line_traces(fig)
+    lines, legend = [], []
+    for k, (name, ys) in enumerate(traces):
+        low, high = min(ys), max(ys)
+        span = (high - low) or 1.0
+        step = (width - 20) / max(len(ys) - 1, 1)
+        points = " ".join(f"{10 + i * step:.1f},{height - 10 - (y - low) / span * (height - 20):.1f}"
+                          for i, y in enumerate(ys))
+        color = palette[k % len(palette)]
+        lines.append(f'<polyline fill="none" stroke="{color}" stroke-width="2" points="{points}"/>')
+        legend.append(f'<span style="color:{color}">&#9632; {escape(name)} {ys[-1]:+.3f}</span>')
+    steps = max((len(ys) for _, ys in traces), default=0)
+    title = escape(fig.layout.title.text or "")
+    return (f'<div class="proactive-live"><b>{title}</b> <small>({steps} points; each line scaled to its own '
+            f'range; the full figure follows when done)</small><br><svg width="{width}" height="{height}" '
+            f'style="border:1px solid #ddd">{"".join(lines)}</svg><br><small>{" &nbsp; ".join(legend)}</small></div>')
 
 
 def corpus_figure(tasks: Sequence[Task]) -> go.Figure:
