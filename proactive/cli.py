@@ -341,8 +341,8 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="proactive", description=__doc__)
-    parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
+    parser = _Parser(prog="proactive", description=__doc__.replace("``", ""))
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress details, and dependencies' warnings (hidden otherwise)")
     sub = parser.add_subparsers(dest="command", required=True)
 
     corpus = sub.add_parser("corpus", help="the task corpus").add_subparsers(dest="corpus_command", required=True)
@@ -449,6 +449,24 @@ def _check_output(args: argparse.Namespace) -> None:
     check_writable(out)
 
 
+#: Libraries whose import-time and deprecation warnings ("Detected no triton", "No module named
+#: 'kernels'", torch's pytree notices) say nothing a user of this command can act on; -v shows them.
+NOISY_LOGGERS = ("torch", "torchao", "bitsandbytes", "transformers", "datasets", "accelerate", "peft", "trl",
+                 "unsloth", "unsloth_zoo", "sentence_transformers", "huggingface_hub", "xformers")
+
+
+def quiet_dependencies() -> None:
+    """Dependencies' warnings off (Python warnings, their loggers below ERROR): one display per stage."""
+    import warnings
+
+    warnings.filterwarnings("ignore")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("DATASETS_VERBOSITY", "error")
+    os.environ.setdefault("TORCH_CPP_LOG_LEVEL", "ERROR")
+    for name in NOISY_LOGGERS:
+        logging.getLogger(name).setLevel(logging.ERROR)
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
@@ -456,6 +474,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
+    if not args.verbose:
+        quiet_dependencies()
     try:
         _check_output(args)
         return args.func(args)

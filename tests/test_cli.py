@@ -175,3 +175,14 @@ def test_written_files_get_ordinary_permissions(tmp_path):
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
     finally:
         os.umask(old)
+
+
+def test_help_is_plain_text_and_dependencies_warnings_wait_for_verbose(capsys):
+    import logging
+
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    assert "``" not in capsys.readouterr().out
+    assert main(["corpus", "stats", "--json"]) == 0
+    assert logging.getLogger("torchao").level == logging.ERROR  # "Detected no triton" and the like
+    assert logging.getLogger("bitsandbytes").level == logging.ERROR
