@@ -47,6 +47,7 @@ $(UVENV)/.installed: pyproject.toml $(UCONSTRAINTS)
 # platform has it), the same recipe runs on the plain path instead (cpu-rft).
 demo:
 	@if $(MAKE) --no-print-directory setup-unsloth && $(UVENV)/bin/python -c "import unsloth" >/dev/null 2>&1; then \
+		echo "make demo: training through Unsloth's CPU backend (its wheel ships AGPL-3.0 files; without it: make setup && .venv/bin/proactive demo --profile cpu-rft)"; \
 		$(UVENV)/bin/proactive demo --profile cpu-unsloth --out runs/demo; \
 	else \
 		echo "make demo: Unsloth's CPU backend is not available here; running the same recipe on the plain path (cpu-rft)"; \
