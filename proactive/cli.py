@@ -273,7 +273,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     """The results table of several evaluation files, with the reference's pairwise win rates."""
     from .evaluation import SystemResult
     from .files import atomic_write_json, read_text
-    from .results_table import results_table, table_markdown
+    from .results_table import results_table, table_markdown, table_text
 
     results, labels = [], []
     for path in args.files:
@@ -318,7 +318,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     table = results_table(results, _judge(args.judge), reference=reference)
     table["task_set"] = next(iter(known), "not recorded")
     print(f"{len(first_ids)} tasks ({table['task_set']})")
-    print(table_markdown(table))
+    print(table_markdown(table) if args.markdown else table_text(table) + table["paper"])
     if args.out:
         atomic_write_json(args.out, table)
         print(f"table written to {args.out}")
@@ -416,6 +416,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     cp = sub.add_parser("compare", help="the results table of evaluation files, with pairwise win rates")
     cp.add_argument("files", nargs="+", metavar="EVAL.json")
+    cp.add_argument("--markdown", action="store_true", help="print the table as Markdown (default: fit to the terminal)")
     cp.add_argument("--reference", default=None, help="system whose win rates are shown (default: the first)")
     cp.add_argument("--judge", default="embedding", help="'embedding' (offline) or a chat backend spec")
     cp.add_argument("--out", default=None, help="write the table as JSON too")

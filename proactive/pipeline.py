@@ -31,7 +31,7 @@ from .masking import PartialTask
 from .matching import FactMatcher
 from .plots import elicitation_by_domain_figure, elicitation_by_turn_figure, training_figures
 from .policy import LocalPolicy, System
-from .results_table import results_table, table_markdown
+from .results_table import results_table, table_text
 from .run_folder import RunDir
 from .system_specs import local_policy, make_system
 from .task_files import TaskSet, profile_partials
@@ -184,7 +184,7 @@ def run_demo(profile: Profile, out: str | Path, samples: int | None = None, log=
     atomic_write_text(out / "report.html", report_html(report, figures, [r.name for r in results]))
 
     log("[5/5] results (mean [95% CI] over held-out tasks)")
-    log(table_markdown(table))
+    log(table_text(table))
     log(lead["verdict"])
     for key in ("elicited_share_sampled", "elicited_share_dialogue"):
         r = report[key]

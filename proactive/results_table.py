@@ -65,6 +65,35 @@ def table_cells(table: dict[str, Any], row: dict[str, Any]) -> list[str]:
     return cells
 
 
+#: Short column names for the terminal, in ``table_header``'s order.
+SHORT = ("system", "elicited", "nothing new", "asked", "covers hidden", "covers visible", "wins: outline",
+         "wins: questions")
+
+
+def table_text(table: dict[str, Any], width: int | None = None) -> str:
+    """The table for a terminal of ``width`` columns (default: this terminal's): aligned columns where
+    they fit, else one block per system, a metric per line. Intervals as in :func:`table_markdown`."""
+    import shutil
+    import textwrap
+
+    width = width or shutil.get_terminal_size((100, 24)).columns
+    head = list(SHORT[: len(table_header(table))])
+    rows = [table_cells(table, row) for row in table["rows"]]
+    sizes = [max(len(str(c)) for c in column) for column in zip(head, *rows)]
+    if sum(sizes) + 2 * (len(sizes) - 1) <= width:
+        lines = ["  ".join(str(c).ljust(n) for c, n in zip(cells, sizes)).rstrip() for cells in (head, *rows)]
+        lines.insert(1, "-" * min(width, sum(sizes) + 2 * (len(sizes) - 1)))
+    else:
+        label = max(len(h) for h in head[1:])
+        lines = []
+        for cells in rows:
+            lines.append(cells[0])
+            lines += [f"  {h.ljust(label)}  {c}" for h, c in zip(head[1:], cells[1:]) if c != "-"]
+    note = f"mean [95% CI] over held-out tasks; wins: the {table['reference']} policy's win rate" if table["reference"] \
+        else "mean [95% CI] over held-out tasks"
+    return "\n".join(lines) + "\n" + textwrap.fill(f"({note}; judge: {table['judge']})", width) + "\n"
+
+
 def table_markdown(table: dict[str, Any]) -> str:
     """The table as Markdown (mean [95% CI]); win rates count a tie as half a win."""
     head = table_header(table)

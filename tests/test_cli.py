@@ -76,7 +76,7 @@ def test_demo_runs_the_pipeline_end_to_end(tmp_path, capsys):
     out = tmp_path / "demo"
     assert main(["demo", "--profile", "cpu-smoke", "--out", str(out)]) == 0
     printed = capsys.readouterr().out
-    assert "[5/5]" in printed and "report.html" in printed and "| trained |" in printed
+    assert "[5/5]" in printed and "report.html" in printed and "\ntrained" in printed
     report = json.loads((out / "report.json").read_text())
     assert report["train_steps"] == 2 and report["held_out_tasks"] == 3
     stages = report["stage_seconds"]  # each stage timed, in the output and in the report

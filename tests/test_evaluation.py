@@ -202,7 +202,10 @@ def test_cli_evaluate_and_compare(tmp_path, capsys):
     capsys.readouterr()
     assert main(["compare", str(base), str(template), "--out", str(tmp_path / "table.json")]) == 0
     printed = capsys.readouterr().out
-    assert "| untrained |" in printed and "| template questions |" in printed and "their figures, not ours" in printed
+    assert "untrained" in printed and "template questions" in printed and "their figures, not ours" in printed
+    assert max(len(line) for line in printed.splitlines() if "their figures" not in line) <= 100  # fits a terminal
+    assert main(["compare", str(base), str(template), "--markdown"]) == 0
+    assert "| untrained |" in capsys.readouterr().out
     table = json.loads((tmp_path / "table.json").read_text())
     assert table["reference"] == "untrained" and "outline_win_rate_of_reference" in table["rows"][1]
 
@@ -274,3 +277,18 @@ def test_compare_refuses_files_on_different_tasks(tmp_path, capsys):
     assert main(["compare", str(paths[0]), str(paths[1])]) == 2
     err = capsys.readouterr().err.strip()
     assert "hold different tasks (1 vs 1; e.g. another-task is in one only)" in err and "\n" not in err
+
+
+def test_the_terminal_table_fits_its_width():
+    from proactive.results_table import table_text
+
+    cell = {"mean": 0.231, "ci_low": 0.15, "ci_high": 0.312}
+    row = {"system": "template questions", "tasks": 24, "elicited_share": cell, "redundant_share": cell,
+           "questions_asked": cell, "coverage_hidden": cell, "coverage_visible": cell,
+           "outline_win_rate_of_reference": cell, "question_win_rate_of_reference": cell}
+    table = {"reference": "trained", "judge": "embedding", "rows": [dict(row, system="trained"), row], "paper": ""}
+    for width in (60, 100, 250):
+        text = table_text(table, width)
+        assert max(len(line) for line in text.splitlines()) <= width, width
+        assert "template questions" in text and "0.231 [0.150, 0.312]" in text
+    assert "\n  elicited" in table_text(table, 60)  # too narrow for columns: one block per system
