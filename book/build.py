@@ -61,6 +61,25 @@ def share_plotly_js(book: Path, chapters: Path) -> int:
     return replaced
 
 
+#: Cells a reader of the static book does not need to read: the install cell (a notebook's first
+#: code), the parameters and the values papermill injected. Their code is hidden, their output kept.
+HIDDEN_INPUT = {"install", "parameters", "injected-parameters"}
+
+
+def hide_setup_cells(path: Path) -> int:
+    """Tag the executed chapter's setup cells ``remove-input`` (Jupyter Book then shows only what they
+    printed); returns how many were tagged."""
+    notebook = json.loads(path.read_text(encoding="utf-8"))
+    tagged = 0
+    for cell in notebook["cells"]:
+        tags = cell.setdefault("metadata", {}).setdefault("tags", [])
+        if HIDDEN_INPUT & set(tags) and "remove-input" not in tags:
+            tags.append("remove-input")
+            tagged += 1
+    path.write_text(json.dumps(notebook, ensure_ascii=False, indent=1), encoding="utf-8")
+    return tagged
+
+
 def build(book: Path = BOOK, run_dir: Path | None = None) -> Path:
     chapters = book / "chapters"
     shutil.rmtree(chapters, ignore_errors=True)
@@ -77,6 +96,7 @@ def build(book: Path = BOOK, run_dir: Path | None = None) -> Path:
             parameters={"profile": "cpu-smoke", "run_dir": str(run_dir)},
             kernel_name="python3", cwd=str(NOTEBOOKS), progress_bar=False,
         )
+        hide_setup_cells(chapters / notebook.name)
         # Each chapter's wall time, as the README's table reports it (kernel start included).
         print(f"executed {notebook.name} in {time.perf_counter() - started:.0f} s", flush=True)
     print(f"plotly.js: {share_plotly_js(book, chapters)} inline copies now load book/_static/plotly.min.js")

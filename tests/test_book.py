@@ -55,3 +55,16 @@ def test_book_builds_offline_with_figures(tmp_path):
     # Widgets need a kernel and their JavaScript: the offline book shows each one's static picture.
     page = (book / "_build" / "html" / "chapters" / "06_human_evaluation.html").read_text()
     assert "widget-picture" in page and "1 is better" in page and "Response 1" in page
+
+
+def test_the_books_pages_hide_the_setup_code_but_keep_what_it_printed(tmp_path):
+    cells = [{"cell_type": "code", "metadata": {"tags": ["install"]}, "source": "pip", "outputs": []},
+             {"cell_type": "code", "metadata": {"tags": ["parameters"]}, "source": "profile = 'cpu'", "outputs": []},
+             {"cell_type": "code", "metadata": {"tags": ["injected-parameters"]}, "source": "profile = 'x'", "outputs": []},
+             {"cell_type": "code", "metadata": {}, "source": "train()", "outputs": []}]
+    path = tmp_path / "01.ipynb"
+    path.write_text(json.dumps({"cells": cells}))
+    assert _builder().hide_setup_cells(path) == 3
+    tags = [c["metadata"]["tags"] for c in json.loads(path.read_text())["cells"]]
+    assert all("remove-input" in t for t in tags[:3]) and tags[3] == []
+    assert _builder().hide_setup_cells(path) == 0  # tagging twice changes nothing
