@@ -17,6 +17,39 @@ from .results_table import table_cells, table_header
 esc = html.escape
 PRE = "<pre style='white-space:pre-wrap;font-family:inherit'>{}</pre>"
 
+#: The report page's look: a readable sans-serif column, tables that keep an interval on one line.
+REPORT_CSS = ("body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;max-width:1100px;margin:2em auto;"
+              "padding:0 1em;line-height:1.5;color:#222}table{border-collapse:collapse;margin:1em 0}"
+              "td,th{border:1px solid #ccc;padding:4px 8px;white-space:nowrap;text-align:left}"
+              "blockquote{border-left:4px solid #ddd;margin:0;padding:0 1em;color:#555}"
+              "details{margin:.4em 0}.outline{background:#f7f7f7;padding:.5em 1em;border-radius:4px}")
+
+
+def outline_html(text: str) -> str:
+    """A written outline's light Markdown (bullets, numbered items, **bold**, # headings) as HTML."""
+    import re
+
+    def inline(line: str) -> str:
+        return re.sub(r"\*\*(.+?)\*\*", r"<b>\1</b>", html.escape(line))
+
+    parts, items = [], []
+    for raw in text.splitlines():
+        line = raw.strip()
+        bullet = re.match(r"^(?:[-*+]|\d+[.)])\s+(.*)$", line)
+        if bullet:
+            items.append(f"<li>{inline(bullet.group(1))}</li>")
+            continue
+        if items:
+            parts.append("<ul>" + "".join(items) + "</ul>")
+            items = []
+        if line.startswith("#"):
+            parts.append(f"<p><b>{inline(line.lstrip('#').strip())}</b></p>")
+        elif line:
+            parts.append(f"<p>{inline(line)}</p>")
+    if items:
+        parts.append("<ul>" + "".join(items) + "</ul>")
+    return "<div class='outline'>" + "".join(parts) + "</div>"
+
 
 def html_table(header: Sequence[str], rows: Iterable[Sequence[str]], attrs: str = "") -> str:
     """A table: ``header`` is plain text (escaped here), each row's cells are HTML already."""
@@ -109,7 +142,7 @@ def dialogues_side_by_side_html(results, task_id: str) -> str:
         dialogue = next(d for d in result.dialogues if d.partial.task_id == task_id)
         turns = turns_html((t.question, t.answer) for t in dialogue.turns)
         columns.append(f"<td style='vertical-align:top;width:{100 // len(results)}%'><h4>{esc(result.name)}</h4>"
-                       f"<ol>{turns or '<i>no questions</i>'}</ol><b>Outline</b>{PRE.format(esc(dialogue.outline))}</td>")
+                       f"<ol>{turns or '<i>no questions</i>'}</ol><b>Outline</b>{outline_html(dialogue.outline)}</td>")
     partial = next(d.partial for d in results[0].dialogues if d.partial.task_id == task_id)
     hidden = "".join(f"<li>{esc(f.statement)}</li>" for f in partial.hidden_facts)
     return (f"<blockquote>{esc(partial.request)}</blockquote><details><summary>what the user kept to "
@@ -143,13 +176,14 @@ def report_html(report: dict[str, Any], figures: Sequence[Any], systems: Sequenc
     examples = "".join(
         f"<h3>{esc(e['task_id'])}</h3><blockquote>{esc(e['request'])}</blockquote>"
         + "".join(f"<details><summary><b>{esc(name)}</b>: {len(e[name]['turns'])} question(s)</summary>"
-                  f"<ol>{turns_html(e[name]['turns'])}</ol>{PRE.format(esc(e[name]['outline']))}</details>"
+                  f"<ol>{turns_html(e[name]['turns'])}</ol>{outline_html(e[name]['outline'])}</details>"
                   for name in systems if name in e)
         for e in report["examples"])
     agreement = report["judge_agreement"]
     plots = "".join(fig.to_html(full_html=False, include_plotlyjs=i == 0) for i, fig in enumerate(figures))
     return (
-        "<!doctype html><html><head><meta charset='utf-8'><title>proactive report</title></head><body>"
+        f"<!doctype html><html><head><meta charset='utf-8'><title>proactive report</title><style>{REPORT_CSS}</style>"
+        "</head><body>"
         f"<h1>proactive: {esc(report['profile'])} run on {esc(report['model'])}</h1>"
         f"<p>{report['held_out_tasks']} held-out tasks; {report['train_steps']} training steps or rounds; "
         f"{report['wall_seconds']:.0f} s in all.</p>"

@@ -18,6 +18,18 @@ from .questions import repeats_earlier, restates_request
 
 History = Sequence[tuple[str, str]]
 
+#: How the writer's turn opens: the first bullet of the outline.
+OUTLINE_OPENING = "- "
+
+
+def whole_lines(text: str, ended: bool) -> str:
+    """``text`` as written if the model ended it; cut at the last line break if it ran out of tokens
+    (the unfinished line goes; a text of one unfinished line is kept, ending in "...")."""
+    if ended:
+        return text
+    head, newline, _ = text.rstrip().rpartition("\n")
+    return head.rstrip() if newline and head.strip() else text.rstrip() + " ..."
+
 #: A redrawn question is sampled (at least this warm): greedy decoding would draw the same one again.
 REDRAW_TEMPERATURE = 0.7
 
@@ -130,7 +142,9 @@ class LocalPolicy:
         self.name = name
 
     def _generate(self, prompts: Sequence[str], max_new_tokens: int, temperature: float, seed: int,
-                  stop: Sequence[int] | None = None) -> list[str]:
+                  stop: Sequence[int] | None = None, ended: list[bool] | None = None) -> list[str]:
+        """Completions of ``prompts`` in left-padded batches; ``ended`` (a list) receives, per prompt,
+        whether the model ended its text itself (an end token) rather than running out of tokens."""
         import torch
 
         side, self.tokenizer.padding_side = self.tokenizer.padding_side, "left"
@@ -149,7 +163,11 @@ class LocalPolicy:
                     kwargs.update(do_sample=False, temperature=None, top_p=None, top_k=None)
                 with torch.no_grad():
                     out = self.model.generate(**batch, **kwargs)
-                texts += self.tokenizer.batch_decode(out[:, batch["input_ids"].shape[1]:], skip_special_tokens=True)
+                new = out[:, batch["input_ids"].shape[1]:]
+                texts += self.tokenizer.batch_decode(new, skip_special_tokens=True)
+                if ended is not None:
+                    ends = set(stop or ()) | {self.tokenizer.eos_token_id}
+                    ended += [bool(ends & set(row.tolist())) or len(row) < max_new_tokens for row in new]
         finally:
             self.tokenizer.padding_side = side
         return texts
@@ -188,10 +206,14 @@ class LocalPolicy:
         return repeats_earlier(question, [q for q, _ in history]) or restates_request(question, partial.request)
 
     def write_outlines(self, partials: Sequence[PartialTask], histories: Sequence[History]) -> list[str]:
-        """The final outline for each task after its dialogue (greedy)."""
+        """The final outline for each task after its dialogue (greedy). The writer's turn opens with
+        :data:`OUTLINE_OPENING`, so it writes the deliverable rather than "I'm ready, go ahead"; an
+        outline that runs out of ``outline_tokens`` ends at its last complete line, never mid-sentence."""
         prompts = [self.tokenizer.apply_chat_template(outline_messages(p, h), tokenize=False, add_generation_prompt=True)
-                   for p, h in zip(partials, histories)]
+                   + OUTLINE_OPENING for p, h in zip(partials, histories)]
         # No repetition penalty: transformers applies it to the prompt's tokens too, so the writer would
         # avoid copying the very facts it was told (measured: oracle coverage 0.33 -> 0.00). Loops that
         # greedy decoding falls into are cut by clean_outline instead.
-        return [clean_outline(t) for t in self._generate(prompts, self.outline_tokens, 0.0, 0)]
+        ended: list[bool] = []
+        texts = self._generate(prompts, self.outline_tokens, 0.0, 0, ended=ended)
+        return [clean_outline(whole_lines(OUTLINE_OPENING + t, done)) for t, done in zip(texts, ended)]

@@ -49,3 +49,11 @@ def test_tables_escape_headers_and_keep_cell_html():
     page = results_table_html(table)
     assert "<th>&lt;trained&gt; wins: outline</th>" in page and "<td>&lt;trained&gt;</td>" in page
     assert "<td>0.500 [0.400, 0.600]</td>" in page and page.count("<tr>") == 3 and "embedding &amp; co" in page
+
+
+def test_an_outline_is_rendered_as_markdown_not_shown_raw():
+    from proactive.html_views import outline_html
+
+    page = outline_html("# Plan\n- **Budget**: 8,000 <euros>\n- Venue\nA closing line.\n1. first")
+    assert "<b>Plan</b>" in page and "<li><b>Budget</b>: 8,000 &lt;euros&gt;</li>" in page
+    assert "**" not in page and page.count("<ul>") == 2 and "<p>A closing line.</p>" in page

@@ -109,3 +109,29 @@ def test_a_question_the_policy_can_tell_is_wasted_is_drawn_again(tasks, monkeypa
     fresh = _Scripted([" What is your budget?"])
     monkeypatch.setattr(policy, "_generate", fresh)
     assert policy.ask_many([partial], [history]) == ["What is your budget?"] and len(fresh.temperatures) == 1
+
+
+def test_an_outline_opens_as_an_outline_and_never_stops_mid_sentence(tasks, monkeypatch):
+    from proactive.policy import OUTLINE_OPENING, LocalPolicy, whole_lines
+
+    class _Tok:
+        def apply_chat_template(self, messages, tokenize=False, add_generation_prompt=True):
+            return "|".join(m["content"] for m in messages)
+
+    seen = {}
+
+    def generate(prompts, max_new_tokens, temperature, seed, stop=None, ended=None):
+        seen["prompts"] = prompts
+        ended += [True, False, False]
+        return ["Goals\n- Budget: 8,000 euros", "Goals\n- Venue: the hall\n- Choose a location that is",
+                "One long line that never ends"]
+
+    policy = LocalPolicy(None, _Tok(), "Question: What")
+    monkeypatch.setattr(policy, "_generate", generate)
+    partial = mask(tasks[0], "top_k", k=2)
+    finished, cut, one_line = policy.write_outlines([partial] * 3, [()] * 3)
+    assert all(p.endswith(OUTLINE_OPENING) for p in seen["prompts"])  # the deliverable, not "I'm ready"
+    assert finished == "- Goals\n- Budget: 8,000 euros"
+    assert cut == "- Goals\n- Venue: the hall"  # the unfinished line goes
+    assert one_line.endswith(" ...")
+    assert whole_lines("a\nb", ended=True) == "a\nb"
