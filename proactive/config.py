@@ -173,6 +173,10 @@ class TrainSettings:
     #: already gave or does not have ("I already mentioned that", ``proactive.rft.misses``): histories
     #: only, never trained on.
     rft_misses: int = 0
+    #: In hinted rounds, try the plainest question of the target's kind first (``rft.PLAIN_QUESTIONS``,
+    #: "What is your budget?"), before the policy's own samples: a kind the request leaves open, asked
+    #: in few words. Which kind to ask is still the policy's to learn from the request.
+    rft_plain_questions: bool = False
     rft_samples: int = 4
     rft_temperature: float = 1.0
     rft_turns: int = 3

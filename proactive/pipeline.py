@@ -139,6 +139,9 @@ def run_demo(profile: Profile, out: str | Path, samples: int | None = None, log=
     stage("training (model loading and sampling included)")
 
     log("[4/5] evaluating: sampled first questions, then dialogues + outlines for every system")
+    if profile.redraws:
+        log(f"      both models redraw a question they can tell is wasted (a repeat, a restatement) up to "
+            f"{profile.redraws} times")
     similarity = EmbeddingSimilarity()
     matcher = FactMatcher(similarity)
     judge = EmbeddingJudge(similarity)
@@ -165,6 +168,7 @@ def run_demo(profile: Profile, out: str | Path, samples: int | None = None, log=
         "profile": profile.name, "model": profile.model, "corpus": stats, "held_out_tasks": len(test),
         "task_set": task_set.label if task_set else "bundled corpus, test split",
         "train_steps": trained_run.steps, "train_seconds": round(trained_run.seconds, 1),
+        "method": profile.train.method, "redraws": profile.redraws,
         "before": "untrained", "after": "trained",
         "headline": {**lead, "samples": samples, "shares": {k: [round(float(x), 5) for x in v] for k, v in shares.items()}},
         "elicited_share_sampled": paired_difference(shares["trained"], shares["untrained"]),

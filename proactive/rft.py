@@ -16,20 +16,33 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from .config import Profile
 from .dialogues import elicited_share, run_dialogues
+from .intents import KIND_QUESTIONS
 from .masking import PartialTask
 from .policy import SYSTEM_PROMPT, prefix_seed, question_prompt
-from .simulator import REVEALED, Dialogue, SimulatedUser, mentions, turn_from_dict
+from .simulator import (
+    ALREADY_KNOWN,
+    NO_MATCH,
+    REVEALED,
+    Dialogue,
+    SimulatedUser,
+    Turn,
+    mentions,
+    turn_from_dict,
+)
 from .tasks import Fact
 
 log = logging.getLogger(__name__)
 
+#: The kinds of detail a plain question reaches (``proactive.intents``); "specifics" and "context" need
+#: a question about their content.
+CUE_KINDS = ("audience", "goal", "budget", "timeline", "constraint", "preference")
 #: Kinds of answer the simulated user gives a question that breaks a rule (several at once, off topic,
 #: an extraction attempt, not a question): a kept dialogue should have as few as possible.
 BAD_KINDS = ("several", "off_topic", "refused", "invalid", "already_known")
@@ -102,8 +115,24 @@ KIND_OPENINGS: dict[str, str] = {
     "timeline": "What is the deadline",
     "audience": "What audience",
     "goal": "What is the goal",
-    "constraint": "What requirements",
+    "constraint": "What constraints",
     "preference": "What style",
+}
+
+
+#: The plainest question of each kind, in the policy's own opening ("What ..."): with
+#: ``train.rft_plain_questions`` the hinted round tries it first for a target of that kind, so a kept
+#: dialogue asks the kind that is missing in few words, not the kind padded with half-remembered
+#: words of the request ("What is the deadline for a party for a child to take a math lesson?").
+PLAIN_QUESTIONS: dict[str, str] = {
+    "budget": "What is your budget?",
+    "timeline": "What is the deadline?",
+    "audience": "What audience is this for?",
+    "goal": "What is the main goal?",
+    # Not "What requirements ...": the simulated user hears "requirements" as no kind it knows and
+    # refused 26 of 35 training constraints as off topic; "constraints" drew out 29.
+    "constraint": "What constraints should I know about?",
+    "preference": "What style do you prefer?",
 }
 
 
@@ -115,6 +144,8 @@ def hint_for(fact: Fact, question_prefix: str, kind_openings: bool = True) -> tu
     seed = prefix_seed(question_prefix)
     if opening and opening.lower().startswith(seed.lower()):
         label = question_prefix[: len(question_prefix) - len(seed)] if seed else question_prefix
+        if label and not label[-1].isspace():  # "Question:" alone: "Question: What is your budget"
+            label += " "
         return SYSTEM_PROMPT, label + opening
     return hint_prompt(fact), question_prefix
 
@@ -126,33 +157,39 @@ def leaks(question: str, facts: Sequence[Fact]) -> bool:
 
 
 def hinted_groups(policy: Any, partials: Sequence[PartialTask], matcher: Any, samples: int, turns: int = 3,
-                  temperature: float = 1.0, seed: int = 0, kind_openings: bool = True) -> list[DialogueGroup]:
-    """One dialogue per task built from hinted questions: at each turn the most important fact still
-    hidden is the target (:func:`hint_for`: its kind opens the question, or it is given as a hint),
-    ``samples`` questions are sampled for it, and the
-    first that draws out a new fact without stating one (:func:`leaks`) is asked; a task whose
-    candidates all fail moves on to its next fact. All tasks' candidates are generated in one batch
-    per turn. Returns one-dialogue groups, so :func:`keep_best` treats them like sampled ones."""
+                  temperature: float = 1.0, seed: int = 0, kind_openings: bool = True,
+                  plain_questions: bool = False) -> list[DialogueGroup]:
+    """One dialogue per task built from hinted questions: the most important fact still hidden is the
+    target (:func:`hint_for`: its kind opens the question, or it is given as a hint), ``samples``
+    questions are sampled for it (with ``plain_questions``, its kind's :data:`PLAIN_QUESTIONS` tried
+    first), and the first that draws out a new fact without stating one
+    (:func:`leaks`) is asked; a task whose candidates all fail moves on to its next fact without
+    losing a turn, until it has ``turns`` questions or no fact is left to try. All tasks' candidates
+    are generated in one batch per pass. Returns one-dialogue groups, so :func:`keep_best` treats them
+    like sampled ones."""
     users = [SimulatedUser(p, matcher) for p in partials]
     dialogues = [Dialogue(p) for p in partials]
     queues = [sorted(p.hidden_facts, key=lambda f: -f.importance) for p in partials]
-    for turn in range(turns):
+    for attempt in range(max((len(p.hidden_facts) for p in partials), default=0)):
         targets = []
         for i, dialogue in enumerate(dialogues):
             revealed = set(dialogue.revealed_ids)
             queues[i] = [f for f in queues[i] if f.id not in revealed]
-            if queues[i]:
+            if queues[i] and len(dialogue.turns) < turns:
                 targets.append((i, queues[i].pop(0)))
         if not targets:
             break
         asked = [(i, fact) for i, fact in targets for _ in range(samples)]
         hints = [hint_for(fact, policy.question_prefix, kind_openings) for _, fact in asked]
         questions = policy.ask_many([partials[i] for i, _ in asked], [dialogues[i].history() for i, _ in asked],
-                                    temperature=temperature, seed=seed + turn,
+                                    temperature=temperature, seed=seed + attempt,
                                     system_prompts=[rules for rules, _ in hints],
                                     prefixes=[opening for _, opening in hints])
-        for k, (i, _) in enumerate(targets):
-            for question in questions[k * samples:(k + 1) * samples]:
+        for k, (i, fact) in enumerate(targets):
+            candidates = questions[k * samples:(k + 1) * samples]
+            if plain_questions and fact.category in PLAIN_QUESTIONS:
+                candidates = [PLAIN_QUESTIONS[fact.category], *candidates]
+            for question in candidates:
                 if leaks(question, partials[i].hidden_facts):
                     continue
                 answer = users[i].answer(question, dialogues[i].turns)
@@ -213,23 +250,94 @@ def keep_best(buffer: dict[str, Dialogue], groups: Sequence[DialogueGroup]) -> i
     return improved
 
 
+def misses(partial: PartialTask, matcher: Any, limit: int = 1) -> list[Turn]:
+    """Plain questions about kinds of detail this task's user does not hold hidden (``intents.
+    KIND_QUESTIONS``), as the simulated user answers them: "I already mentioned that: ..." or "I don't
+    have a particular preference". They go only into training prompts' histories, never into what is
+    trained on, so the policy sees what follows a miss: a question about something else."""
+    user = SimulatedUser(partial, matcher)
+    found = []
+    for kind in CUE_KINDS:
+        answer = user.answer(KIND_QUESTIONS[kind], ())
+        if answer.kind in (ALREADY_KNOWN, NO_MATCH):
+            found.append(answer)
+    # Already-known first: reading the request is the lesson a small model misses most.
+    found.sort(key=lambda t: t.kind != ALREADY_KNOWN)
+    return found[:limit]
+
+
+def variants(dialogue: Dialogue, matcher: Any, turns: int = 3, missed: Sequence[Turn] = (),
+             limit: int | None = None) -> list[Dialogue]:
+    """The kept dialogue's fact-drawing questions asked in every other order, up to ``turns`` of them,
+    and the same after each of ``missed`` (a question that got nothing), each kept only where the
+    simulated user, asked in that order, draws out a new fact with every kept question (re-asked, not
+    assumed). A kept dialogue shows one path; its variants show what else was worth asking at each
+    point, so the policy learns to read its history: after the goal was asked and answered, or after
+    "I already mentioned that", something else comes next. ``limit``: at most this many variants,
+    the original order first, then a spread of the rest (seeded by the task id)."""
+    from itertools import permutations
+
+    good = [t.question for t in dialogue.turns if t.kind == REVEALED and t.revealed]
+    found: list[Dialogue] = []
+    for opening in (None, *missed):
+        for length in range(1, min(len(good), turns - (opening is not None)) + 1):
+            for order in permutations(good, length):
+                user = SimulatedUser(dialogue.partial, matcher)
+                asked = Dialogue(dialogue.partial, [opening] if opening is not None else [])
+                for question in order:
+                    answer = user.answer(question, asked.turns)
+                    if answer.kind != REVEALED or not answer.revealed:
+                        break
+                    asked.turns.append(answer)
+                else:
+                    found.append(asked)
+    # A variant that is a prefix of a longer one adds no training row: keep the longest only.
+    keys = [tuple(t.question for t in d.turns) for d in found]
+    found = [d for d, k in zip(found, keys) if not any(len(o) > len(k) and o[: len(k)] == k for o in keys)]
+    if limit is not None and len(found) > limit:
+        import random
+
+        first, rest = found[:1], found[1:]
+        found = first + random.Random(dialogue.partial.task_id).sample(rest, limit - 1)
+    return found
+
+
+def training_dialogues(kept: Iterable[Dialogue], matcher: Any, profile: Profile) -> list[Dialogue]:
+    """What a round fine-tunes on: the kept dialogues, or (``train.rft_variants``) each with its
+    variants (:func:`variants`), some opened by a miss (``train.rft_misses``, :func:`misses`)."""
+    s = profile.train
+    if not s.rft_variants:
+        return list(kept)
+    out = []
+    for dialogue in kept:
+        missed = misses(dialogue.partial, matcher, s.rft_misses) if s.rft_misses else ()
+        out += [dialogue, *variants(dialogue, matcher, s.rft_turns, missed, s.rft_variants)]
+    return out
+
+
 def sft_examples(dialogues: Sequence[Dialogue], tokenizer: Any, question_prefix: str) -> list[dict[str, str]]:
     """Prompt-completion rows for SFT: for each kept dialogue's turn that drew out a new fact, the prompt
     the policy saw at that point (its own earlier turns as history) and the question it asked, less the
     prefix's seed word, which the prompt already ends with."""
-    from .policy import prefix_seed
-
     seed = prefix_seed(question_prefix)
-    rows = []
+    rows, seen = [], set()
     for dialogue in dialogues:
         for depth, turn in enumerate(dialogue.turns):
             if turn.kind != REVEALED or not turn.revealed:
                 continue
-            history = [(t.question, t.answer) for t in dialogue.turns[:depth]]
             question = turn.question
-            completion = question[len(seed):] if seed and question.startswith(seed) else " " + question
-            rows.append({"prompt": question_prompt(tokenizer, dialogue.partial, history, question_prefix),
-                         "completion": completion, "task_id": dialogue.partial.task_id, "depth": depth})
+            if seed and not question.startswith(seed):
+                # The policy's prompt ends with the seed ("Question: What"), so a question that does not
+                # begin with it ("How long ...?", an example inquiry) cannot be its completion.
+                continue
+            history = [(t.question, t.answer) for t in dialogue.turns[:depth]]
+            completion = question[len(seed):] if seed else " " + question
+            prompt = question_prompt(tokenizer, dialogue.partial, history, question_prefix)
+            if (prompt, completion) in seen:  # reorderings share their first turns
+                continue
+            seen.add((prompt, completion))
+            rows.append({"prompt": prompt, "completion": completion, "task_id": dialogue.partial.task_id,
+                         "depth": depth})
     return rows
 
 
@@ -341,7 +449,7 @@ def run_rft(model: Any, tokenizer: Any, partials: Sequence[PartialTask], matcher
     from tqdm.auto import tqdm
 
     from .files import atomic_write_json, atomic_write_text, is_main_process
-    from .systems import LocalPolicy
+    from .policy import LocalPolicy
 
     s = profile.train
     root = Path(out)
@@ -371,11 +479,11 @@ def run_rft(model: Any, tokenizer: Any, partials: Sequence[PartialTask], matcher
             groups = inquiry_groups(asked, matcher, s.rft_turns) if asked else []
             if rest:
                 groups += hinted_groups(policy, rest, matcher, s.rft_samples, kind_openings=s.rft_kind_openings,
-                                        **options)
+                                        plain_questions=s.rft_plain_questions, **options)
         else:
             groups = sample_groups(policy, partials, matcher, s.rft_samples, **options)
         improved = keep_best(buffer, groups)
-        rows = sft_examples(list(buffer.values()), tokenizer, profile.question_prefix)
+        rows = sft_examples(training_dialogues(buffer.values(), matcher, profile), tokenizer, profile.question_prefix)
         model.train()
         loss = sft_round(model, tokenizer, rows, profile, root / "sft", seed=profile.train_seed + index)
         model.eval()
@@ -393,7 +501,7 @@ def run_rft(model: Any, tokenizer: Any, partials: Sequence[PartialTask], matcher
             shutil.rmtree(partial_dir, ignore_errors=True)
             model.save_pretrained(str(partial_dir / "adapter"))
             atomic_write_text(partial_dir / "groups.jsonl", "".join(json.dumps(group_to_dict(g)) + "\n" for g in groups))
-            atomic_write_json(partial_dir / "buffer.json", {tid: [asdict(t) for t in d.turns] for tid, d in buffer.items()})
+            atomic_write_json(partial_dir / "buffer.json", {tid: [t.to_dict() for t in d.turns] for tid, d in buffer.items()})
             shutil.rmtree(final, ignore_errors=True)
             partial_dir.rename(final)  # a round is on disk whole or not at all
             with Path(metrics_path).open("a", encoding="utf-8") as handle:

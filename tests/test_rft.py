@@ -15,6 +15,7 @@ from proactive.masking import PartialTask
 from proactive.policy import SYSTEM_PROMPT
 from proactive.rft import (
     KIND_OPENINGS,
+    PLAIN_QUESTIONS,
     DialogueGroup,
     choose,
     dialogue_score,
@@ -26,8 +27,10 @@ from proactive.rft import (
     leaks,
     sft_examples,
     task_inquiries,
+    training_dialogues,
+    variants,
 )
-from proactive.simulator import NO_PREFERENCE, REVEALED, Dialogue, Turn
+from proactive.simulator import NO_MATCH, NO_PREFERENCE, REVEALED, Dialogue, Turn
 from proactive.tasks import Fact
 
 FACTS = (Fact("size", "The kitchen is 12 square metres.", "specifics", 1.0),
@@ -145,6 +148,15 @@ def test_hinted_dialogues_open_each_target_with_its_kind_and_keep_what_drew_it_o
     assert group.best.revealed_ids == ["money", "when"]
 
 
+def test_plain_questions_are_tried_first_for_a_kind_and_kept_where_they_draw_out_the_fact():
+    (group,) = hinted_groups(_EchoPolicy(), [PARTIAL], _ByWordMatcher(), samples=2, turns=3, plain_questions=True)
+    assert [t.question for t in group.best.turns] == [PLAIN_QUESTIONS["budget"], PLAIN_QUESTIONS["timeline"]]
+    assert all(q.startswith("What ") and q.endswith("?") for q in PLAIN_QUESTIONS.values())  # the policy's opening
+    # Off (the default), the policy's own samples are the only candidates.
+    (own,) = hinted_groups(_EchoPolicy(), [PARTIAL], _ByWordMatcher(), samples=2, turns=3)
+    assert PLAIN_QUESTIONS["budget"] not in [t.question for t in own.best.turns]
+
+
 def test_a_tasks_example_inquiries_seed_its_dialogue_and_only_those_that_draw_out_a_fact_are_kept():
     inquiries = {"size": "How big is the kitchen?",  # names no fact's opening word: draws out nothing
                  "money": "What budget do you have?", "when": "Is there a deadline?"}
@@ -160,6 +172,35 @@ def test_a_tasks_example_inquiries_seed_its_dialogue_and_only_those_that_draw_ou
     assert task_inquiries(odd) == {}
     (empty,) = inquiry_groups([odd], _ByWordMatcher())
     assert empty.kept is None and empty.dialogues[0].turns == []
+
+
+def test_variants_reask_the_kept_questions_in_other_orders_and_after_a_miss():
+    kept = Dialogue(PARTIAL, [Turn("What is your budget?", "8,000 euros.", ("money",), REVEALED),
+                              Turn("What colour?", NO_PREFERENCE),
+                              Turn("What is the deadline?", "March.", ("when",), REVEALED)])
+    miss = Turn("What is the goal?", NO_PREFERENCE, kind=NO_MATCH)
+    found = variants(kept, _ByWordMatcher(), turns=3, missed=[miss])
+    orders = [[t.question for t in d.turns] for d in found]
+    # Only what drew out a fact is reordered; prefixes of a longer order add nothing and are dropped.
+    assert orders == [["What is your budget?", "What is the deadline?"],
+                      ["What is the deadline?", "What is your budget?"],
+                      ["What is the goal?", "What is your budget?", "What is the deadline?"],
+                      ["What is the goal?", "What is the deadline?", "What is your budget?"]]
+    assert all(d.revealed_ids and set(d.revealed_ids) <= {"money", "when"} for d in found)
+    # The turn limit holds with the miss counted; re-asked, not assumed: a question the user would not
+    # answer in that order (here: nothing matches "colour") never enters a variant.
+    assert all(len(d.turns) <= 2 for d in variants(kept, _ByWordMatcher(), turns=2, missed=[miss]))
+    assert len(variants(kept, _ByWordMatcher(), turns=3, missed=[miss], limit=2)) == 2
+    rows = sft_examples(found, _Tok(), "Question: What")
+    assert len(rows) == len({(r["prompt"], r["completion"]) for r in rows})  # shared openings once
+    assert any(r["depth"] == 1 and "What is the goal?" in r["prompt"] for r in rows)  # a miss is history only
+    assert not any(r["completion"] == " is the goal?" for r in rows)
+
+
+def test_without_variants_a_round_trains_on_the_kept_dialogues_alone():
+    kept = _dialogue(("What is your budget?", "money"))
+    profile = load_profile("cpu-smoke")
+    assert training_dialogues([kept], _ByWordMatcher(), profile) == [kept]
 
 
 def test_ceiling_is_the_most_important_facts_one_question_each():
