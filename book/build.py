@@ -87,10 +87,27 @@ def build(book: Path = BOOK, run_dir: Path | None = None) -> Path:
     # Relative to the notebooks' folder (papermill runs them there), so the pages print
     # "../runs/book/...", not the builder's own absolute path.
     run_dir = run_dir or Path("..") / "runs" / "book"
+    before = os.environ.get(INLINE_ENV)
+    os.environ[INLINE_ENV] = "1"  # the pages are static: figures carry their own HTML (kernels inherit it)
+    try:
+        _execute_all(chapters, run_dir)
+    finally:  # put back, so nothing run after the build (a test, a notebook) inlines plotly.js
+        if before is None:
+            os.environ.pop(INLINE_ENV, None)
+        else:
+            os.environ[INLINE_ENV] = before
+    print(f"plotly.js: {share_plotly_js(book, chapters)} inline copies now load book/_static/plotly.min.js")
+    jupyter_book = Path(sys.executable).with_name("jupyter-book")
+    subprocess.run([str(jupyter_book), "build", str(book), "--quiet"], check=True)
+    index = book / "_build" / "html" / "index.html"
+    print(f"book: open {index}")
+    return index
+
+
+def _execute_all(chapters: Path, run_dir: Path) -> None:
     for notebook in sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")):
         print(f"executing {notebook.name} (cpu-smoke)", flush=True)
         started = time.perf_counter()
-        os.environ[INLINE_ENV] = "1"  # the pages are static: figures carry their own HTML
         papermill.execute_notebook(
             str(notebook), str(chapters / notebook.name),
             parameters={"profile": "cpu-smoke", "run_dir": str(run_dir)},
@@ -99,12 +116,6 @@ def build(book: Path = BOOK, run_dir: Path | None = None) -> Path:
         hide_setup_cells(chapters / notebook.name)
         # Each chapter's wall time, as the README's table reports it (kernel start included).
         print(f"executed {notebook.name} in {time.perf_counter() - started:.0f} s", flush=True)
-    print(f"plotly.js: {share_plotly_js(book, chapters)} inline copies now load book/_static/plotly.min.js")
-    jupyter_book = Path(sys.executable).with_name("jupyter-book")
-    subprocess.run([str(jupyter_book), "build", str(book), "--quiet"], check=True)
-    index = book / "_build" / "html" / "index.html"
-    print(f"book: open {index}")
-    return index
 
 
 if __name__ == "__main__":

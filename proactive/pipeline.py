@@ -130,8 +130,8 @@ def run_demo(profile: Profile, out: str | Path, samples: int | None = None, log=
     log(f"[2/5] {len(test)} held-out tasks ({how}); the simulated user holds their hidden facts")
     stage("corpus and masking")
     s = profile.train
-    plan = {"grpo": f"GRPO, {s.max_steps} steps", "rft": f"RFT, {s.rft_rounds} rounds",
-            "rft+grpo": f"RFT, {s.rft_rounds} rounds, then GRPO, {s.max_steps} steps"}[s.method]
+    plan = {"grpo": f"GRPO, {s.max_steps} steps", "rft": f"RFT, {s.rft_rounds} round{'s' * (s.rft_rounds != 1)}",
+            "rft+grpo": f"RFT, {s.rft_rounds} round{'s' * (s.rft_rounds != 1)}, then GRPO, {s.max_steps} steps"}[s.method]
     log(f"[3/5] training ({plan}) on {profile.model} -> {run.train_dir}")
     trained_run = run.train()
     unit = "RFT rounds" if profile.train.method == "rft" else "steps"

@@ -189,6 +189,9 @@ def grpo_config(profile: Profile, checkpoints: Path, max_steps: int):
         "save_steps": s.save_steps,
         "save_total_limit": 2,
         "report_to": "none",
+        # Explicit: left unset, transformers disables tqdm when its logger is quieter than WARNING (as the
+        # CLI makes it) and prints every step's raw metrics dict instead of our one line per step.
+        "disable_tqdm": False,
         "seed": profile.train_seed,
         "use_cpu": not gpu,
         "bf16": bf16,

@@ -20,8 +20,12 @@ class Recorder:
 
 
 @pytest.fixture
-def frontend():
+def frontend(monkeypatch):
     from IPython.core.interactiveshell import InteractiveShell
+
+    from proactive.plots import INLINE_ENV
+
+    monkeypatch.delenv(INLINE_ENV, raising=False)  # as in JupyterLab, not the book's build
 
     shell = InteractiveShell.instance()
     recorder, before = Recorder(), shell.display_pub
