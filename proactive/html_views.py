@@ -157,6 +157,16 @@ def results_table_html(table: dict[str, Any]) -> str:
             f"Judge: {esc(table['judge'])}.</small></p><p><i>{esc(table['paper'])}</i></p>")
 
 
+def figures_fragment(figures: Sequence[Any]) -> str:
+    """Plotly figures as HTML, plotly.js inlined once (with the first), so the page opens offline."""
+    return "".join(fig.to_html(full_html=False, include_plotlyjs=i == 0) for i, fig in enumerate(figures))
+
+
+def figures_html(figures: Sequence[Any]) -> str:
+    """One self-contained HTML page holding the figures (a run's ``curves.html``)."""
+    return f"<!DOCTYPE html><html><head><meta charset='utf-8'></head><body>{figures_fragment(figures)}</body></html>"
+
+
 def report_html(report: dict[str, Any], figures: Sequence[Any], systems: Sequence[str]) -> str:
     """The demo's one self-contained page: results table, paired differences, figures (plotly, the
     first carrying plotly.js), judge agreement and each example's dialogues and outlines."""
@@ -180,7 +190,7 @@ def report_html(report: dict[str, Any], figures: Sequence[Any], systems: Sequenc
                   for name in systems if name in e)
         for e in report["examples"])
     agreement = report["judge_agreement"]
-    plots = "".join(fig.to_html(full_html=False, include_plotlyjs=i == 0) for i, fig in enumerate(figures))
+    plots = figures_fragment(figures)
     return (
         f"<!doctype html><html><head><meta charset='utf-8'><title>proactive report</title><style>{REPORT_CSS}</style>"
         "</head><body>"

@@ -52,6 +52,15 @@ def _merge_consecutive(messages: list[dict[str, str]]) -> list[dict[str, str]]:
     return merged
 
 
+def whole_lines(text: str, ended: bool) -> str:
+    """``text`` as written if the model ended it; cut at the last line break if it ran out of tokens
+    (the unfinished line goes; a text of one unfinished line is kept, ending in "...")."""
+    if ended:
+        return text
+    head, newline, _ = text.rstrip().rpartition("\n")
+    return head.rstrip() if newline and head.strip() else text.rstrip() + " ..."
+
+
 def clean_outline(text: str, max_chars: int = 2000) -> str:
     """The outline as written, without lines it already wrote (small models loop: "References" x 30),
     trimmed and cut at ``max_chars``."""

@@ -207,12 +207,6 @@ def training_figures(metrics: Sequence[dict], name: str = "") -> list[go.Figure]
     return figures
 
 
-def figures_html(figures: Sequence[go.Figure]) -> str:
-    """One self-contained HTML page holding the figures (plotly.js inlined once, so it opens offline)."""
-    body = "".join(fig.to_html(full_html=False, include_plotlyjs=i == 0) for i, fig in enumerate(figures))
-    return f"<!DOCTYPE html><html><head><meta charset='utf-8'></head><body>{body}</body></html>"
-
-
 def training_curves_figure(metrics: Sequence[dict], title: str = "GRPO training") -> go.Figure:
     """Reward (with its spread), the reward's terms, KL and completion length per training step."""
     metrics = [m for m in metrics if "step" in m]  # GRPO steps; RFT rounds are records of their own

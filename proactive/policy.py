@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 
 from .masking import PartialTask
-from .outlines import clean_outline, outline_messages
+from .outlines import clean_outline, outline_messages, whole_lines
 from .questions import repeats_earlier, restates_request
 
 History = Sequence[tuple[str, str]]
@@ -21,14 +21,6 @@ History = Sequence[tuple[str, str]]
 #: How the writer's turn opens: the first bullet of the outline.
 OUTLINE_OPENING = "- "
 
-
-def whole_lines(text: str, ended: bool) -> str:
-    """``text`` as written if the model ended it; cut at the last line break if it ran out of tokens
-    (the unfinished line goes; a text of one unfinished line is kept, ending in "...")."""
-    if ended:
-        return text
-    head, newline, _ = text.rstrip().rpartition("\n")
-    return head.rstrip() if newline and head.strip() else text.rstrip() + " ..."
 
 #: A redrawn question is sampled (at least this warm): greedy decoding would draw the same one again.
 REDRAW_TEMPERATURE = 0.7

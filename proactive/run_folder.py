@@ -178,7 +178,8 @@ class RunDir:
         """Train the profile's policy into ``train/`` (resuming any checkpoints; keyword arguments as
         :func:`proactive.training.train`), then draw its figures into ``train/curves.html``."""
         from .files import atomic_write_text, is_main_process
-        from .plots import figures_html, training_figures
+        from .html_views import figures_html
+        from .plots import training_figures
         from .training import read_metrics, train
 
         if is_main_process():

@@ -112,7 +112,8 @@ def test_a_question_the_policy_can_tell_is_wasted_is_drawn_again(tasks, monkeypa
 
 
 def test_an_outline_opens_as_an_outline_and_never_stops_mid_sentence(tasks, monkeypatch):
-    from proactive.policy import OUTLINE_OPENING, LocalPolicy, whole_lines
+    from proactive.outlines import whole_lines
+    from proactive.policy import OUTLINE_OPENING, LocalPolicy
 
     class _Tok:
         def apply_chat_template(self, messages, tokenize=False, add_generation_prompt=True):
