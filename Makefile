@@ -79,8 +79,10 @@ wheel: setup
 
 lab: setup
 	$(BIN)/python -m pip install -q -c $(CONSTRAINTS) -e ".[lab]"
-	@# Jupyter refuses to run as root without --allow-root (containers, some cloud machines).
-	cd notebooks && ../$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root)
+	@# Jupyter refuses to run as root without --allow-root (containers, some cloud machines). The hook
+	@# saves a chapter without its outputs, so running one leaves the tracked files as they are.
+	cd notebooks && ../$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) \
+		--ContentsManager.pre_save_hook=proactive.lab_saving.pre_save_hook
 
 # Re-pair notebooks after editing either side (the .py file is the one reviewed).
 sync: setup

@@ -31,10 +31,10 @@ def test_pair_is_in_sync(script):
     from_nb = nbformat.read(ipynb, as_version=4)
     assert _cells(from_py) == _cells(from_nb), f"{script.name} and {ipynb.name} differ; run `make sync`"
     assert from_nb.metadata.get("kernelspec", {}).get("name") == "python3"
-    # Saved as JupyterLab (through jupytext's pairing) writes them, so opening and saving a chapter
-    # leaves no diff: the kernelspec Lab records, language_info, nbformat's layout, the .py header.
+    # As `make lab` saves them (proactive.lab_saving, through jupytext's pairing), so opening and
+    # saving a chapter leaves no diff: the kernelspec Lab records, no language_info, nbformat's layout.
     assert from_nb.metadata["kernelspec"]["display_name"] == "Python 3 (ipykernel)"
-    assert from_nb.metadata.get("language_info", {}).get("name") == "python"
+    assert "language_info" not in from_nb.metadata, "run `make sync` (Lab's language_info is not kept)"
     assert nbformat.writes(from_nb) + "\n" == ipynb.read_text(encoding="utf-8"), f"{ipynb.name}: run `make sync`"
     assert jupytext.writes(jupytext.read(ipynb), fmt="py:percent") == script.read_text(encoding="utf-8")
     assert not any(c.get("outputs") for c in from_nb.cells if c.cell_type == "code"), "strip outputs before committing"
