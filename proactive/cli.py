@@ -263,8 +263,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
               "task_set": tasks_label}
     atomic_write_json(out, record)
     for key, value in record["metrics"].items():
-        if value:
+        if value and "mean" in value:
             print(f"{key:>18}: {value['mean']:.3f} [{value['ci_low']:.3f}, {value['ci_high']:.3f}]")
+        elif value:
+            print(f"{key:>18}: {value['count']} of {value['of']} (left out of coverage)")
     print(f"{system.name}: {len(partials)} tasks ({tasks_label}), up to {args.turns} questions -> {out}")
     return 0
 

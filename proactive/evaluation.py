@@ -23,6 +23,7 @@ from .errors import ProactiveError
 from .judges import OUTLINE, QUESTIONS, Judge, PairVerdict, judge_pair
 from .masking import PartialTask
 from .matching import FactMatcher
+from .outlines import is_cut, without_mark
 from .policy import LocalPolicy, System
 from .reward import ElicitationReward
 from .simulator import Dialogue, Turn
@@ -192,8 +193,8 @@ def evaluate_system(
     """Run the episodes and judge each outline's coverage of the hidden and of the visible facts."""
     dialogues = run_dialogues(system, partials, matcher, turns=turns, temperature=temperature, seed=seed,
                               progress=progress, outlines=True)
-    hidden = [judge.covered(d.outline, d.partial.hidden_facts) for d in dialogues]
-    visible = [judge.covered(d.outline, d.partial.visible_facts) for d in dialogues]
+    hidden = [judge.covered(without_mark(d.outline), d.partial.hidden_facts) for d in dialogues]
+    visible = [judge.covered(without_mark(d.outline), d.partial.visible_facts) for d in dialogues]
     return SystemResult(system.name, dialogues, hidden, visible, judge.name, turns, system.sees_all_facts)
 
 
@@ -215,15 +216,19 @@ def redundant_share(dialogue: Dialogue) -> float:
 def system_metrics(result: SystemResult) -> dict[str, dict[str, float] | None]:
     """Each metric's mean over tasks with its bootstrap 95% interval (None where it does not apply)."""
     dialogues = result.dialogues
+    # An outline the writer did not finish (outlines.CUT_MARK) says nothing about what the dialogue
+    # gathered for its missing end: coverage is over finished outlines, with the count left out.
+    finished = [not is_cut(d.outline) for d in dialogues]
     return {
         "elicited_share": _interval(result.elicited()),
         "redundant_share": _interval([redundant_share(d) for d in dialogues]),
         "questions_asked": _interval([float(len(d.turns)) for d in dialogues]),
         "coverage_hidden": _interval([weighted_share(c, d.partial.hidden_facts)
-                                      for c, d in zip(result.covered_hidden, dialogues)]),
+                                      for c, d, ok in zip(result.covered_hidden, dialogues, finished) if ok]),
         "coverage_visible": _interval([weighted_share(c, d.partial.visible_facts)
-                                       for c, d in zip(result.covered_visible, dialogues)
-                                       if d.partial.visible_facts]),
+                                       for c, d, ok in zip(result.covered_visible, dialogues, finished)
+                                       if ok and d.partial.visible_facts]),
+        "outlines_cut": {"count": finished.count(False), "of": len(dialogues)},
     }
 
 
@@ -242,7 +247,8 @@ def paired_texts(a: SystemResult, b: SystemResult, kind: str) -> list[tuple[Part
         other = theirs.get(mine.partial.task_id)
         if other is None or (kind == QUESTIONS and (not mine.turns or not other.turns)):
             continue
-        texts = (questions_text(mine), questions_text(other)) if kind == QUESTIONS else (mine.outline, other.outline)
+        texts = ((questions_text(mine), questions_text(other)) if kind == QUESTIONS
+                 else (without_mark(mine.outline), without_mark(other.outline)))
         pairs.append((mine.partial, *texts))
     return pairs
 

@@ -12,7 +12,8 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from .masking import PartialTask
-from .results_table import table_cells, table_header
+from .outlines import CUT_MARK
+from .results_table import cut_note, table_cells, table_header
 
 esc = html.escape
 PRE = "<pre style='white-space:pre-wrap;font-family:inherit'>{}</pre>"
@@ -42,7 +43,9 @@ def outline_html(text: str) -> str:
         if items:
             parts.append("<ul>" + "".join(items) + "</ul>")
             items = []
-        if line.startswith("#"):
+        if line == CUT_MARK:
+            parts.append("<p class='cut'><i>... cut here: the writer ran out of tokens (left out of coverage)</i></p>")
+        elif line.startswith("#"):
             parts.append(f"<p><b>{inline(line.lstrip('#').strip())}</b></p>")
         elif line:
             parts.append(f"<p>{inline(line)}</p>")
@@ -154,7 +157,8 @@ def results_table_html(table: dict[str, Any]) -> str:
     return (html_table(table_header(table), ([esc(c) for c in table_cells(table, row)] for row in table["rows"]),
                        "border='1' cellpadding='4' style='border-collapse:collapse'")
             + "<p><small>Mean [bootstrap 95% interval] over held-out tasks; win rates count a tie as half. "
-            f"Judge: {esc(table['judge'])}.</small></p><p><i>{esc(table['paper'])}</i></p>")
+            f"Judge: {esc(table['judge'])}. {esc(cut_note(table).capitalize())}</small></p>"
+            f"<p><i>{esc(table['paper'])}</i></p>")
 
 
 def figures_fragment(figures: Sequence[Any]) -> str:

@@ -52,24 +52,46 @@ def _merge_consecutive(messages: list[dict[str, str]]) -> list[dict[str, str]]:
     return merged
 
 
+#: The last line of an outline the writer did not finish (it ran out of tokens): shown to a reader
+#: as written, and left out of outline coverage, which would otherwise count its missing end as
+#: facts the dialogue failed to gather (``evaluation.system_metrics`` reports how many were cut).
+CUT_MARK = "[cut: the writer ran out of tokens]"
+
+
+def is_cut(outline: str) -> bool:
+    """Whether ``outline`` carries :data:`CUT_MARK`: the writer did not finish it."""
+    return outline.rstrip().endswith(CUT_MARK)
+
+
+def without_mark(outline: str) -> str:
+    """The outline's text without :data:`CUT_MARK`: what a judge reads."""
+    return outline.rstrip()[: -len(CUT_MARK)].rstrip() if is_cut(outline) else outline
+
+
 def whole_lines(text: str, ended: bool) -> str:
-    """``text`` as written if the model ended it; cut at the last line break if it ran out of tokens
-    (the unfinished line goes; a text of one unfinished line is kept, ending in "...")."""
+    """``text`` as written if the model ended it; if it ran out of tokens, cut at the last line break
+    (the unfinished line goes; a text of one unfinished line is kept, ending in "...") and marked
+    with :data:`CUT_MARK` on a line of its own."""
     if ended:
         return text
     head, newline, _ = text.rstrip().rpartition("\n")
-    return head.rstrip() if newline and head.strip() else text.rstrip() + " ..."
+    kept = head.rstrip() if newline and head.strip() else text.rstrip() + " ..."
+    return f"{kept}\n{CUT_MARK}"
 
 
 def clean_outline(text: str, max_chars: int = 2000) -> str:
     """The outline as written, without lines it already wrote (small models loop: "References" x 30),
-    trimmed and cut at ``max_chars``."""
+    trimmed and cut at ``max_chars`` (at a line break where there is one, then marked as cut)."""
+    cut = is_cut(text)
     seen: set[str] = set()
     kept = []
-    for line in text.strip().splitlines():
+    for line in without_mark(text).strip().splitlines():
         key = line.strip().lower()
         if key and key in seen:
             continue
         seen.add(key)
         kept.append(line.rstrip())
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(kept)).strip()[:max_chars]
+    outline = re.sub(r"\n{3,}", "\n\n", "\n".join(kept)).strip()
+    if len(outline) > max_chars:
+        outline, cut = whole_lines(outline[:max_chars], ended=False).removesuffix(CUT_MARK).rstrip(), True
+    return f"{outline}\n{CUT_MARK}" if cut else outline

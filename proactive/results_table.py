@@ -65,6 +65,13 @@ def table_cells(table: dict[str, Any], row: dict[str, Any]) -> list[str]:
     return cells
 
 
+def cut_note(table: dict[str, Any]) -> str:
+    """Which systems' outlines the writer did not finish, left out of coverage ("" when none were)."""
+    cut = [(row["system"], row.get("outlines_cut") or {}) for row in table["rows"]]
+    parts = [f"{name} {c['count']} of {c['of']}" for name, c in cut if c.get("count")]
+    return ("outlines cut at the writer's token limit, left out of coverage: " + ", ".join(parts)) if parts else ""
+
+
 #: Short column names for the terminal, in ``table_header``'s order.
 SHORT = ("system", "elicited", "nothing new", "asked", "covers hidden", "covers visible", "wins: outline",
          "wins: questions")
@@ -91,7 +98,9 @@ def table_text(table: dict[str, Any], width: int | None = None) -> str:
             lines += [f"  {h.ljust(label)}  {c}" for h, c in zip(head[1:], cells[1:]) if c != "-"]
     note = f"mean [95% CI] over held-out tasks; wins: the {table['reference']} policy's win rate" if table["reference"] \
         else "mean [95% CI] over held-out tasks"
-    return "\n".join(lines) + "\n" + textwrap.fill(f"({note}; judge: {table['judge']})", width) + "\n"
+    cut = cut_note(table)
+    note = f"{note}; judge: {table['judge']}" + (f"; {cut}" if cut else "")
+    return "\n".join(lines) + "\n" + textwrap.fill(f"({note})", width) + "\n"
 
 
 def table_markdown(table: dict[str, Any]) -> str:
@@ -99,4 +108,6 @@ def table_markdown(table: dict[str, Any]) -> str:
     head = table_header(table)
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     lines += ["| " + " | ".join(table_cells(table, row)) + " |" for row in table["rows"]]
-    return "\n".join(lines) + f"\n\nJudge: {table['judge']}. {table['paper']}\n"
+    cut = cut_note(table)
+    cut = f"{cut[0].upper()}{cut[1:]}. " if cut else ""
+    return "\n".join(lines) + f"\n\nJudge: {table['judge']}. {cut}{table['paper']}\n"

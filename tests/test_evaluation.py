@@ -92,11 +92,45 @@ def test_metrics_and_intervals():
     assert m["redundant_share"]["mean"] == pytest.approx(1 / 3, abs=1e-4)
     assert m["questions_asked"]["mean"] == 3
     assert m["coverage_hidden"]["mean"] == pytest.approx(1.8 / 2.3, abs=1e-4)  # the outline repeats the answers
-    for value in m.values():
-        assert value["ci_low"] <= value["mean"] <= value["ci_high"]
+    assert m["outlines_cut"] == {"count": 0, "of": 2}
+    for key, value in m.items():
+        if key != "outlines_cut":
+            assert value["ci_low"] <= value["mean"] <= value["ci_high"]
     by_turn = result.elicited_by_turn()
     assert by_turn.shape == (2, 4) and by_turn[0, 0] == 0 and by_turn[0, 1] == pytest.approx(1 / 2.3)
     assert np.all(np.diff(by_turn, axis=1) >= 0)
+
+
+class CuttingSystem(ScriptedSystem):
+    """Its writer runs out of tokens on every other task (outlines.CUT_MARK ends the outline)."""
+
+    def write_outlines(self, partials, histories):
+        from proactive.outlines import whole_lines
+
+        outlines = super().write_outlines(partials, histories)
+        return [whole_lines(o + "\n- and then", ended=i % 2 == 0) for i, o in enumerate(outlines)]
+
+
+def test_cut_outlines_are_left_out_of_coverage_and_counted():
+    from dataclasses import replace
+
+    from proactive.results_table import results_table, table_markdown, table_text
+
+    partials = [replace(toy_partial(), task_id=f"toy-{i}") for i in range(4)]
+    result = evaluate_system(CuttingSystem(["What is the budget?"]), partials, KeywordMatcher(), KeywordJudge(),
+                             turns=1, progress=False)
+    assert [d.outline.endswith("[cut: the writer ran out of tokens]") for d in result.dialogues] == [
+        False, True, False, True]
+    m = system_metrics(result)
+    assert m["outlines_cut"] == {"count": 2, "of": 4}
+    assert m["coverage_hidden"]["n"] == 2  # the finished outlines only
+    # The judge reads the outline without the mark: "cut" is no fact of the task.
+    assert result.covered_hidden[1] == result.covered_hidden[0]
+    table = results_table([result], KeywordJudge())
+    assert "left out of coverage: scripted 2 of 4" in table_text(table, width=200)
+    assert "scripted 2 of 4" in table_markdown(table)
+    again = SystemResult.from_dict(json.loads(json.dumps(result.to_dict())))
+    assert system_metrics(again)["outlines_cut"] == {"count": 2, "of": 4}
 
 
 def test_result_round_trips_through_json():

@@ -112,7 +112,7 @@ def test_a_question_the_policy_can_tell_is_wasted_is_drawn_again(tasks, monkeypa
 
 
 def test_an_outline_opens_as_an_outline_and_never_stops_mid_sentence(tasks, monkeypatch):
-    from proactive.outlines import whole_lines
+    from proactive.outlines import CUT_MARK, is_cut, whole_lines, without_mark
     from proactive.policy import OUTLINE_OPENING, LocalPolicy
 
     class _Tok:
@@ -133,6 +133,7 @@ def test_an_outline_opens_as_an_outline_and_never_stops_mid_sentence(tasks, monk
     finished, cut, one_line = policy.write_outlines([partial] * 3, [()] * 3)
     assert all(p.endswith(OUTLINE_OPENING) for p in seen["prompts"])  # the deliverable, not "I'm ready"
     assert finished == "- Goals\n- Budget: 8,000 euros"
-    assert cut == "- Goals\n- Venue: the hall"  # the unfinished line goes
-    assert one_line.endswith(" ...")
+    assert cut == f"- Goals\n- Venue: the hall\n{CUT_MARK}"  # the unfinished line goes; marked as cut
+    assert one_line.endswith(f" ...\n{CUT_MARK}")
+    assert not is_cut(finished) and is_cut(cut) and without_mark(cut) == "- Goals\n- Venue: the hall"
     assert whole_lines("a\nb", ended=True) == "a\nb"
