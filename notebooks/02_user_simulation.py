@@ -86,7 +86,7 @@ from pathlib import Path
 from IPython.display import HTML, display
 
 from proactive.backends import EmbeddingSimilarity
-from proactive.calibration import qulac_check
+from proactive.calibration import QulacCheck, qulac_check
 from proactive.config import load_profile
 from proactive.data.qulac import default_qulac_path, load_qulac
 from proactive.errors import ProactiveError
@@ -95,6 +95,7 @@ from proactive.html_views import partial_task_html
 from proactive.masking import mask
 from proactive.matching import FactMatcher
 from proactive.plots import agreement_figure, setup_notebook_plots
+from proactive.recorded import provenance_line, recorded
 from proactive.reward import ElicitationReward
 from proactive.run_folder import RunDir, versions_line
 from proactive.simulator import SimulatedUser
@@ -178,21 +179,23 @@ for variant, r in cv.get("per_variant", {}).items():
 
 # %%
 qulac_file = Path(qulac_path) if qulac_path else default_qulac_path()
+saved = None
 try:
     facets = load_qulac(qulac_file)
-except ProactiveError as exc:
-    facets = []
-    print(f"Skipping the Qulac check: {exc}")
+    check = qulac_check(facets, ElicitationReward(matcher), limit=qulac_pairs or None)
+except ProactiveError as exc:  # no Qulac file here: show the check as recorded from one full run
+    saved = recorded("qulac_check")
+    check = QulacCheck.from_dict(saved["payload"]) if saved else None
+    print(f"No Qulac file ({exc}).\n" + (provenance_line(saved) if saved else "Skipping the Qulac check."))
 
-if facets:
-    scorer = ElicitationReward(matcher)
-    check = qulac_check(facets, scorer, limit=qulac_pairs or None)
+if check is not None:
     summary = check.summary()
     for key, value in summary.items():
         print(f"{key:<30} {value}")
     agreement_figure(check.labels, check.revealed,
                      f"Simulated user vs people on {summary['pairs']} held-out questions").show()
-    atomic_write_json(run.path("simulator_check.json"), summary)
+    if saved is None:  # this run's own check, not the recorded one
+        atomic_write_json(run.path("simulator_check.json"), summary)
 
 # %% [markdown]
 # Reading it: *agreement* is how often the simulated user revealed the facet exactly when the

@@ -87,7 +87,7 @@ from pathlib import Path
 from IPython.display import HTML, display
 
 from proactive.backends import EmbeddingSimilarity
-from proactive.calibration import qulac_check
+from proactive.calibration import QulacCheck, qulac_check
 from proactive.config import load_profile
 from proactive.data.qulac import default_qulac_path, load_qulac
 from proactive.errors import ProactiveError
@@ -95,6 +95,7 @@ from proactive.files import atomic_write_json, atomic_write_jsonl
 from proactive.html_views import suite_table_html
 from proactive.matching import FactMatcher
 from proactive.plots import reward_terms_figure, roc_figure, setup_notebook_plots
+from proactive.recorded import provenance_line, recorded
 from proactive.reward import ElicitationReward, RewardConfig
 from proactive.reward_hacking import run_suite
 from proactive.run_folder import RunDir, versions_line
@@ -143,17 +144,20 @@ reward_terms_figure([r.kind for r in first_task], [r.breakdown for r in first_ta
 # to the plain cosine similarity between question and hidden facet.
 
 # %%
+saved = None
 try:
     facets = load_qulac(Path(qulac_path) if qulac_path else default_qulac_path())
-except ProactiveError as exc:
-    facets = []
-    print(f"Skipping the Qulac check: {exc}")
-
-if facets:
     check = qulac_check(facets, reward, limit=qulac_pairs or None)
+except ProactiveError as exc:  # no Qulac file here: show the check as recorded from one full run
+    saved = recorded("qulac_check")
+    check = QulacCheck.from_dict(saved["payload"]) if saved else None
+    print(f"No Qulac file ({exc}).\n" + (provenance_line(saved) if saved else "Skipping the Qulac check."))
+
+if check is not None:
     summary = check.summary()
     roc_figure({"elicitation reward": (check.labels, check.rewards),
                 "cosine(question, facet)": (check.labels, check.cosines)},
                title=f"Reward vs people's yes/no on {summary['pairs']} held-out Qulac questions").show()
     print(f"reward AUC {summary['reward_auc']:.3f} vs cosine AUC {summary['cosine_auc']:.3f}")
-    atomic_write_json(run.path("reward_auc.json"), summary)
+    if saved is None:  # this run's own check, not the recorded one
+        atomic_write_json(run.path("reward_auc.json"), summary)

@@ -265,6 +265,26 @@ class QulacCheck:
             "cosine_auc": round(roc_auc(self.labels, self.cosines), 4),
         }
 
+    def to_dict(self, questions: bool = True) -> dict:
+        """Every question's label, decision and scores (what the chapters' figures draw), the summary,
+        and with ``questions`` the questions' text."""
+        data = {"labels": self.labels.astype(int).tolist(), "revealed": self.revealed.astype(int).tolist(),
+                "rewards": [round(float(r), 4) for r in self.rewards],
+                "cosines": [round(float(c), 4) for c in self.cosines], "summary": self.summary()}
+        return {**data, "questions": list(self.questions)} if questions else data
+
+    @classmethod
+    def from_dict(cls, data: dict) -> QulacCheck:
+        try:
+            arrays = [np.asarray(data[key], dtype=float) for key in ("labels", "revealed", "rewards", "cosines")]
+            questions = tuple(str(q) for q in data.get("questions") or [""] * len(arrays[0]))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ProactiveError(f"not a Qulac check as QulacCheck.to_dict writes it: {exc}") from None
+        if len({len(a) for a in arrays} | {len(questions)}) != 1:
+            raise ProactiveError("not a Qulac check: its columns have different lengths")
+        labels, revealed, rewards, cosines = arrays
+        return cls(labels.astype(int), revealed.astype(bool), rewards, cosines, questions)
+
 
 def qulac_check(
     facets: Sequence[QulacFacet], scorer, seed: int | None = None, held_out_share: float | None = None,

@@ -91,8 +91,23 @@ def test_02_user_simulation(tmp_path, qulac_path):
 def test_02_runs_without_qulac(tmp_path):
     run_dir = run_notebook("02_user_simulation", tmp_path, qulac_path=str(tmp_path / "absent.json"))
     assert not (run_dir / "simulator_check.json").exists()
-    text = json.dumps(_outputs(tmp_path / "02_user_simulation.out.ipynb"))
-    assert "Skipping the Qulac check: Qulac file not found" in text
+    outputs = _outputs(tmp_path / "02_user_simulation.out.ipynb")
+    text = json.dumps(outputs)
+    # A fresh clone (and the book built there) shows the check recorded from one full run, labelled.
+    assert "No Qulac file (Qulac file not found" in text and "Recorded on" in text
+    assert "benchmarks/record_for_book.py qulac" in text and "not computed in this run" in text
+    from proactive.recorded import recorded
+
+    assert f"pairs                          {recorded('qulac_check')['payload']['summary']['pairs']}" in text
+    assert sum("application/vnd.plotly.v1+json" in o.get("data", {}) for o in outputs) >= 1
+
+
+@pytest.mark.slow
+def test_03_shows_the_recorded_check_without_qulac(tmp_path):
+    run_dir = run_notebook("03_reward_design", tmp_path, qulac_path=str(tmp_path / "absent.json"))
+    assert not (run_dir / "reward_auc.json").exists()  # a recorded result is never written as this run's
+    text = json.dumps(_outputs(tmp_path / "03_reward_design.out.ipynb"))
+    assert "Recorded on" in text and "reward AUC 0.7" in text
 
 
 @pytest.mark.slow
