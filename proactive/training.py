@@ -126,15 +126,30 @@ def _print_step(record: Mapping[str, Any], max_steps: int) -> None:
     tqdm.write(step_line(record, max_steps))  # above the progress bar, not through it
 
 
-def _quiet_progress():
-    """Transformers' progress bar without its raw dict of ~30 metrics printed at every step."""
+def quiet_progress(trainer: Any) -> int:
+    """Keep transformers' progress bar, drop what it logs at every step: in a terminal the raw dict of
+    ~30 metrics, in a notebook the "Training Loss" table. The project's one line per step (and a
+    notebook's live curve) already say it. ``trainer`` is a Trainer or its callback handler (anything
+    with ``pop_callback``/``add_callback``); returns how many progress callbacks were replaced."""
     from transformers.trainer_callback import ProgressCallback
 
-    class StepProgress(ProgressCallback):
-        def on_log(self, args, state, control, logs=None, **kwargs):
-            pass
+    bases: list[type] = [ProgressCallback]
+    try:  # the notebook's bar, transformers' default where IPython runs the code
+        from transformers.utils.notebook import NotebookProgressCallback
 
-    return StepProgress
+        bases.append(NotebookProgressCallback)
+    except ImportError:  # no IPython in this environment: only the terminal's bar exists
+        pass
+    replaced = 0
+    for base in bases:
+        if trainer.pop_callback(base) is not None:
+            trainer.add_callback(type(f"Quiet{base.__name__}", (base,), {"on_log": _no_log}))
+            replaced += 1
+    return replaced
+
+
+def _no_log(self, args, state, control, logs=None, **kwargs):
+    return None
 
 
 def _metrics_callback(path: Path, reward, resumed_step: int, listener: Callable[[list[dict]], None] | None = None):
@@ -345,10 +360,7 @@ def _train(profile: Profile, out: Path, steps: int, resume: bool, on_log, partia
     )
     if bank is not None:
         bank.wrap(trainer)
-    from transformers.trainer_callback import ProgressCallback
-
-    if trainer.pop_callback(ProgressCallback) is not None:
-        trainer.add_callback(_quiet_progress())
+    quiet_progress(trainer)
     if stops:
         # TRL 1.15/1.16 read the stop ids from the model's generation config; say so if another does not.
         if set(stops) <= set(getattr(trainer, "eos_token_ids", ())):

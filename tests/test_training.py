@@ -386,3 +386,36 @@ def test_a_run_killed_mid_step_resumes_to_the_uninterrupted_runs_metrics_and_ada
     assert a.keys() == b.keys()
     for name in a:
         assert (a[name] - b[name]).abs().max().item() < 1e-6, name
+
+
+@pytest.mark.parametrize("where", ["terminal", "notebook"])
+def test_one_progress_display_per_training_run(where, capsys):
+    """transformers' bar stays; what it logs per step (the terminal's raw metrics dict, the notebook's
+    "Training Loss" table) goes, since the project prints one line per step and draws the live curve."""
+    from transformers.trainer_callback import CallbackHandler, ProgressCallback, TrainerControl, TrainerState
+    from transformers.training_args import TrainingArguments
+    from transformers.utils.notebook import NotebookProgressCallback
+
+    from proactive.training import quiet_progress
+
+    base = ProgressCallback if where == "terminal" else NotebookProgressCallback
+    handler = CallbackHandler([base], None, None, None, None)
+    assert quiet_progress(handler) == 1
+    [callback] = handler.callbacks
+    assert isinstance(callback, base) and type(callback) is not base
+    args = TrainingArguments(output_dir="unused", report_to="none", use_cpu=True)
+    logs = {"loss": 0.123456, "reward": 0.1, "kl": 0.0}
+
+    def logged(cb) -> str:
+        state = TrainerState(max_steps=2, global_step=1)
+        cb.on_train_begin(args, state, TrainerControl())
+        capsys.readouterr()
+        cb.on_log(args, state, TrainerControl(), logs=dict(logs))
+        if where == "notebook":
+            return repr(cb.training_tracker.inner_table)
+        seen = capsys.readouterr()
+        return seen.out + seen.err
+
+    assert "0.123456" in logged(base()) or "0.123" in logged(base())  # what the original writes per step
+    assert "0.123" not in logged(callback)
+    assert quiet_progress(CallbackHandler([], None, None, None, None)) == 0
