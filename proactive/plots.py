@@ -24,10 +24,23 @@ def inline_figures() -> bool:
     return os.environ.get(INLINE_ENV) == "1"
 
 
+class OfflineHTMLRenderer(pio.base_renderers.MimetypeRenderer):
+    """A figure as self-contained HTML (plotly.js inlined) for the book's static pages. Plotly's own
+    ``notebook`` renderer also loads MathJax from a CDN, which an offline page must not request."""
+
+    def to_mimebundle(self, fig_dict):
+        html = pio.to_html(fig_dict, include_plotlyjs=True, include_mathjax=False, full_html=False,
+                           default_width="100%", default_height=525, validate=False)
+        return {"text/html": html}
+
+
+pio.renderers["offline_html"] = OfflineHTMLRenderer()
+
+
 def setup_notebook_plots() -> None:
     """Show figures as live plotly output (JupyterLab draws plotly's JSON), and in the book's build
     also as self-contained HTML so they survive on the offline pages (:data:`INLINE_ENV`)."""
-    pio.renderers.default = "plotly_mimetype+notebook" if inline_figures() else "plotly_mimetype"
+    pio.renderers.default = "plotly_mimetype+offline_html" if inline_figures() else "plotly_mimetype"
 
 
 class LiveFigure:

@@ -1,6 +1,7 @@
 """The tutorial book builds offline from freshly executed notebooks (Jupyter Book 1)."""
 
 import json
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -49,6 +50,13 @@ def test_book_builds_offline_with_figures(tmp_path):
     for page in (book / "_build" / "html" / "chapters").glob("*.html"):
         assert page.stat().st_size < 1_000_000, f"{page.name} still inlines plotly.js"
     assert '../_static/plotly.min.js' in chapter
+    # Offline: no page loads a script, stylesheet or image from the network (plotly's notebook renderer
+    # pulled MathJax from a CDN, myst-nb require.js and the widgets' manager, sphinx-thebe thebe).
+    for page in (book / "_build" / "html").rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        loaded = re.findall(r"<(?:script|link|img)\b[^>]*\b(?:src|href)=[\"']?(https?://[^\"' >]+)", text)
+        assert not loaded, f"{page.name} loads {loaded[:3]}"
+        assert "THEBE_JS_URL" not in text, f"{page.name} still carries sphinx-thebe's script"
     toc = (book / "_toc.yml").read_text()
     for notebook in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
         assert f"chapters/{notebook.stem}" in toc, f"{notebook.name} is not a chapter of the book"
