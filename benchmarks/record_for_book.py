@@ -38,8 +38,9 @@ def record_demo(run: Path) -> Path:
                if line.strip()]
     groups = sorted((run / "train" / "rft").glob("round-*/groups.jsonl"))
     first = json.loads(groups[0].read_text(encoding="utf-8").splitlines()[0]) if groups else None
-    profile = json.loads((run / "run.json").read_text(encoding="utf-8")).get("profile")
-    payload = {"profile": profile, "report": report, "train_metrics": metrics, "rft_group": first}
+    made = json.loads((run / "run.json").read_text(encoding="utf-8"))  # the run's own versions and commit
+    profile = made.get("profile")
+    payload = {"profile": profile, "run": made, "report": report, "train_metrics": metrics, "rft_group": first}
     return record("demo", payload, f"make demo (proactive demo --profile {profile} --out {run}); "
                   f"benchmarks/record_for_book.py demo --run {run}")
 

@@ -219,3 +219,19 @@ display(HTML(side_by_side_html(held_out, systems)))
 # With the `cpu-smoke` profile the "trained" model has taken two steps, so expect little change.
 # The `cpu` profile runs 40 steps of 16 questions (about 25 minutes on 2 cores); `benchmarks/learning_cpu.py`
 # measures what they buy on all 24 held-out tasks, with confidence intervals.
+
+# %% [markdown]
+# ## What `make demo` trained (recorded)
+#
+# The run above is the quick one. Below, recorded from one full `make demo` run (the `cpu-unsloth`
+# profile: one hinted RFT round over every training task, about 11 minutes of training on 2 cores),
+# what RFT kept and what the trained policy then drew out on the 24 held-out tasks, against the
+# template questions and the untrained model. A fresh run of `make demo` reproduces it.
+
+# %%
+from proactive.html_views import recorded_demo_html
+from proactive.recorded import recorded
+
+demo = recorded("demo")
+display(HTML(recorded_demo_html(demo)) if demo else "No recorded demo run in this checkout: run `make demo`.")
+

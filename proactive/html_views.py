@@ -113,6 +113,39 @@ def rft_group_html(group) -> str:
     return f"<blockquote>{esc(group.partial.request)}</blockquote>" + html_table(("", "dialogue", "score"), rows)
 
 
+def recorded_demo_html(data: dict[str, Any], table: bool = False) -> str:
+    """A recorded ``make demo`` run (``proactive.recorded``, name ``demo``): where it came from, its
+    verdict, the headline shares with paired intervals, its RFT rounds; with ``table``, its results table."""
+    from .recorded import provenance_line
+
+    payload = data["payload"]
+    report, lead = payload["report"], payload["report"]["headline"]
+    means = lead["means"]
+    def difference(name: str) -> str:
+        d = lead["differences"].get(name)
+        return f"{d['difference']:+.3f} [{d['ci_low']:+.3f}, {d['ci_high']:+.3f}]" if d else ""
+
+    rows = [(esc(name), f"{means[name]:.3f}", difference(name))
+            for name in ("trained", "template", "untrained", "ceiling") if name in means]
+    rounds = "".join(
+        f"<li>RFT round {m['round']}: kept {m['kept']} of {m['tasks']} training tasks' dialogues, fine-tuned on "
+        f"{m['examples']} questions (loss {m['sft_loss']}), {m['seconds']:.0f} s</li>"
+        for m in payload.get("train_metrics", []) if "kept" in m)
+    minutes = report.get("wall_seconds", 0) / 60
+    made = payload.get("run", {}).get("git_commit")
+    made = f" The run itself ran at commit {made[:10]}." if made else ""
+    html = (f"<p><small>{esc(provenance_line(data))}{esc(made)}</small></p>"
+            f"<p>Profile <code>{esc(str(payload.get('profile')))}</code>, {report['held_out_tasks']} held-out tasks, "
+            f"{lead['samples']} sampled dialogues per task; the whole run took {minutes:.0f} min on 2 cores.</p>"
+            f"<p><b>{esc(lead['verdict'])}</b></p>"
+            + html_table(("system", "share of hidden facts drawn out", "trained minus it [95% CI]"), rows,
+                         "border='1' cellpadding='4' style='border-collapse:collapse'")
+            + (f"<ul>{rounds}</ul>" if rounds else ""))
+    if table:
+        html += results_table_html(report["table"])
+    return html
+
+
 def side_by_side_html(partials, systems: dict) -> str:
     """Each task's request, then every system's question, its reward and the user's answer.
 

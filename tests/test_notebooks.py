@@ -144,6 +144,8 @@ def test_04_grpo_training(tmp_path):
     # Run as in Lab (not the book's build): no plotly.js inlined in the saved notebook.
     assert "plotly.js v" not in json.dumps(_outputs(tmp_path / "04_grpo_training.out.ipynb"))
     assert "step 2/2  reward" in json.dumps(cell.outputs)  # one readable line per step
+    # Beside the quick run, the full recipe's run as recorded (notebooks/recorded/demo.json), labelled.
+    assert "Recorded on" in text and "RFT round 1: kept" in text and "trained minus it" in text
 
 
 @pytest.mark.slow
@@ -158,6 +160,7 @@ def test_05_evaluation(tmp_path):
     text = json.dumps(outputs)
     assert "trained wins: outline" in text and "not ours" in text  # the table, with the paper labelled
     assert "Outline" in text and "agree on" in text  # side by side, judge agreement
+    assert "Recorded on" in text and "The trained policy draws out" in text  # the full recipe's run, recorded
     figures = [o for o in outputs if "application/vnd.plotly.v1+json" in o.get("data", {})]
     assert len(figures) == 2  # per turn, per domain
     # The command line picks up the notebook's run folder: its adapter, without training again.
