@@ -163,6 +163,8 @@ class TrainSettings:
     #: Hinted rounds ask a task's example inquiries instead, where its file has them (IN3's
     #: ``missing_details[].inquiry``, training data written by the dataset's annotators): each is put to
     #: the simulated user and kept only if it draws out a new fact (``proactive.rft.inquiry_groups``).
+    #: With ``rft_plain_questions`` the round stays hinted: a fact's inquiry is tried after its kind's
+    #: plain question, before the policy's own samples.
     rft_inquiries: bool = False
     #: Train on each kept dialogue's fact-drawing questions in up to this many other orders too, each
     #: re-asked of the simulated user (``proactive.rft.variants``); 0: the kept order only. A small

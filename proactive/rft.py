@@ -158,11 +158,12 @@ def leaks(question: str, facts: Sequence[Fact]) -> bool:
 
 def hinted_groups(policy: Any, partials: Sequence[PartialTask], matcher: Any, samples: int, turns: int = 3,
                   temperature: float = 1.0, seed: int = 0, kind_openings: bool = True,
-                  plain_questions: bool = False) -> list[DialogueGroup]:
+                  plain_questions: bool = False, inquiries: bool = False) -> list[DialogueGroup]:
     """One dialogue per task built from hinted questions: the most important fact still hidden is the
     target (:func:`hint_for`: its kind opens the question, or it is given as a hint), ``samples``
     questions are sampled for it (with ``plain_questions``, its kind's :data:`PLAIN_QUESTIONS` tried
-    first), and the first that draws out a new fact without stating one
+    first; with ``inquiries``, then the task file's example inquiry for it, :func:`task_inquiries`),
+    and the first that draws out a new fact without stating one
     (:func:`leaks`) is asked; a task whose candidates all fail moves on to its next fact without
     losing a turn, until it has ``turns`` questions or no fact is left to try. All tasks' candidates
     are generated in one batch per pass. Returns one-dialogue groups, so :func:`keep_best` treats them
@@ -170,6 +171,7 @@ def hinted_groups(policy: Any, partials: Sequence[PartialTask], matcher: Any, sa
     users = [SimulatedUser(p, matcher) for p in partials]
     dialogues = [Dialogue(p) for p in partials]
     queues = [sorted(p.hidden_facts, key=lambda f: -f.importance) for p in partials]
+    examples = [task_inquiries(p) if inquiries else {} for p in partials]
     for attempt in range(max((len(p.hidden_facts) for p in partials), default=0)):
         targets = []
         for i, dialogue in enumerate(dialogues):
@@ -187,6 +189,8 @@ def hinted_groups(policy: Any, partials: Sequence[PartialTask], matcher: Any, sa
                                     prefixes=[opening for _, opening in hints])
         for k, (i, fact) in enumerate(targets):
             candidates = questions[k * samples:(k + 1) * samples]
+            if inquiries and fact.id in examples[i]:
+                candidates = [examples[i][fact.id], *candidates]
             if plain_questions and fact.category in PLAIN_QUESTIONS:
                 candidates = [PLAIN_QUESTIONS[fact.category], *candidates]
             for question in candidates:
@@ -473,13 +477,16 @@ def run_rft(model: Any, tokenizer: Any, partials: Sequence[PartialTask], matcher
         model.eval()
         options = {"turns": s.rft_turns, "temperature": s.rft_temperature, "seed": profile.train_seed + 7919 * index}
         if index < s.rft_hinted_rounds:
-            # Tasks whose file gives example inquiries use them (when the profile says so); the rest are hinted.
-            asked = [p for p in partials if s.rft_inquiries and task_inquiries(p)]
-            rest = [p for p in partials if not (s.rft_inquiries and task_inquiries(p))]
+            # Tasks whose file gives example inquiries use them (when the profile says so); the rest are
+            # hinted. With plain questions every task is hinted, its inquiries tried after the plain question.
+            alone = s.rft_inquiries and not s.rft_plain_questions
+            asked = [p for p in partials if alone and task_inquiries(p)]
+            rest = [p for p in partials if not (alone and task_inquiries(p))]
             groups = inquiry_groups(asked, matcher, s.rft_turns) if asked else []
             if rest:
                 groups += hinted_groups(policy, rest, matcher, s.rft_samples, kind_openings=s.rft_kind_openings,
-                                        plain_questions=s.rft_plain_questions, **options)
+                                        plain_questions=s.rft_plain_questions,
+                                        inquiries=s.rft_inquiries, **options)
         else:
             groups = sample_groups(policy, partials, matcher, s.rft_samples, **options)
         improved = keep_best(buffer, groups)

@@ -174,6 +174,29 @@ def test_a_tasks_example_inquiries_seed_its_dialogue_and_only_those_that_draw_ou
     assert empty.kept is None and empty.dialogues[0].turns == []
 
 
+class _SizeToo(_ByWordMatcher):
+    """Also reveals the kitchen's size, to a question about square units."""
+
+    def match(self, question, topic, statements):
+        found = super().match(question, topic, statements)
+        return np.maximum(found, [1.0 if s.endswith("square metres.") and "square" in question else 0.0
+                                  for s in statements])
+
+
+def test_with_plain_questions_a_facts_inquiry_is_tried_after_its_kinds_plain_question():
+    """IN3's details are mostly of no kind the user recognises: its annotators' inquiry asks for one;
+    a fact of a known kind still gets the plain question first (rft_inquiries with rft_plain_questions)."""
+    inquiries = {"size": "How large is the room, in square units?", "money": "Any budget limits?",
+                 "when": "Is there a deadline?"}
+    partial = PartialTask("kitchen", "home", PARTIAL.request, FACTS, meta={"inquiries": inquiries})
+    (group,) = hinted_groups(_EchoPolicy(), [partial], _SizeToo(), samples=2, turns=3, plain_questions=True,
+                             inquiries=True)
+    assert [t.question for t in group.best.turns] == [inquiries["size"], PLAIN_QUESTIONS["budget"],
+                                                      PLAIN_QUESTIONS["timeline"]]
+    (without,) = hinted_groups(_EchoPolicy(), [partial], _SizeToo(), samples=2, turns=3, plain_questions=True)
+    assert without.best.revealed_ids == ["money", "when"]  # the policy's own "What is it?" found no size
+
+
 def test_variants_reask_the_kept_questions_in_other_orders_and_after_a_miss():
     kept = Dialogue(PARTIAL, [Turn("What is your budget?", "8,000 euros.", ("money",), REVEALED),
                               Turn("What colour?", NO_PREFERENCE),
