@@ -50,9 +50,23 @@ OVERFLOW_JS = """() => {
 
 
 def _serve(folder: Path) -> tuple[http.server.ThreadingHTTPServer, int]:
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
-    handler.log_message = lambda *a, **k: None
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_GET(self):
+            if self.path == "/favicon.ico":  # asked for by the browser itself, not by any page
+                self.send_response(204)
+                self.end_headers()
+                return
+            super().do_GET()
+
+    class Server(http.server.ThreadingHTTPServer):
+        def handle_error(self, request, client_address):
+            pass  # a browser closing a connection early (favicon.ico: 404) is not the page's problem
+
+    handler = functools.partial(Quiet, directory=str(folder.resolve()))
+    server = Server(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server, server.server_address[1]
 
@@ -98,6 +112,7 @@ def _check_one(browser, url: str, shot: Path, width: int) -> tuple[list[str], li
             if urlparse(r.url).hostname not in ("127.0.0.1", None, "") and not r.url.startswith("data:") else None)
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("response", lambda r: errors.append(f"HTTP {r.status} for {r.url}") if r.status >= 400 else None)
     page.goto(url, wait_until="networkidle")
     time.sleep(1)
     overflow = page.evaluate(OVERFLOW_JS)

@@ -22,6 +22,10 @@ PRE = "<pre style='white-space:pre-wrap;font-family:inherit'>{}</pre>"
 REPORT_CSS = ("body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;max-width:1100px;margin:2em auto;"
               "padding:0 1em;line-height:1.5;color:#222}table{border-collapse:collapse;margin:1em 0}"
               "td,th{border:1px solid #ccc;padding:4px 8px;white-space:nowrap;text-align:left}"
+              # Wide tables scroll inside the page; the dialogues' columns share its width and wrap.
+              "table{display:block;max-width:100%;overflow-x:auto}"
+              "table.dialogues{display:table;table-layout:fixed;width:100%}"
+              "table.dialogues td{white-space:normal;overflow-wrap:anywhere}"
               "blockquote{border-left:4px solid #ddd;margin:0;padding:0 1em;color:#555}"
               "details{margin:.4em 0}.outline{background:#f7f7f7;padding:.5em 1em;border-radius:4px}")
 
@@ -182,7 +186,8 @@ def dialogues_side_by_side_html(results, task_id: str) -> str:
     partial = next(d.partial for d in results[0].dialogues if d.partial.task_id == task_id)
     hidden = "".join(f"<li>{esc(f.statement)}</li>" for f in partial.hidden_facts)
     return (f"<blockquote>{esc(partial.request)}</blockquote><details><summary>what the user kept to "
-            f"themselves</summary><ul>{hidden}</ul></details><table><tr>{''.join(columns)}</tr></table>")
+            f"themselves</summary><ul>{hidden}</ul></details>"
+            f"<table class='dialogues'><tr>{''.join(columns)}</tr></table>")
 
 
 def results_table_html(table: dict[str, Any]) -> str:

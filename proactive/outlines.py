@@ -68,6 +68,23 @@ def without_mark(outline: str) -> str:
     return outline.rstrip()[: -len(CUT_MARK)].rstrip() if is_cut(outline) else outline
 
 
+def first_block(text: str, min_lines: int = 2) -> tuple[str, bool]:
+    """The writer's stop rule: once an outline has ``min_lines`` lines it ends at its first blank line
+    (a list of bullet points is over before the small model moves on to a letter or a question to
+    itself) or at the first line it already wrote (the model has started to loop). Returns the outline
+    and whether the rule ended it."""
+    kept: list[str] = []
+    seen: set[str] = set()
+    for line in text.strip().split("\n"):
+        key = line.strip().lower()
+        written = sum(bool(k.strip()) for k in kept)
+        if written >= min_lines and (not key or key in seen):
+            return "\n".join(kept).rstrip(), True
+        seen.add(key)
+        kept.append(line)
+    return text, False
+
+
 def whole_lines(text: str, ended: bool) -> str:
     """``text`` as written if the model ended it; if it ran out of tokens, cut at the last line break
     (the unfinished line goes; a text of one unfinished line is kept, ending in "...") and marked

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 
 from .masking import PartialTask
-from .outlines import clean_outline, outline_messages, whole_lines
+from .outlines import clean_outline, first_block, outline_messages, whole_lines
 from .questions import repeats_earlier, restates_request
 
 History = Sequence[tuple[str, str]]
@@ -199,8 +199,10 @@ class LocalPolicy:
 
     def write_outlines(self, partials: Sequence[PartialTask], histories: Sequence[History]) -> list[str]:
         """The final outline for each task after its dialogue (greedy). The writer's turn opens with
-        :data:`OUTLINE_OPENING`, so it writes the deliverable rather than "I'm ready, go ahead"; an
-        outline that runs out of ``outline_tokens`` ends at its last complete line, never mid-sentence."""
+        :data:`OUTLINE_OPENING`, so it writes the deliverable rather than "I'm ready, go ahead". It ends
+        where the model ends it or at its first blank line after two lines (``outlines.first_block``); one
+        that runs out of ``outline_tokens`` before either is cut at its last complete line and marked
+        (``outlines.CUT_MARK``: left out of coverage)."""
         prompts = [self.tokenizer.apply_chat_template(outline_messages(p, h), tokenize=False, add_generation_prompt=True)
                    + OUTLINE_OPENING for p, h in zip(partials, histories)]
         # No repetition penalty: transformers applies it to the prompt's tokens too, so the writer would
@@ -208,4 +210,8 @@ class LocalPolicy:
         # greedy decoding falls into are cut by clean_outline instead.
         ended: list[bool] = []
         texts = self._generate(prompts, self.outline_tokens, 0.0, 0, ended=ended)
-        return [clean_outline(whole_lines(OUTLINE_OPENING + t, done)) for t, done in zip(texts, ended)]
+        outlines = []
+        for text, done in zip(texts, ended):
+            outline, stopped = first_block(OUTLINE_OPENING + text)
+            outlines.append(clean_outline(whole_lines(outline, done or stopped)))
+        return outlines

@@ -137,3 +137,16 @@ def test_an_outline_opens_as_an_outline_and_never_stops_mid_sentence(tasks, monk
     assert one_line.endswith(f" ...\n{CUT_MARK}")
     assert not is_cut(finished) and is_cut(cut) and without_mark(cut) == "- Goals\n- Venue: the hall"
     assert whole_lines("a\nb", ended=True) == "a\nb"
+
+
+def test_the_writers_stop_rule_ends_an_outline_at_a_blank_line_or_a_loop():
+    from proactive.outlines import first_block
+
+    # A list, then the small model moves on: the list was the outline, finished.
+    assert first_block("- Data: cameras\n- Methods: counts\n\nQuestion: what is the best way?") == (
+        "- Data: cameras\n- Methods: counts", True)
+    # It starts writing a line it already wrote: the outline is over.
+    assert first_block("- 4 weeks\n- Budget\n- 4 weeks\n- Budget") == ("- 4 weeks\n- Budget", True)
+    # Too early to tell (one line), or no blank line and no loop: not ended by the rule.
+    assert first_block("- Dear Dr. Smith,\n\nI am writing") == ("- Dear Dr. Smith,\n\nI am writing", False)
+    assert first_block("- a\n- b\n- c") == ("- a\n- b\n- c", False)
