@@ -23,7 +23,7 @@ RECORDED = Path(__file__).resolve().parents[1] / "notebooks" / "recorded"
 
 def record(name: str, payload: Any, command: str, folder: Path | None = None) -> Path:
     """Write ``payload`` as the recorded result ``name`` (``NAME.json``), with how it was made."""
-    from .run_folder import provenance
+    from .provenance import provenance
 
     path = (folder or RECORDED) / f"{name}.json"
     path.parent.mkdir(parents=True, exist_ok=True)

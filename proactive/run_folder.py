@@ -25,38 +25,12 @@ from typing import TYPE_CHECKING
 from .errors import ProactiveError
 from .files import atomic_write_json, atomic_write_jsonl, read_text
 from .masking import PartialTask
+from .provenance import PACKAGES, provenance, versions_line  # noqa: F401  (run.json's record; the chapters import versions_line here)
 from .task_files import TaskSet, profile_partials
 
 if TYPE_CHECKING:
     from .config import Profile
     from .training import TrainResult
-
-
-#: The packages whose versions decide a run's numbers.
-PACKAGES = ("proactive", "torch", "transformers", "trl", "peft", "accelerate", "datasets", "unsloth",
-            "sentence-transformers")
-
-
-def provenance() -> dict:
-    """What made a run: Python's and the key packages' versions (None: not installed) and the git
-    commit of the checkout it ran from (None outside a git checkout)."""
-    import platform
-    import subprocess
-    from importlib import metadata
-
-    versions: dict[str, str | None] = {"python": platform.python_version()}
-    for name in PACKAGES:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = None
-    try:
-        done = subprocess.run(["git", "rev-parse", "HEAD"], cwd=Path(__file__).resolve().parent, capture_output=True,
-                              text=True, timeout=10, check=False)
-        commit = done.stdout.strip() if done.returncode == 0 else None
-    except (OSError, subprocess.SubprocessError):
-        commit = None
-    return {"versions": versions, "git_commit": commit}
 
 
 def eval_file_name(system_name: str) -> str:
@@ -74,14 +48,6 @@ def find_adapter(path: str | Path) -> Path | None:
         if (candidate / "adapter_config.json").is_file():
             return candidate
     return None
-
-
-def versions_line() -> str:
-    """What a chapter prints first, as LLMs-from-scratch does: the versions its figures depend on."""
-    info = provenance()
-    shown = [f"{name} {version}" for name, version in info["versions"].items() if version]
-    commit = f"; commit {info['git_commit'][:10]}" if info["git_commit"] else ""
-    return ", ".join(shown) + commit
 
 
 class RunDir:
