@@ -177,7 +177,7 @@ del policy, model  # training loads its own copy (4-bit through Unsloth on a GPU
 # | RFT, hinted round with kind openings (`rft-kind`) | 0.21 | 0.02 | 0.23 |
 # | RFT, plain kind questions first, 6 reorderings, redraws (`make demo`) | 0.33 | 0.02 | 0.23 |
 # | the same on IN3 (public tasks): trained on the corpus, IN3's 48 held-out tasks | 0.16 | 0.06 | 0.17 |
-# | the same trained on 96 IN3 tasks, IN3's example inquiries tried too (one seed) | 0.30 | 0.06 | 0.17 |
+# | the same trained on 96 IN3 tasks, IN3's example inquiries tried too (two seeds) | 0.29 | 0.06 | 0.17 |
 #
 # What RFT keeps decides what the policy learns. Kind openings taught it the right *kinds* but padded
 # with half-remembered words of the request; trying each kind's plainest question first ("What is
