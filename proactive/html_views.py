@@ -125,6 +125,7 @@ def recorded_demo_html(data: dict[str, Any], table: bool = False) -> str:
     payload = data["payload"]
     report, lead = payload["report"], payload["report"]["headline"]
     means = lead["means"]
+
     def difference(name: str) -> str:
         d = lead["differences"].get(name)
         return f"{d['difference']:+.3f} [{d['ci_low']:+.3f}, {d['ci_high']:+.3f}]" if d else ""

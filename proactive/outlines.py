@@ -75,12 +75,13 @@ def first_block(text: str, min_lines: int = 2) -> tuple[str, bool]:
     and whether the rule ended it."""
     kept: list[str] = []
     seen: set[str] = set()
+    written = 0  # non-blank lines kept so far
     for line in text.strip().split("\n"):
         key = line.strip().lower()
-        written = sum(bool(k.strip()) for k in kept)
         if written >= min_lines and (not key or key in seen):
             return "\n".join(kept).rstrip(), True
         seen.add(key)
+        written += bool(key)
         kept.append(line)
     return text, False
 
