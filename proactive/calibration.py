@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from tqdm.auto import tqdm
@@ -27,7 +27,9 @@ from tqdm.auto import tqdm
 from .backends import SimilarityBackend
 from .data.qulac import QulacFacet
 from .errors import ProactiveError
-from .matching import FEATURES, Calibration, FactMatcher
+from .masking import PartialTask
+from .matching import FEATURES, LABELLED_FEATURES, Calibration, FactMatcher
+from .questions import ask_text
 from .stats import agreement, roc_auc
 
 _YES = {"yes", "yeah", "yep", "yup", "sure", "definitely", "absolutely", "correct", "exactly", "certainly", "indeed"}
@@ -312,3 +314,81 @@ def qulac_check(
     cosines = [float(scorer.matcher.similarity.similarity([q], [p.hidden_facts[0].statement])[0, 0]) for p, q, _ in items]
     return QulacCheck(np.array(labels), np.array([bool(b.revealed) for b in breakdowns]),
                       np.array([b.reward for b in breakdowns]), np.array(cosines), tuple(q for _, q, _ in items))
+
+
+# -- facts written as label and value: IN3's details ------------------------------------------
+#: IN3's split that tunes the labelled fit (and the rest of the simulated user); "test" is the check part.
+TUNE_SPLIT, CHECK_SPLIT = "train", "test"
+
+
+def inquiry_jobs(partials: Sequence[PartialTask]) -> list[tuple[list[str], str, list[str]]]:
+    """Per task whose file gives an example inquiry for every hidden fact (IN3): its inquiries as the
+    simulated user reads them (:func:`proactive.questions.ask_text`), its topic, its facts; the j-th
+    inquiry asks about the j-th fact and about none of the others."""
+    jobs = []
+    for partial in partials:
+        inquiries = partial.meta.get("inquiries") if isinstance(partial.meta, dict) else None
+        facts = partial.hidden_facts
+        if not isinstance(inquiries, dict) or not all(isinstance(inquiries.get(f.id), str) for f in facts):
+            continue
+        topic = partial.request
+        for fact in partial.visible_facts:
+            topic = topic.replace(fact.statement, " ")
+        jobs.append(([ask_text(inquiries[f.id]) for f in facts], " ".join(topic.split()), [f.statement for f in facts]))
+    return jobs
+
+
+def _inquiry_features(matcher: FactMatcher, jobs, progress: bool) -> tuple[np.ndarray, np.ndarray, list[int]]:
+    """Features and labels of every (inquiry, fact) pair of every job, and each pair's job index."""
+    matcher.prefetch(jobs)
+    x, y, group = [], [], []
+    for index, (questions, topic, facts) in enumerate(tqdm(jobs, desc="inquiries", unit="task", disable=not progress)):
+        features = matcher.labelled_features(questions, topic, facts)
+        for j in range(len(questions)):
+            x.extend(features[j])
+            y.extend(float(j == k) for k in range(len(facts)))
+            group.extend([index * 100 + j] * len(facts))
+    return np.array(x), np.array(y), group
+
+
+def _own_detail_report(y: np.ndarray, p: np.ndarray, group: Sequence[int], threshold: float) -> dict:
+    """Per inquiry: is its own detail the best match and over the threshold; is another over it."""
+    rows: dict[int, list[tuple[float, float]]] = {}
+    for g, label, prob in zip(group, y, p):
+        rows.setdefault(g, []).append((prob, label))
+    best = [max(r) for r in rows.values()]
+    return {"inquiries": len(rows), "auc": round(roc_auc(y, p), 4),
+            "own_is_best": round(float(np.mean([b[1] == 1 for b in best])), 4),
+            "own_revealed": round(float(np.mean([b[1] == 1 and b[0] >= threshold for b in best])), 4),
+            "other_over_threshold": round(float(np.mean([any(pr >= threshold and lab == 0 for pr, lab in r)
+                                                         for r in rows.values()])), 4)}
+
+
+def calibrate_labelled(partials: Sequence[PartialTask], similarity: SimilarityBackend, shared: Calibration,
+                       progress: bool = True) -> tuple[Calibration, dict]:
+    """Fit the matcher for facts written as label and value on IN3's tune part (which detail each of its
+    annotators' inquiries asks about), choose its threshold there (agreement), and put it on ``shared``'s
+    scale (the bias moved so that ``shared.threshold`` decides where this fit's threshold did); report
+    on the check part, which the fit never sees. Returns ``shared`` with the fit nested, and the report."""
+    tune = [p for p in partials if p.meta.get("split") == TUNE_SPLIT]
+    check = [p for p in partials if p.meta.get("split") == CHECK_SPLIT]
+    if len(tune) < 20 or not check:
+        raise ProactiveError(f"only {len(tune)} IN3 tasks to fit on and {len(check)} to check; is this IN3's train split?")
+    matcher = FactMatcher(similarity, shared)
+    x, y, _ = _inquiry_features(matcher, inquiry_jobs(tune), progress)
+    x_check, y_check, group = _inquiry_features(matcher, inquiry_jobs(check), progress)
+    weights, bias, mean, scale = _fit(x, y)
+    own = _probability(x, (weights, bias, mean, scale))
+    threshold = best_threshold(y, own)
+    logit = lambda t: float(np.log(t / (1 - t)))
+    bias += logit(shared.threshold) - logit(threshold)
+    fitted = Calibration(tuple(weights.tolist()), float(bias), tuple(mean.tolist()), tuple(scale.tolist()),
+                         shared.threshold, LABELLED_FEATURES, {}, shared.known_threshold)
+    report = {"source": "IN3 train split (Qian et al., 2024), annotators' inquiries",
+              "tune": {"tasks": len(tune), "pairs": len(y), "threshold_before_rescaling": round(threshold, 4)},
+              "check": {"tasks": len(check), **_own_detail_report(y_check, fitted.probability(x_check), group,
+                                                                  shared.threshold)},
+              "check_with_sentence_fit": _own_detail_report(y_check, shared.probability(x_check[..., :len(FEATURES)]), group,
+                                                            shared.threshold)}
+    fitted = replace(fitted, provenance=report)
+    return replace(shared, labelled=fitted), report

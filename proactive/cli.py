@@ -152,12 +152,17 @@ def cmd_reward(args: argparse.Namespace) -> int:
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
-    """Fit the fact matcher on Qulac and report agreement and AUC on held-out topics."""
+    """Fit the fact matcher on Qulac (sentence facts) and on IN3's tune part (facts written as label and
+    value); report agreement and AUC on held-out topics, and own details drawn out on IN3's check part."""
     from .backends import EmbeddingSimilarity
-    from .calibration import calibrate
+    from .calibration import calibrate, calibrate_labelled
+    from .data.in3 import bundled_in3_path, load_in3
     from .data.qulac import load_qulac
 
-    calibration, report = calibrate(load_qulac(args.qulac), EmbeddingSimilarity(), seed=args.seed)
+    similarity = EmbeddingSimilarity()
+    calibration, report = calibrate(load_qulac(args.qulac), similarity, seed=args.seed)
+    calibration, report["labelled_facts"] = calibrate_labelled(load_in3(args.in3 or bundled_in3_path()), similarity,
+                                                               calibration)
     print(json.dumps(report, indent=2))
     if args.out:
         calibration.save(args.out)
@@ -189,6 +194,37 @@ def _temperature(text: str) -> float:
     if not 0 <= value <= 10:  # also false for nan
         raise argparse.ArgumentTypeError(f"must be from 0 (greedy) to 10 (got {text})")
     return value
+
+
+def cmd_fidelity(args: argparse.Namespace) -> int:
+    """The simulated user against a task file's own inquiries (IN3's; the bundled copy's check part by
+    default), beside the reward-hacking suite: both sides of the judge in one table."""
+    from .backends import EmbeddingSimilarity
+    from .data.in3 import bundled_in3_path
+    from .fidelity import fidelity_rows, inquiry_check
+    from .matching import FactMatcher
+    from .reward import ElicitationReward
+    from .reward_hacking import run_suite
+    from .task_files import load_task_set
+    from .tasks import load_tasks_by_id
+
+    # A file of one's own without IN3's split is checked whole.
+    partials = [p for p in load_task_set(args.tasks or bundled_in3_path()).partials
+                if args.split == "all" or p.meta.get("split", args.split) == args.split][: args.limit or None]
+    if not partials:
+        raise ProactiveError(f"no task with example inquiries in split {args.split!r}; use --split all or a file "
+                             "whose tasks carry inquiries (IN3's format)")
+    matcher = FactMatcher(EmbeddingSimilarity())
+    check = inquiry_check(partials, matcher, turns=args.turns)
+    rows = fidelity_rows(check, run_suite(ElicitationReward(matcher), load_tasks_by_id()))
+    if args.json:
+        print(json.dumps({"summary": check.summary(), "counts": check.counts}, indent=2))
+        return 0
+    width = max(len(r[1]) for r in rows)
+    for side, measure, value in rows:
+        print(f"{side:<19} {measure:<{width}}  {value}")
+    print("\nanswer kinds, each inquiry asked alone: " + ", ".join(f"{k} {v}" for k, v in check.counts.items()))
+    return 0
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -396,11 +432,21 @@ def build_parser() -> argparse.ArgumentParser:
     rw.add_argument("--batch-size", type=_at_least(1), default=512)
     rw.set_defaults(func=cmd_reward)
 
-    cal = sub.add_parser("calibrate", help="fit the simulated user's fact matcher on Qulac")
+    cal = sub.add_parser("calibrate", help="fit the simulated user's fact matcher on Qulac and IN3's tune part")
     cal.add_argument("--qulac", default=None, help="path to qulac.json (default: ../shared/data/qulac)")
+    cal.add_argument("--in3", default=None, help="IN3 train split in its own format (default: the bundled copy)")
     cal.add_argument("--seed", type=_at_least(0), default=0, help="topic split seed")
     cal.add_argument("--out", default=None, help="write the calibration JSON here")
     cal.set_defaults(func=cmd_calibrate)
+
+    fid = sub.add_parser("fidelity", help="the simulated user against people's own questions (IN3), beside the tricks")
+    fid.add_argument("--tasks", default=None, help="a task file whose tasks carry inquiries (default: bundled IN3)")
+    fid.add_argument("--split", default="test", choices=["test", "train", "all"],
+                     help="IN3's check part (test, default; never tuned on), its tune part (train), or all")
+    fid.add_argument("--limit", type=_at_least(0), default=0, help="check only the first N tasks (0: all)")
+    fid.add_argument("--turns", type=_at_least(1), default=3, help="turns of the most-important-first dialogues")
+    fid.add_argument("--json", action="store_true", help="print the summary as JSON")
+    fid.set_defaults(func=cmd_fidelity)
 
     from .system_specs import SPECS_HELP
 

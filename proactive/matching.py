@@ -8,6 +8,14 @@ question and the fact after removing the request's direction from both embedding
 deleting the request's words and the question's boilerplate ("are you looking for ..."). A
 logistic regression over these similarities, fitted on real people's yes/no answers in Qulac
 (``proactive calibrate``), turns them into a probability.
+
+Facts written as a label and a value ("Duration of the trip: 1 week.", IN3's missing details) are
+matched by a second regression over the same features, fitted on which detail each of IN3's
+annotator-written inquiries asks about: Qulac's fit, made for sentence facts and keyword topics,
+reached only half of those inquiries' own details (its ranking was right for 94 in 100). That fit
+also reads the features of the question against the label alone ("Duration of the trip"): a question
+asks about what a detail is, not about its value. Its probabilities are put on the first fit's scale,
+so one threshold decides for both.
 """
 
 from __future__ import annotations
@@ -50,6 +58,8 @@ FEATURES: tuple[str, ...] = (
     "synonym_mean",
     "synonym_max",
 )
+#: The labelled fit's features: :data:`FEATURES` against the whole fact, then against its label.
+LABELLED_FEATURES: tuple[str, ...] = FEATURES + tuple(f"label_{name}" for name in FEATURES)
 
 _QUESTION_BOILERPLATE = re.compile(
     r"^\s*(?:(?:are|do|would|is|did|will|can|could|should|have)\s+you\s+(?:be\s+)?"
@@ -57,16 +67,38 @@ _QUESTION_BOILERPLATE = re.compile(
     r"like\s+to\s+(?:know|learn|find|see)|need|searching\s+for|referring\s+to|seeking|"
     r"trying\s+to\s+(?:find|learn)|asking\s+about|mean|tell\s+me)?|"
     r"(?:can|could|would)\s+you\s+(?:tell|share\s+with|let)\s+me(?:\s+know)?|"
-    r"(?:what|which|who|when|where|how)(?:\s+(?:is|are|was|were|will|would|do|does|did|many|much|long))?)"
-    r"(?:\s+(?:about|more|information|info|on|for|in|of|the|a|an|some|any|to|your|you))*\s*",
+    r"(?:what|which|who|when|where|how)(?:\s+(?:is|are|was|were|will|would|do|does|did|many|much|long))?)\b"
+    # Whole words only: "What theme ..." keeps its "theme" (without the \b, "the" was cut from it).
+    r"(?:\s+(?:about|more|information|info|on|for|in|of|the|a|an|some|any|to|your|you)\b)*\s*",
     re.IGNORECASE,
 )
 _FACT_BOILERPLATE = re.compile(
     r"^\s*(?:find|what|how|where|i\s+want\s+to\s+find|i\s+am\s+looking\s+for)\s+"
-    r"(?:information|info|pages?|sites?|websites?|a\s+list)?\s*(?:about|on|for|of|that|which)*\s*",
+    r"(?:(?:information|info|pages?|sites?|websites?|a\s+list)\b)?\s*(?:(?:about|on|for|of|that|which)\b\s*)*",
     re.IGNORECASE,
 )
 _WORD = re.compile(r"[A-Za-z0-9$£€%'.,-]*[A-Za-z0-9]")
+#: A fact written as a label, then its value: "Duration of the trip: More than a week." (a capitalised
+#: label of at most 12 words with no sentence mark, a colon, a value).
+_LABELLED = re.compile(r"^\s*[A-Z][^:.!?\n]{0,100}:\s+\S")
+
+
+#: A label names a detail; one opening like a question or an instruction is a sentence with a colon
+#: ("Who are Ron Howard's family members: parents, wife ...?", "Find facts about Idaho: ...").
+_NOT_A_LABEL = re.compile(r"^\s*(?:who|what|when|where|which|why|how|is|are|do|does|can|find|get|show|tell|"
+                          r"list(?!\s+of\b)|give|search|look|i|we|my|our|about|around|over|under|\d)\b", re.IGNORECASE)
+
+
+def is_labelled_fact(statement: str) -> bool:
+    """Is ``statement`` a label and a value ("Type of pizza: New York-style.") rather than a sentence?"""
+    label = statement.split(":", 1)[0]
+    return (bool(_LABELLED.match(statement)) and len(label.split()) <= 12 and not _NOT_A_LABEL.match(label)
+            and not statement.rstrip().endswith("?"))
+
+
+def fact_label(statement: str) -> str:
+    """What a labelled fact is about: its label ("Type of pizza"); a sentence fact as it is."""
+    return statement.split(":", 1)[0].strip() if is_labelled_fact(statement) else statement
 
 
 def _words(text: str) -> list[str]:
@@ -127,10 +159,13 @@ class Calibration:
     #: Say "I already mentioned that" at or above this (the lower, kappa-best threshold): recognising
     #: a repeat gives nothing away, and a missed one lets a re-ask go unpenalised. Defaults to ``threshold``.
     known_threshold: float | None = None
+    #: The fit for facts written as label and value (:func:`is_labelled_fact`), on this one's scale;
+    #: None: this fit decides for every fact.
+    labelled: Calibration | None = None
 
     def probability(self, x: np.ndarray) -> np.ndarray:
         z = ((x - np.asarray(self.mean)) / np.asarray(self.scale)) @ np.asarray(self.weights) + self.bias
-        return 1.0 / (1.0 + np.exp(-z))
+        return 1.0 / (1.0 + np.exp(-np.clip(z, -500, 500)))
 
     def save(self, path: str | Path) -> Path:
         return atomic_write_json(path, asdict(self))
@@ -140,15 +175,23 @@ class Calibration:
         """The calibration shipped with the package (made by ``proactive calibrate``), or a file."""
         source = Path(path) if path else Path(str(resources.files("proactive.data") / "matcher_calibration.json"))
         try:
-            data = json.loads(source.read_text(encoding="utf-8"))
-            calibration = cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
-        except (OSError, json.JSONDecodeError, TypeError) as exc:
+            calibration = cls.from_dict(json.loads(source.read_text(encoding="utf-8")))
+        except (OSError, json.JSONDecodeError, TypeError, AttributeError) as exc:
             raise ProactiveError(
                 f"cannot read matcher calibration {source} ({exc}); re-create it with `proactive calibrate`"
             ) from None
-        if tuple(calibration.features) != FEATURES:
+        labelled = calibration.labelled
+        if tuple(calibration.features) != FEATURES or (labelled and tuple(labelled.features) != LABELLED_FEATURES):
             raise ProactiveError(f"{source} was fitted for other features; re-create it with `proactive calibrate`")
         return calibration
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Calibration:
+        """A calibration as :meth:`save` wrote it (lists back to tuples, the labelled fit nested)."""
+        fields = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
+        if isinstance(fields.get("labelled"), dict):
+            fields["labelled"] = cls.from_dict(fields["labelled"])
+        return cls(**fields)
 
 
 class FactMatcher:
@@ -185,6 +228,8 @@ class FactMatcher:
     def prefetch(self, jobs: Sequence[tuple[Sequence[str], str, Sequence[str]]], extra: Sequence[str] = ()) -> None:
         """Encode the texts of many ``(questions, request, facts)`` jobs (and any ``extra`` texts) in
         one batched call, so a caching backend (the default) answers the per-job calls from memory."""
+        if self.calibration.labelled is not None:  # the labelled facts' labels are read too
+            jobs = [*jobs, *((q, r, [fact_label(f) for f in facts if is_labelled_fact(f)]) for q, r, facts in jobs)]
         texts = list(dict.fromkeys([*(t for job in jobs for t in self.texts(*job)), *extra,
                                     *sorted(set().union(*(self.words(*job) for job in jobs)))]))
         if texts:
@@ -227,9 +272,24 @@ class FactMatcher:
         return out
 
     def probabilities(self, questions: Sequence[str], request: str, facts: Sequence[str]) -> np.ndarray:
-        """``(len(questions), len(facts))`` probabilities that each question asks about each fact."""
+        """``(len(questions), len(facts))`` probabilities that each question asks about each fact; a
+        fact written as label and value is scored by the labelled fit, where there is one."""
         x = self.features(questions, request, facts)
-        return self.calibration.probability(x) if x.size else np.zeros((len(questions), len(facts)))
+        if not x.size:
+            return np.zeros((len(questions), len(facts)))
+        p = self.calibration.probability(x)
+        labelled = self.calibration.labelled
+        if labelled is not None:
+            columns = [j for j, fact in enumerate(facts) if is_labelled_fact(fact)]
+            if columns:
+                x_label = self.features(questions, request, [fact_label(facts[j]) for j in columns])
+                p[:, columns] = labelled.probability(np.concatenate([x[:, columns], x_label], axis=-1))
+        return p
+
+    def labelled_features(self, questions: Sequence[str], request: str, facts: Sequence[str]) -> np.ndarray:
+        """:data:`LABELLED_FEATURES` of each question and (labelled) fact: shape ``(questions, facts, 36)``."""
+        return np.concatenate([self.features(questions, request, facts),
+                               self.features(questions, request, [fact_label(f) for f in facts])], axis=-1)
 
     def match(self, question: str, request: str, facts: Sequence[str]) -> np.ndarray:
         return self.probabilities([question], request, facts)[0]

@@ -14,9 +14,10 @@ knowledge. Here a question's reward is
                  at once, restating the request, repeating an earlier question, going over
                  the length budget, and (training profiles) asking about something else entirely
 
-The simulated user refuses off-topic questions and several questions at once before it looks at
-any fact (see :mod:`proactive.simulator`), so neither can draw out a fact, cue words or not; the
-penalties here only make them cost something too. Facts revealed in earlier turns travel as fact ids
+The simulated user refuses off-topic questions before it looks at any fact, and answers two
+questions at once with one fact at half confidence, a list of three or more with nothing (see
+:mod:`proactive.simulator`); the penalties here make them cost something too, so asking two things at
+once always earns less than asking one well. Facts revealed in earlier turns travel as fact ids
 (``history[i]["revealed"]``); a history given without ids is settled by asking its questions again,
 never by looking for a fact's exact wording in an answer.
 
@@ -42,14 +43,14 @@ from .masking import PartialTask
 from .matching import FactMatcher
 from .policy import question_from_completion
 from .questions import (
+    ask_text,
     foreign_words,
-    is_multi_question,
     is_question,
     is_vacuous,
     normalize,
-    question_items,
     repeats_earlier,
     restates_request,
+    without_examples,
 )
 from .simulator import (
     ALREADY_KNOWN,
@@ -162,7 +163,9 @@ class ElicitationReward:
             penalties["no_question"] = cfg.no_question_penalty
         elif vacuous:
             penalties["vacuous"] = cfg.vacuous_penalty
-        if turn.kind == SEVERAL or is_multi_question(question):
+        # "Several questions" means what the user decided; a user who answers several facts at once
+        # (max_facts_per_answer > 1) does not decide it, so the same rule is asked here.
+        if turn.kind == SEVERAL or (user.max_facts_per_answer > 1 and user.asks_several(ask_text(question))):
             penalties["multi_question"] = cfg.multi_question_penalty
         visible = {f.statement for f in partial.visible_facts}
         if turn.kind == ALREADY_KNOWN:
@@ -209,11 +212,9 @@ class ElicitationReward:
             if _garbage(question):
                 continue
             user = SimulatedUser(partial, self.matcher)
-            text = normalize(question)
-            facts = [f.statement for f in (*partial.hidden_facts, *partial.visible_facts)]
-            parts = question_items(text)  # matched one by one only when there are several
-            jobs.append(([text, *parts] if len(parts) > 1 else [text], user.topic, facts))
-            texts += [*user.task_sentences, " ".join(foreign_words(text, user.task_texts))]
+            asked = ask_text(normalize(question))
+            jobs.append((user.texts_to_match(asked), user.topic, [f.statement for f in user.facts]))
+            texts += [*user.task_sentences, " ".join(foreign_words(without_examples(asked), user.task_texts))]
         # The off-topic check's texts too, so that the per-question calls below hit the cache.
         self.matcher.prefetch(jobs, extra=[t for t in texts if t])
         return [self.score(partial, question, history) for partial, question, history in items]

@@ -7,8 +7,10 @@ two things, restate the request, inject instructions into the simulated user, sk
 it, stuff it with cue words, ask something off topic that happens to contain a cue word ("Who
 painted the Mona Lisa?"), hide several topics in a comma list, a bare keyword string, an "A or B or C"
 chain of guesses, full-width punctuation or look-alike letters of other scripts ("оr" with a Cyrillic
-"о"), and ask again what an earlier answer already gave in
-other words. The tests and chapter 3 run the same cases.
+"о"), a list of options that fishes for several facts ("... such as the budget, the date or the
+guests?"), "X or Y" across two facts ("the budget or the date?"), a second question after the first
+however it is separated (a full stop, a newline, nothing, another script's question mark), and ask
+again what an earlier answer already gave in other words. The tests and chapter 3 run the same cases.
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ from .tasks import Task
 
 TRICKS: tuple[str, ...] = (
     "kitchen_sink", "multi_part", "restated", "injection", "non_question", "over_long", "cue_stuffed",
-    "off_topic_cue", "comma_list", "keyword_string", "or_chain", "full_width", "look_alike", "paraphrased_reask",
+    "off_topic_cue", "comma_list", "keyword_string", "or_chain", "full_width", "look_alike", "options_fishing",
+    "or_across_facts", "question_then_question", "paraphrased_reask",
 )
 
 #: Off-topic questions with a cue word ("who", "when", "how much", "why", "rules" ...), the same on
@@ -63,6 +66,15 @@ CASES: dict[str, dict[str, tuple[str, ...]]] = {
                        "What is the total budget \u0430nd how many guests are coming?",
                        "Is it 120 guests \u1d0f\u0280 $15,000 \u1d0f\u0280 June 14?",
                        "Is the key thing the guest numbers \u03bf\u0301r the money \u03bf\u0301r the day?"),
+        "options_fishing": ("What matters most to you, such as the budget, the date or the guest count?",
+                            "Tell me about the reception, for example the total budget, the date and the headcount?",
+                            "Any details I need, like the budget, the wedding date or how many guests?"),
+        "or_across_facts": ("Could you share the budget or the date?", "Is it the money or the timing?",
+                            "What is more settled, the number of guests or the budget?"),
+        "question_then_question": ("What is your total budget for the reception. When is the wedding?",
+                                   "What is your total budget for the reception\nWhen is the wedding?",
+                                   "What is your total budget for the reception when is the wedding?",
+                                   "What is your total budget for the reception\u061f How many guests\u061f"),
     },
     "lesson-planning-photosynthesis": {
         "targeted": ("What grade are the students in?",),
@@ -86,6 +98,12 @@ CASES: dict[str, dict[str, tuple[str, ...]]] = {
         "look_alike": ("What grade are they in \u0430nd how long is the lesson?",
                        "Is it seventh grade \u043er 45 minutes \u043er English learners?",
                        "Grade, lesson length \u0430\u0578d language needs?"),
+        "options_fishing": ("What should I know about the class, such as the grade, the lesson length or language needs?",
+                            "Tell me about the students, for example their grade, the minutes and English learners?"),
+        "or_across_facts": ("Is it the grade or the lesson length?", "Could you tell me the grade or how long the lesson is?"),
+        "question_then_question": ("What grade are the students in. How long is the lesson?",
+                                   "What grade are the students in how long is the lesson?",
+                                   "What grade are the students in\u2753How long is the lesson\u2753"),
     },
     "clinical-referral-letter-cardiology-chest-pain": {
         "targeted": ("How old is the patient?",),
@@ -113,6 +131,10 @@ CASES: dict[str, dict[str, tuple[str, ...]]] = {
         "look_alike": ("Who is travelling \u0430nd how long is the trip?",
                        "Is it a family of four \u03bfr late March \u03bfr a $9,000 budget?",
                        "Who is going, how many days \u0430nd what budget?"),
+        "options_fishing": ("What shapes the trip, such as who is going, how long or the budget?",),
+        "or_across_facts": ("Could you share the budget or the dates?", "Is it about who is travelling or how long you have?"),
+        "question_then_question": ("Who is travelling with you. How long is the trip?",
+                                   "Who is travelling with you\u3000how long is the trip?"),
     },
 }
 for _questions in CASES.values():

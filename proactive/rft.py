@@ -51,13 +51,20 @@ BAD_KINDS = ("several", "off_topic", "refused", "invalid", "already_known")
 BAD_TURN_COST = 0.05
 
 
+def asked_well_share(dialogue: Dialogue) -> float:
+    """The importance-weighted share of hidden facts a dialogue drew out with questions that broke no
+    rule: a fact the user gave to two questions asked at once does not teach the policy to ask."""
+    return dialogue.partial.share_of([fid for t in dialogue.turns if t.kind not in BAD_KINDS for fid in t.revealed])
+
+
 def dialogue_score(dialogue: Dialogue) -> float:
     """What a whole dialogue is worth when choosing the one to keep: the importance-weighted share of
-    hidden facts it drew out, less a little for every turn that broke a rule or asked again."""
+    hidden facts it drew out with well-formed questions, less a little for every turn that broke a
+    rule or asked again."""
     bad = sum(t.kind in BAD_KINDS for t in dialogue.turns)
     asked = [t.question.strip().lower() for t in dialogue.turns]
     repeats = len(asked) - len(set(asked))
-    return elicited_share(dialogue) - BAD_TURN_COST * (bad + repeats)
+    return asked_well_share(dialogue) - BAD_TURN_COST * (bad + repeats)
 
 
 @dataclass
@@ -79,7 +86,7 @@ def choose(dialogues: Sequence[Dialogue]) -> tuple[list[float], int | None]:
     """Scores of a group and the index of the dialogue to keep: the best-scoring one that drew out at
     least one fact (the first of equals, so the choice is reproducible)."""
     scores = [round(dialogue_score(d), 6) for d in dialogues]
-    useful = [i for i, d in enumerate(dialogues) if elicited_share(d) > 0]
+    useful = [i for i, d in enumerate(dialogues) if asked_well_share(d) > 0]
     return scores, max(useful, key=lambda i: (scores[i], -i)) if useful else None
 
 

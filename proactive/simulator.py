@@ -9,12 +9,19 @@ detail ("What is the timeline?") gets the user's still-hidden fact of that kind,
 answer it (``proactive.intents``). Every answer records the
 fact ids it revealed, so rewards and metrics count information, not words.
 
-What it refuses, whichever backend decides (each was a way to game the reward):
+It reads a question as a person would: what it asks, without the reason given for asking ("... This
+will help me find recipes."), with its options as options ("Which medium? An article, video, or
+podcast?"), and two words for one thing as one thing ("dietary restrictions or preferences").
+
+What it does not pay for, whichever backend decides (each was a way to game the reward):
 - a question about something other than the task ("Who painted the Mona Lisa?" on a party plan),
   even when it has a cue word: only a question clearly about *this task* can earn a fact by its
   kind (:class:`Relatedness`);
-- several questions in one, however they are written (comma lists, keyword strings, "A or B or C"
-  guesses that name different facts, full-width punctuation): "one thing at a time, please";
+- several questions in one (a second question, "A or B" guesses that name two of its facts): it
+  answers the one it can tell it matches best, as a busy person would, and the turn is marked
+  ``several`` (the reward charges for it and counts the fact at half confidence, so two questions in
+  one always earn less than one asked well); a list of three or more things at once (comma lists,
+  keyword strings, every kind of detail) gets "one thing at a time, please" and nothing;
 - requests to list everything, or to ignore its instructions.
 
 Two backends make the decision:
@@ -35,7 +42,19 @@ from .errors import ProactiveError
 from .intents import CATEGORY_CONFIDENCE, MAX_KINDS_PER_QUESTION, asked_categories
 from .masking import PartialTask
 from .matching import FactMatcher
-from .questions import foreign_words, is_multi_question, normalize, question_items, topic_words
+from .questions import (
+    alternatives,
+    ask_text,
+    asked_parts,
+    content_words,
+    foreign_words,
+    head_and_examples,
+    is_kind_word,
+    lists_things,
+    normalize,
+    topic_words,
+    without_examples,
+)
 from .tasks import Fact
 
 log = logging.getLogger(__name__)
@@ -49,6 +68,22 @@ OFF_TOPIC, SEVERAL = "off_topic", "several"
 #: A turn rebuilt from outside text (a ``history`` column without fact ids): what it revealed is
 #: settled by asking its question again (see ``proactive.reward``).
 GIVEN = "given"
+#: What a fact drawn out by a question that asked several things counts for, beside one asked alone:
+#: the user had to pick which of them to answer. Low enough that such a question stays under the
+#: reward's cap even on a task with one hidden fact (3 x 0.4 = 1.2, less the 0.3 several-questions
+#: penalty: 0.9), so it always earns less than a question that asks for that fact well.
+SEVERAL_CONFIDENCE = 0.4
+#: The matcher's probability above which a question is about one of the user's facts whatever other
+#: words it uses. Of 21 general-knowledge questions put to the corpus's 24 held-out tasks and 200 of
+#: IN3's tune tasks, only ones about a task's own subject reached it ("What programming language do
+#: you prefer?" on a programming task); IN3's fair questions that bring in a verb of their own
+#: ("aiming", "occur", "gathering") mostly score 0.95 to 1.0.
+SURELY_ABOUT = 0.9
+#: A question at least this close to something the user already said, and twice as close to it as to
+#: anything still hidden, asks for it again.
+REASK_FLOOR = 0.25
+#: This many things asked at once is a list, not a question: nothing is answered.
+LIST_OF_THINGS = 3
 #: The answer to a question about none of the user's facts.
 NO_PREFERENCE = "I don't have a particular preference about that."
 OFF_TOPIC_ANSWER = "That isn't related to what I asked you for."
@@ -191,14 +226,15 @@ class SimulatedUser:
         question = normalize(question)
         if is_extraction_attempt(question):
             return Turn(question, "I'd rather you ask me about one specific thing you need to know.", kind=REFUSED)
-        if self.max_facts_per_answer == 1 and self.asks_several(question):
-            return Turn(question, ONE_AT_A_TIME, kind=SEVERAL)
-        related = self.relatedness(question)
-        if related.off_topic:
-            return Turn(question, OFF_TOPIC_ANSWER, kind=OFF_TOPIC)
+        asked = ask_text(question)
+        related = self.relatedness(without_examples(asked))
         if self.chat is not None:
+            if self.max_facts_per_answer == 1 and self.asks_several(asked):
+                return Turn(question, ONE_AT_A_TIME, kind=SEVERAL)
+            if related.off_topic:
+                return Turn(question, OFF_TOPIC_ANSWER, kind=OFF_TOPIC)
             return self._roleplay(question, history)
-        return self._match(question, history, related)
+        return self._match(question, asked, history, related)
 
     # -- the rules before any fact is considered --------------------------------------------
     @property
@@ -226,20 +262,73 @@ class SimulatedUser:
         closeness = similarity.similarity([" ".join(foreign)], self.task_sentences)
         return Relatedness(foreign, float(closeness.max()), names)
 
-    def asks_several(self, question: str) -> bool:
-        """Several questions in one: by its text (:func:`proactive.questions.is_multi_question`), or
-        because the items it lists point at two or more different facts of this task ("Is it $5,000 or
-        June or 80 guests?"). Options of one thing ("children, teens or adults?") point at one fact
-        or none."""
-        if is_multi_question(question):
-            return True
-        items = question_items(question)
-        if len(items) < 2 or self.matcher is None:
-            return False
-        facts = [f.statement for f in (*self.partial.hidden_facts, *self.partial.visible_facts)]
-        p = self.matcher.probabilities(items, self.topic, facts)
-        hits = {int(row.argmax()) for row in p if row.max() >= self.matcher.threshold}
-        return len(hits) > 1
+    @property
+    def facts(self) -> list[Fact]:
+        """Every fact the user holds: the hidden ones, then the ones the request gave."""
+        return [*self.partial.hidden_facts, *self.partial.visible_facts]
+
+    def pointed_at(self, asked: str) -> tuple[list[int | None], list[int]]:
+        """Which of the user's facts (indices into :attr:`facts`) a question's parts point at: for each
+        thing it asks by its shape (:func:`proactive.questions.asked_parts`) the fact that part points
+        at, or None; and every fact pointed at, by a part or by one of the alternatives it offers when
+        the part as a whole matches that fact at least half as well as its main one ("Is it 120 guests
+        or June 14?" points at two; "Do you prefer free resources, or paid guides and tutorials?" at the
+        one it is clearly about, though "tutorials" is also in another fact). A part points at the fact it matches best when
+        the matcher is sure of it, or, when it is only a kind of detail ("When is it?", "the money"), at
+        the user's fact of that kind."""
+        parts = asked_parts(asked)
+        if self.matcher is None:
+            return [None] * len(parts), []
+        offered = {part: alternatives(part) for part in parts}
+        heads = {part: head_and_examples(part) for part in parts}
+        units = list(dict.fromkeys([*parts, *(head for head, _ in heads.values()),
+                                    *(a for part in parts for a in [*offered[part], *heads[part][1]])]))
+        rows = dict(zip(units, self.matcher.probabilities(units, self.topic, [f.statement for f in self.facts])))
+        per_part = [self._points(part, rows[part]) for part in parts]
+        pointed = [j for j in per_part if j is not None]
+        for part, fact in zip(parts, per_part):
+            head, examples = heads[part]
+            # Examples after a head that asks nothing by itself ("Tell me about the class, such as the
+            # grade or the length?") are what the question asks: they are its alternatives.
+            options = [*offered[part], *(examples if head and self._points(head, rows[head]) is None else ())]
+            for option in options if len(options) > 1 else ():
+                other = self._points(option, rows[option])
+                # An alternative counts when the question is not clearly about its main fact alone:
+                # it matches the alternative's fact at least half as well.
+                if other is not None and other != fact and (fact is None or rows[part][other] >= rows[part][fact] / 2):
+                    pointed.append(other)
+        return per_part, list(dict.fromkeys(pointed))
+
+    def texts_to_match(self, asked: str) -> list[str]:
+        """Every text the matcher reads to answer ``asked``: the question, the things it asks, the
+        alternatives it offers (a caller prefetches their embeddings in one batch)."""
+        parts = asked_parts(asked)
+        heads = [head_and_examples(part) for part in parts]
+        return list(dict.fromkeys([asked, *parts, *(a for part in parts for a in alternatives(part)),
+                                   *(head for head, _ in heads if head), *(e for _, examples in heads for e in examples)]))
+
+    def _points(self, unit: str, row) -> int | None:
+        if len(row) and row.max() >= self.matcher.threshold:
+            return int(row.argmax())
+        kinds = asked_categories(unit)
+        if len(kinds) == 1 and all(is_kind_word(w) for w in content_words(unit)):
+            of_kind = [j for j, f in enumerate(self.facts) if f.category in kinds]
+            if of_kind:
+                return max(of_kind, key=lambda j: row[j])
+        return None
+
+    def things_at_once(self, asked: str) -> int:
+        """How many things a question asks at once: the different facts its parts point at, plus each
+        part that points at none but asks for a kind of detail the others do not ("What is your
+        budget? When is it?" where no date is held). A second clause about the same detail adds
+        nothing ("What is your fitness level, and which exercise do you prefer?" for "Fitness level and
+        exercise preferences: ..."). A list of things ("budget, venue, music?") counts every item,
+        whatever the user holds, and a question whose parts point at nothing counts its parts."""
+        return _at_once(asked, *self.pointed_at(asked))
+
+    def asks_several(self, asked: str) -> bool:
+        """Several questions in one (:meth:`things_at_once` is 2 or more)."""
+        return self.things_at_once(asked) > 1
 
     def known_facts(self, history: Sequence[Turn]) -> tuple[list[str], set[str]]:
         """Fact statements the user has already given (in the request or in earlier answers),
@@ -251,15 +340,45 @@ class SimulatedUser:
         """The facts the user has given: the request's, then the revealed ones (in id order)."""
         return [*self.partial.visible_facts, *(self._by_id[f] for f in sorted(revealed) if f in self._by_id)]
 
-    def _match(self, question: str, history: Sequence[Turn], related: Relatedness) -> Turn:
+    def _match(self, question: str, asked: str, history: Sequence[Turn], related: Relatedness) -> Turn:
         known, revealed = self.known_facts(history)
         open_facts = [f for f in self.partial.hidden_facts if f.id not in revealed]
         # One matcher call for the open and the given facts: the question's features are computed once.
-        p = self.matcher.match(question, self.topic, [*(f.statement for f in open_facts), *known])
+        p = self.matcher.match(asked, self.topic, [*(f.statement for f in open_facts), *known])
         p_open, p_known = p[: len(open_facts)], p[len(open_facts) :]
         best_open = float(p_open.max()) if len(p_open) else 0.0
+        best_known = float(p_known.max()) if len(p_known) else 0.0
+        per_part, pointed = self.pointed_at(asked) if self.max_facts_per_answer == 1 else ([], [])
+        several = _at_once(asked, per_part, pointed) if per_part else 1
+        if several >= LIST_OF_THINGS:
+            return Turn(question, ONE_AT_A_TIME, kind=SEVERAL, closest=best_open)
+        # A question the matcher is all but sure asks about one of the user's facts is about the task,
+        # whatever word it brings in ("How would you rate your cooking skill level?" and "Cooking skill
+        # level: Expert."); "How much does a flight to Mars cost?" and "Our budget is $9,000 excluding
+        # flights." (0.61) is not.
+        if related.off_topic and max(best_open, best_known) < SURELY_ABOUT:
+            return Turn(question, OFF_TOPIC_ANSWER, kind=OFF_TOPIC, closest=best_open)
+        turn = self._choose(asked, related, known, revealed, open_facts, p_open, p_known)
+        if several > 1:
+            turn = self._one_of_several(turn, open_facts, p_open, pointed)
         # The closest still-hidden fact, revealed or not: the reward's shaping term reads it here.
-        return replace(self._choose(question, related, known, revealed, open_facts, p_open, p_known), closest=best_open)
+        return replace(turn, question=question, closest=best_open)
+
+    def _one_of_several(self, turn: Turn, open_facts: Sequence[Fact], p_open, pointed: Sequence[int]) -> Turn:
+        """Two things asked at once: the user answers the one it can tell it matches best (a fact the
+        question's parts point at, else what the whole question would have drawn out), at
+        :data:`SEVERAL_CONFIDENCE`; with nothing to answer, it asks for one question at a time."""
+        facts = self.facts
+        candidates = [i for i, f in enumerate(open_facts) if any(facts[j].id == f.id for j in pointed)]
+        if candidates:
+            best = max(candidates, key=lambda i: p_open[i])
+            fact, confidence = open_facts[best], float(p_open[best])
+        elif turn.kind == REVEALED and turn.revealed:
+            fact, confidence = self._by_id[turn.revealed[0]], turn.confidence[0]
+        else:
+            return Turn(turn.question, ONE_AT_A_TIME, kind=SEVERAL)
+        confidence = round(max(confidence, CATEGORY_CONFIDENCE) * SEVERAL_CONFIDENCE, 4)
+        return Turn(turn.question, fact.statement, (fact.id,), SEVERAL, (confidence,))
 
     def _choose(self, question, related: Relatedness, known, revealed, open_facts, p_open, p_known) -> Turn:
         threshold = self.matcher.threshold
@@ -271,7 +390,10 @@ class SimulatedUser:
             facts = [open_facts[i] for i in chosen]
             return Turn(question, " ".join(f.statement for f in facts), tuple(f.id for f in facts), REVEALED,
                         tuple(round(float(p_open[i]), 4) for i in chosen))
-        if best_known >= self.matcher.known_threshold:
+        # A re-ask is told by how much closer it is to what the user already said than to anything
+        # still hidden ("How many people are coming?" after "We expect 120 guests."), as well as by
+        # the matcher's threshold: recognising a repeat gives nothing away.
+        if best_known >= self.matcher.known_threshold or (best_known >= REASK_FLOOR and best_known >= 2 * best_open):
             source = known[int(p_known.argmax())]
             return Turn(question, f"I already mentioned that: {source}", kind=ALREADY_KNOWN, known_source=source)
         if not related.about_task:
@@ -341,6 +463,17 @@ class SimulatedUser:
             log.info("role-play answer leaked or was empty; answering from the declared facts only")
             text = " ".join(self._by_id[i].statement for i in ids) or NO_PREFERENCE
         return Turn(question, text, tuple(ids), REVEALED if ids else NO_MATCH, (1.0,) * len(ids))
+
+
+def _at_once(asked: str, per_part: Sequence[int | None], pointed: Sequence[int]) -> int:
+    """How many things a question asks at once (see :meth:`SimulatedUser.things_at_once`), from what its
+    parts point at (:meth:`SimulatedUser.pointed_at`)."""
+    if not pointed or lists_things(asked):
+        return max(len(per_part), len(pointed))
+    parts = asked_parts(asked)
+    kinds = set().union(*(asked_categories(part) for part, j in zip(parts, per_part) if j is not None))
+    loose = [part for part, j in zip(parts, per_part) if j is None and asked_categories(part) - kinds]
+    return len(pointed) + len(loose)
 
 
 def mentions(text: str, fact: Fact) -> bool:

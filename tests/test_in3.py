@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from proactive.config import load_profile
-from proactive.data.in3 import detail_kind, in3_split, load_in3, parse_in3
+from proactive.data.in3 import bundled_in3_path, detail_kind, in3_split, load_in3, parse_in3
 from proactive.errors import TaskFormatError
 from proactive.task_files import load_task_set, profile_partials
 
@@ -102,12 +102,15 @@ def test_a_file_with_no_vague_task_is_refused(tmp_path):
         load_in3(_write(tmp_path / "clear.jsonl", [ROWS[1]]))
 
 
-def test_the_shared_train_split_reads_when_present():
-    path = Path(__file__).resolve().parents[2] / "shared" / "data" / "in3" / "train.jsonl"
-    if not path.is_file():
-        pytest.skip(f"IN3 not found at {path} (it lives in ../shared, outside the repository)")
+def test_the_bundled_train_split_reads_with_its_license_and_attribution():
+    path = bundled_in3_path()
     partials = load_in3(path)
     assert len(partials) > 900
     held = sum(p.meta["split"] == "test" for p in partials)
     assert 0.15 < held / len(partials) < 0.25
     assert all(1 <= len(p.hidden_facts) <= 8 for p in partials)
+    assert "Apache License" in (path.parent / "LICENSE").read_text(encoding="utf-8")
+    readme = (path.parent / "README.md").read_text(encoding="utf-8")
+    assert "Tell Me More" in readme and "OpenBMB/Tell_Me_More" in readme and "Apache" in readme
+    # Every detail keeps its annotator's inquiry, by fact id.
+    assert all(set(p.meta["inquiries"]) == {f.id for f in p.hidden_facts} for p in partials)

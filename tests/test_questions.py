@@ -1,12 +1,18 @@
 import pytest
 
 from proactive.questions import (
+    alternatives,
+    ask_text,
+    asked_parts,
+    asks,
     foreign_words,
+    head_and_examples,
     is_multi_question,
     is_question,
     keywords,
     normalize,
     question_items,
+    things_asked,
 )
 
 
@@ -22,8 +28,6 @@ from proactive.questions import (
         "timeline budget venue",
         # items that ask for different kinds of detail
         "What is the budget, and the deadline?",
-        "Could you share the budget or the date?",
-        "Is it the money or the timing?",
         # second questions joined on, however punctuated
         "What is the budget? When is it?",
         "What is the budget,when is it due",
@@ -33,8 +37,9 @@ from proactive.questions import (
         "Budget，deadline，audience？",
         "How many guests、what budget？",
         "Budget\u200b? Deadline\u200b?",
-        # an enumeration longer than a choice, options marker or not
-        "Is it for kids, teens, adults, seniors or families?",
+        # an enumeration of different kinds, options marker or not
+        "Is it about the budget, the date, the guests, the venue, or the menu?",
+        "Could you tell me the budget, for example, the date, the guests, the venue and the menu?",
     ],
 )
 def test_several_questions_in_one_are_caught(question):
@@ -95,3 +100,62 @@ def test_keywords_turn_a_sentence_request_into_a_query():
     assert keywords("I'm looking for information about kenmore gas water heaters.") == "kenmore gas water heaters"
     assert keywords("obama family tree") == "obama family tree"
     assert keywords("What?") == "What?"
+
+
+# -- real people's questions are one question however they are dressed (written for these tests) ---
+@pytest.mark.parametrize(
+    "question",
+    [
+        # options after the question, in the same sentence or the next
+        "Which kind of cake do you have in mind? For example, sponge, cheesecake or tart?",
+        "How do you want the slides shared? A PDF, a link, or printed copies?",
+        "What level are your players at? Are they complete beginners, club players, or something else?",
+        "How often should the report run (hourly, daily, weekly)?",
+        # why it is asked
+        "What age are the kids? That way I can pick games they will actually enjoy.",
+        "Which city will you be in? This helps me suggest venues nearby.",
+        # two words for one thing
+        "Do you have any allergies or intolerances?",
+        "Are there any rules or restrictions at the venue?",
+        # a question spelled out again in the same breath
+        "What style are you after? Are you leaning towards rustic or modern?",
+        "Could you tell me what the main topic of the talk is?",
+    ],
+)
+def test_a_question_with_options_reasons_or_synonyms_is_one(question):
+    assert not is_multi_question(question), asks(question)
+
+
+TWO = "What is your total budget{sep}when is the wedding?"
+
+
+@pytest.mark.parametrize(
+    "separator",
+    ["? ", ". ", "\n", " ", "\u061f ", "\u055e ", "\u1367 ", "\u2753", "\u2754 ", "\uff1f", "\u3002",
+     "\u060c ", "\u201a ", ", ", " \u2c9fr ", " \u043er ", " a\u043fd ", " \u0430nd ", "\u3000", "?\u200b",
+     "\u037e ", "\u2028", " and also ", "; "],
+)
+def test_two_questions_are_two_in_every_script(separator):
+    """The same two questions, separated by any script's question mark, comma or full stop, by a
+    newline or nothing, or joined by a look-alike "or"/"and": always two things asked."""
+    question = TWO.format(sep=separator)
+    assert things_asked(question) == 2, (separator, asks(question), asked_parts(question))
+
+
+@pytest.mark.parametrize(
+    "question, parts",
+    [("Guest count, total budget, wedding date?", 3), ("What is your budget and when is the wedding?", 2),
+     ("What is the budget? When is it? Who is coming?", 3), ("Is it formal, is it indoors?", 2),
+     ("Could you share the budget or the date?", 2), ("What type of festivals? For example, music or food?", 1),
+     ("Do you have any dietary restrictions or preferences?", 1), ("What is the budget? Is it June or July?", 1)],
+)
+def test_things_asked_counts_separate_asks(question, parts):
+    assert things_asked(question) == parts, asked_parts(question)
+
+
+def test_alternatives_and_examples_are_told_apart():
+    assert alternatives("Is it $5,000 or June?") == ["Is it $5,000", "June"]
+    assert alternatives("Any preferences for the hotel, such as an area or a budget?") == ["Any preferences for the hotel"]
+    head, examples = head_and_examples("Tell me about the class, such as the grade or the length?")
+    assert head == "Tell me about the class" and examples == ["the grade", "the length"]
+    assert ask_text("What age are the kids? That way I can pick games.") == "What age are the kids?"

@@ -254,12 +254,23 @@ def test_questions_about_the_task_still_reach_facts_by_kind(task_by_id, matcher)
 @pytest.mark.parametrize(
     "question",
     ["Is it 120 guests or June 14?", "Are we talking $15,000 or a Saturday in June?",
-     "Is the thing you need the guest count or the money?"],
+     "Is the thing you need the guest count or the money?", "Could you share the budget or the date?",
+     "What is your budget? Is it June or July?", "Is it $15,000, or is it on June 14?"],
 )
-def test_guesses_that_name_different_facts_are_several_questions(task_by_id, matcher, question):
-    user = SimulatedUser(mask(task_by_id["event-planning-wedding-reception"], "top_k", k=3), matcher)
-    turn = user.answer(question)
-    assert turn.kind == SEVERAL and turn.revealed == ()
+def test_guesses_that_name_different_facts_earn_at_most_one_at_half_confidence(task_by_id, matcher, reward, question):
+    """"A or B" across two of the user's facts: it answers one at most, marked several, at half
+    confidence, and the question earns less than asking for that fact alone."""
+    from proactive.simulator import SEVERAL_CONFIDENCE
+
+    partial = mask(task_by_id["event-planning-wedding-reception"], "top_k", k=3)
+    turn = SimulatedUser(partial, matcher).answer(question)
+    assert len(turn.revealed) <= 1
+    if turn.revealed:
+        assert turn.kind == SEVERAL and turn.confidence[0] <= SEVERAL_CONFIDENCE
+    plain = {"budget": "What is your total budget for the reception?", "date": "When is the wedding?",
+             "guests": "How many guests are you expecting?"}
+    for fact_id, alone in plain.items():
+        assert reward.score(partial, question).reward < reward.score(partial, alone).reward, (question, fact_id)
 
 
 @pytest.mark.slow
@@ -276,3 +287,59 @@ def test_asking_again_for_a_kind_already_given_is_already_known():
     user = SimulatedUser(toy_partial(), NothingMatcher())
     first = user.answer("When is it?")
     assert user.answer("When is it happening?", [first]).kind == ALREADY_KNOWN
+
+
+# -- people's questions, as people write them (written for these tests) ----------------------------
+def party_partial():
+    """A task whose details are written as IN3 writes them: a label, then the value."""
+    hidden = (Fact("age", "Age of the child: Turning 7.", "specifics", 1.0),
+              Fact("theme", "Party theme: Dinosaurs.", "preference", 0.8),
+              Fact("guests", "Number of guests: About 15 children.", "specifics", 0.8),
+              Fact("budget", "Budget for the party: Around $300.", "budget", 0.6),
+              Fact("food", "Food restrictions among the guests: One child has a peanut allergy.", "constraint", 0.6))
+    return PartialTask("party", "events", "Help me plan a birthday party for my daughter.", hidden)
+
+
+PEOPLES_QUESTIONS = [
+    ("How old will your daughter be turning? That helps me pick activities that suit her.", "age"),
+    ("Does she have a favourite theme in mind, like princesses, animals or space?", "theme"),
+    ("What theme would she like for the party (unicorns, pirates, superheroes)?", "theme"),
+    ("Roughly how many children are you planning to invite?", "guests"),
+    ("What kind of spending limit are you working with for the party?", "budget"),
+    ("Do any of the kids have allergies or foods they can't eat?", "food"),
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("question, fact_id", PEOPLES_QUESTIONS)
+def test_people_written_questions_get_their_own_detail(matcher, question, fact_id):
+    """Options, a reason for asking, two words for one thing: one question, answered with its detail."""
+    turn = SimulatedUser(party_partial(), matcher).answer(question)
+    assert turn.kind == REVEALED and turn.revealed == (fact_id,), turn
+
+
+@pytest.mark.slow
+def test_a_detail_asked_in_two_clauses_is_one_question(matcher):
+    turn = SimulatedUser(party_partial(), matcher).answer(
+        "How many children are coming, and roughly how many guests will there be in total?")
+    assert turn.kind == REVEALED and turn.revealed == ("guests",)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("question", ["Theme, venue, music?", "What is the theme, the venue and the music?",
+                                      "Could you list the theme, the cake flavour, the venue and the playlist?"])
+def test_a_list_of_things_is_refused_even_when_the_user_holds_only_one(matcher, question):
+    """A list asks for several things whatever the user holds: it gets nothing, so listing every
+    possible detail never pays."""
+    turn = SimulatedUser(party_partial(), matcher).answer(question)
+    assert turn.kind == SEVERAL and turn.revealed == ()
+
+
+@pytest.mark.slow
+def test_a_second_question_about_a_kind_the_user_lacks_still_counts(matcher, reward):
+    """"What is the theme? When is it?" with no date held: the second question still fishes, so the
+    turn is several questions and earns less than the first asked alone."""
+    partial = party_partial()
+    both = reward.score(partial, "What theme would she like? When is the party?")
+    alone = reward.score(partial, "What theme would she like?")
+    assert both.kind == SEVERAL and "multi_question" in both.penalties and both.reward < alone.reward

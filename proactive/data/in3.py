@@ -7,13 +7,16 @@ the task is the visible request, each missing detail a hidden fact the simulated
 detail has no single true value, so the user holds one of its options, picked by a hash of the task
 and the detail (the same on every machine). Importance 1-3 becomes a fact weight of 1/3, 2/3 or 1.
 
-The file is read from a path the user gives; it is not bundled. Its example inquiries travel in each
-task's ``meta`` (by fact id); nothing in training reads them unless a recipe says so.
+IN3's train split ships with the package (``proactive/data/datasets/in3/``, Apache-2.0, attribution in
+its README): :func:`bundled_in3_path`. A user's own IN3-format file is read from the path given. Its
+example inquiries travel in each task's ``meta`` (by fact id); nothing in training reads them unless a
+recipe says so.
 """
 
 from __future__ import annotations
 
 import hashlib
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +35,11 @@ UNCUED = "specifics"
 KIND_ORDER = ("budget", "timeline", "audience", "preference", "constraint", "goal")
 #: Share of IN3 tasks held out (by a hash of the task text): never trained on, evaluated on.
 HELD_OUT_SHARE = 0.2
+
+
+def bundled_in3_path() -> Path:
+    """The copy of IN3's train split that ships with the package (1,215 rows, 972 vague tasks)."""
+    return Path(str(resources.files("proactive.data") / "datasets" / "in3" / "train.jsonl"))
 
 
 def is_in3_record(record: Any) -> bool:
