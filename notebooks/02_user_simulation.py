@@ -33,17 +33,27 @@
 #    the Mona Lisa?" does not earn the audience of a birthday party. A question may use the task's
 #    words and the words of any clarifying question ("budget", "deadline", "roughly"); whatever
 #    else it brings in must be related to the request or a fact,
-# 6. ask for one thing at a time when a question asks several, however it is written: "Budget,
-#    date, guests?", "budget date guests?", "Is it 120 guests or $15,000 or June?" (guesses that
-#    name different facts), full-width "？，". A question that offers options of one thing ("Is it
-#    for children, teens or adults?") is one question.
+# 6. read a question as a person reads it: what it asks, without the reason given for asking ("...
+#    This will help me find recipes"), with its options as options ("Which medium? An article, video
+#    or podcast?", "How often (daily, weekly)?"), two words for one thing as one thing ("dietary
+#    restrictions or preferences"),
+# 7. and still not pay for fishing: a question that asks two things at once (a second question,
+#    however it is separated: a full stop, a newline, nothing, any script's question mark; "A or B"
+#    guesses that name two of its facts) gets one fact, the one it matches best, at lower confidence,
+#    and the reward charges for it; a list of three or more things ("Budget, date, guests?", "budget
+#    date guests?", "... such as the budget, the date or the guests?") gets "one thing at a time,
+#    please" and nothing.
 #
-# Rules 5 and 6 came from trying to game the simulated user: each was a class of questions that drew
-# out facts without asking for them.
+# Rules 5 and 7 came from trying to game the simulated user: each was a class of questions that drew
+# out facts without asking for them. Rule 6 came from the other side: asked the questions IN3's
+# annotators wrote, an earlier version refused a quarter of them as "several questions" and said
+# "no preference" to another quarter, and a policy learns to ask only what its judge accepts.
 #
 # Deciding "is this question about that fact?" is the hard part. The default, offline backend is
 # a small calibrated model over sentence-embedding similarities, fitted on **real people's
-# answers** (Qulac); an LLM role-play backend (any chat model or endpoint) follows the same rules.
+# answers** (Qulac) for facts written as sentences, and on IN3's annotator-written inquiries for
+# details written as a label and a value ("Duration of the trip: 1 week."); an LLM role-play backend
+# (any chat model or endpoint) follows the same rules.
 
 # %% tags=["install"]
 # Setup, one cell. On Colab it installs this package with Unsloth, from the wheel `make wheel`
@@ -79,6 +89,7 @@ profile = "cpu-smoke"  # seconds: 3 tasks, the smallest run; "cpu": every task, 
 run_dir = ""  # the run folder the chapters share ("": ../runs/tutorial-PROFILE; a `make demo` folder works too)
 qulac_path = ""  # qulac.json; empty: ../shared/data/qulac/qulac.json or $PROACTIVE_QULAC
 qulac_pairs = 0  # how many held-out Qulac questions to check (0: all)
+fidelity_tasks = 0  # how many of IN3's 191 check tasks to ask (0: the profile's choice; cpu-smoke asks 30)
 
 # %%
 from pathlib import Path
@@ -88,15 +99,18 @@ from IPython.display import HTML, display
 from proactive.backends import EmbeddingSimilarity
 from proactive.calibration import QulacCheck, qulac_check
 from proactive.config import load_profile
+from proactive.data.in3 import bundled_in3_path, load_in3
 from proactive.data.qulac import default_qulac_path, load_qulac
 from proactive.errors import ProactiveError
+from proactive.fidelity import fidelity_rows, inquiry_check
 from proactive.files import atomic_write_json
-from proactive.html_views import partial_task_html
+from proactive.html_views import fidelity_table_html, partial_task_html
 from proactive.masking import mask
 from proactive.matching import FactMatcher
 from proactive.plots import agreement_figure, setup_notebook_plots
 from proactive.recorded import provenance_line, recorded
 from proactive.reward import ElicitationReward
+from proactive.reward_hacking import run_suite
 from proactive.run_folder import RunDir, versions_line
 from proactive.simulator import SimulatedUser
 from proactive.tasks import load_tasks_by_id
@@ -108,6 +122,7 @@ run = RunDir.tutorial(config, run_dir)
 print(versions_line())
 if config.qulac_pairs and not qulac_pairs:
     qulac_pairs = config.qulac_pairs
+fidelity_tasks = fidelity_tasks or config.fidelity_tasks
 matcher = FactMatcher(EmbeddingSimilarity())
 print(f"profile {config.name}; reveal threshold {matcher.threshold:.3f} "
       f"(calibrated on {matcher.calibration.provenance['calibration']['pairs']} Qulac answers)")
@@ -135,7 +150,8 @@ questions = [
     "How many guests are you expecting?",  # targeted: reveals the guest count
     "When is it happening?",  # a kind of detail (timeline): reveals the date
     "Who painted the Mona Lisa?",  # a cue word ("who"), but not about the task: refused
-    "Venue, menu, music?",  # several things at once: one at a time, please
+    "Venue, menu, music?",  # a list of things: one at a time, please
+    "Is the venue indoors? And how many guests?",  # two questions: one fact at most, marked several
 ]
 history = []
 for question in questions:
@@ -204,3 +220,37 @@ if check is not None:
 # *balanced agreement* weighs yes and no answers equally. The reward's ROC-AUC (next chapter) says
 # how well the reward ranks affirmed questions above rejected ones, against the plain cosine
 # similarity between question and facet.
+
+# %% [markdown]
+# ## Does it answer the questions people ask?
+#
+# Qulac checks one decision at a time, on web-search facets. IN3 (Qian et al., 2024, "Tell Me
+# More!"; its train split ships with this package, Apache-2.0) is closer to this project: vague tasks
+# people typed ("I would like to plan a trip to Paris next month."), each with the details it leaves
+# out and, for every detail, an inquiry its annotators wrote ("How long do you plan to stay in
+# Paris?"). The simulated user holds one value of each detail; we put each inquiry to it, alone and
+# in a 3-turn dialogue, most important detail first.
+#
+# IN3's tasks are split by a hash of their text: the matcher for such details and every rule above
+# were tuned on the `train` part only; below is the `test` part, the check. Beside it, the other side
+# of the judge: the reward-hacking suite of chapter 3, whose tricks must never pay. A judge that is
+# strict on one side only is easy to build; this table shows both.
+
+# %%
+check_part = [p for p in load_in3(bundled_in3_path()) if p.meta["split"] == "test"][:fidelity_tasks or None]
+fidelity = inquiry_check(check_part, matcher)
+suite = run_suite(ElicitationReward(matcher, config.reward_config()), load_tasks_by_id())
+display(HTML(fidelity_table_html(fidelity_rows(fidelity, suite))))
+print("each inquiry asked alone: " + ", ".join(f"{kind} {n}" for kind, n in fidelity.counts.items()))
+for kind, examples in fidelity.examples.items():
+    if kind != "revealed its detail":
+        question, detail, answer = examples[0]
+        print(f"\n{kind}: {question}\n   holds: {detail}\n   answered: {answer}")
+atomic_write_json(run.path("fidelity_check.json"), fidelity.summary())
+
+# %% [markdown]
+# Reading it: *drew out their own detail* is what a person asked that question would do; the rest
+# of the answers are where the simulated user still falls short of one ("no preference" where the
+# embedding matcher misses a paraphrase, a question about two details marked several). `proactive
+# fidelity` runs the same check on all 191 tasks (`--split train` on the tune part, `--tasks FILE` on
+# a file of your own whose tasks carry inquiries).

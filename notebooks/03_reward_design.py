@@ -28,7 +28,7 @@
 # | **elicitation** | the importance-weighted share of hidden facts the simulated user *newly* reveals, each weighted by how clearly the question asked for it. Facts already known earn 0. |
 # | **shaping** | a small credit for the closest miss when nothing is revealed, so a policy that gets warmer sees a gradient (GRPO learns nothing from groups whose rewards are all equal). |
 # | **no question** | an answer, a plan or a refusal instead of a question. |
-# | **several questions** | "What is the budget and when is it?", a list of things to tell, a keyword string, a chain of guesses that name different facts: the simulated user asks for one thing at a time and reveals nothing. |
+# | **several questions** | two things at once ("What is the budget? When is it?", "Is it $5,000 or June 14?" when both are its facts): the simulated user answers the one it matches best at lower confidence and the reward charges for it, so two questions in one always earn less than one asked well; a list of three or more things ("Budget, date, guests?", a keyword string) gets nothing. A question with options, with the reason it is asked, or with two words for one detail is one question. |
 # | **restated** | asks for what the request already says. |
 # | **repeated** | asks again what an earlier turn asked or already got an answer to. |
 # | **too long** | questions past the word budget. |
@@ -118,9 +118,22 @@ print(f"\ntraining the {config.name!r} profile changes: {config.reward or 'nothi
 # For each task: one plain, targeted question, and the tricks a policy might learn, each a class
 # with several phrasings: everything at once, two questions, restating the request, injection, no
 # question, padding, cue-word stuffing, an off-topic question with a cue word, a comma list, a
-# keyword string, an "A or B or C" chain of guesses, full-width punctuation, and re-asking what an
-# earlier answer gave in other words. Every phrasing must score *below* the plain question. (The
-# test suite runs the same cases, under these weights and under the training profiles'.)
+# keyword string, an "A or B or C" chain of guesses, full-width punctuation, look-alike letters, a
+# list of options that fishes for several facts, "X or Y" across two facts, a second question however
+# it is separated, and re-asking what an earlier answer gave in other words. Every phrasing must score
+# *below* the plain question. (The test suite runs the same cases, under these weights and under the
+# training profiles'.)
+#
+# **What changed, and why.** The suite used to hold by refusing: any question with an "or" between
+# two kinds of detail, with a second question mark, or with more than four options got "one thing at
+# a time" and nothing. Put to the questions IN3's annotators wrote (chapter 2), that judge refused 27%
+# of them and drew out 0.48 of what three turns can: a policy trained against it learns to ask only
+# plain kind questions ("What is your budget?"), never the targeted ones the paper is about. Now the
+# simulated user reads a question as a person does (its reason and its examples aside, its options as
+# options) and decides "several" by the facts its parts point at; what keeps fishing from paying is
+# the reward: a second question costs the penalty and the fact counts at 0.4 confidence. On IN3's check
+# part (never tuned on) 0.92 of inquiries asked alone draw out their own detail, 1% are refused, and
+# the dialogues reach 0.90 of the ceiling; every phrasing below still scores under the plain question.
 
 # %%
 results = run_suite(reward, load_tasks_by_id())

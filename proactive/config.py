@@ -66,7 +66,7 @@ SCALE_REWARDS: tuple[str, ...] = ("group", "batch", "none")
 RANGES: dict[str, tuple[float | None, float | None, bool]] = {
     "seed": (0, None, True), "n_tasks": (1, None, True), "outline_tokens": (1, None, True),
     "eval_samples": (1, None, True), "eval_batch_size": (1, None, True), "agreement_tasks": (1, None, True),
-    "qulac_pairs": (1, None, True), "redraws": (0, 10, True),
+    "qulac_pairs": (1, None, True), "fidelity_tasks": (1, None, True), "redraws": (0, 10, True),
     "train.max_steps": (1, None, True), "train.learning_rate": (0, 1, False),
     # GRPO compares a group's questions with each other: one question has nothing to be compared with.
     "train.num_generations": (2, None, True), "train.prompts_per_step": (1, None, True),
@@ -236,6 +236,8 @@ class Profile:
     agreement_tasks: int = 12
     #: Held-out Qulac questions chapters 2 and 3 check the simulated user on (None: all of them).
     qulac_pairs: int | None = None
+    #: Tasks of IN3's check part whose inquiries chapter 2 puts to the simulated user (None: all 191).
+    fidelity_tasks: int | None = None
 
     @property
     def train_seed(self) -> int:

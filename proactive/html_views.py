@@ -94,6 +94,12 @@ def suite_table_html(results) -> str:
           listed(r.breakdown.penalties), "yes" if r.holds else "<b>NO</b>") for r in results))
 
 
+def fidelity_table_html(rows: Iterable[Sequence[str]]) -> str:
+    """Both sides of the judge (``proactive.fidelity.fidelity_rows``): people's questions answered, tricks
+    not paid."""
+    return html_table(("side", "measure", "value"), ([esc(cell) for cell in row] for row in rows))
+
+
 def group_html(partial: PartialTask, questions, breakdowns, advantages) -> str:
     """One GRPO group: the sampled questions, their rewards, and the advantage each gets."""
     ranked = sorted(zip(questions, breakdowns, advantages), key=lambda x: -x[2])

@@ -81,6 +81,7 @@ def _strip_latin_marks(text: str) -> str:
     return "".join(out)
 
 
+@lru_cache(maxsize=65536)  # every check of a question reads it normalised, many times over
 def normalize(text: str) -> str:
     """The question as the checks read it: NFKC (full-width "？，" become "?,"), every script's question
     marks, commas, full stops and semicolons as the ASCII ones, look-alike letters of other scripts as

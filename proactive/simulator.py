@@ -37,6 +37,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 
+import numpy as np
+
 from .backends import ChatBackend
 from .errors import ProactiveError
 from .intents import CATEGORY_CONFIDENCE, MAX_KINDS_PER_QUESTION, asked_categories
@@ -267,7 +269,12 @@ class SimulatedUser:
         """Every fact the user holds: the hidden ones, then the ones the request gave."""
         return [*self.partial.hidden_facts, *self.partial.visible_facts]
 
-    def pointed_at(self, asked: str) -> tuple[list[int | None], list[int]]:
+    def _rows(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
+        """Each text's probabilities over :attr:`facts`, from one matcher call."""
+        texts = list(dict.fromkeys(texts))
+        return dict(zip(texts, self.matcher.probabilities(texts, self.topic, [f.statement for f in self.facts])))
+
+    def pointed_at(self, asked: str, rows: dict[str, np.ndarray] | None = None) -> tuple[list[int | None], list[int]]:
         """Which of the user's facts (indices into :attr:`facts`) a question's parts point at: for each
         thing it asks by its shape (:func:`proactive.questions.asked_parts`) the fact that part points
         at, or None; and every fact pointed at, by a part or by one of the alternatives it offers when
@@ -281,9 +288,7 @@ class SimulatedUser:
             return [None] * len(parts), []
         offered = {part: alternatives(part) for part in parts}
         heads = {part: head_and_examples(part) for part in parts}
-        units = list(dict.fromkeys([*parts, *(head for head, _ in heads.values()),
-                                    *(a for part in parts for a in [*offered[part], *heads[part][1]])]))
-        rows = dict(zip(units, self.matcher.probabilities(units, self.topic, [f.statement for f in self.facts])))
+        rows = rows if rows is not None else self._rows(self.texts_to_match(asked))
         per_part = [self._points(part, rows[part]) for part in parts]
         pointed = [j for j in per_part if j is not None]
         for part, fact in zip(parts, per_part):
@@ -343,12 +348,16 @@ class SimulatedUser:
     def _match(self, question: str, asked: str, history: Sequence[Turn], related: Relatedness) -> Turn:
         known, revealed = self.known_facts(history)
         open_facts = [f for f in self.partial.hidden_facts if f.id not in revealed]
-        # One matcher call for the open and the given facts: the question's features are computed once.
-        p = self.matcher.match(asked, self.topic, [*(f.statement for f in open_facts), *known])
-        p_open, p_known = p[: len(open_facts)], p[len(open_facts) :]
+        # One matcher call for the question and its parts against every fact: each text's features
+        # are computed once, and the open and given facts are read off the same rows.
+        one_at_a_time = self.max_facts_per_answer == 1
+        rows = self._rows(self.texts_to_match(asked) if one_at_a_time else [asked])
+        column = {f.id: j for j, f in enumerate(self.facts)}
+        p_open = np.array([rows[asked][column[f.id]] for f in open_facts])
+        p_known = np.array([rows[asked][column[f.id]] for f in self._given(revealed)])
         best_open = float(p_open.max()) if len(p_open) else 0.0
         best_known = float(p_known.max()) if len(p_known) else 0.0
-        per_part, pointed = self.pointed_at(asked) if self.max_facts_per_answer == 1 else ([], [])
+        per_part, pointed = self.pointed_at(asked, rows) if one_at_a_time else ([], [])
         several = _at_once(asked, per_part, pointed) if per_part else 1
         if several >= LIST_OF_THINGS:
             return Turn(question, ONE_AT_A_TIME, kind=SEVERAL, closest=best_open)

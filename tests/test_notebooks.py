@@ -93,6 +93,10 @@ def test_02_runs_without_qulac(tmp_path):
     assert not (run_dir / "simulator_check.json").exists()
     outputs = _outputs(tmp_path / "02_user_simulation.out.ipynb")
     text = json.dumps(outputs)
+    # IN3 ships with the package: people's questions are checked in every clone, beside the tricks.
+    fidelity = json.loads((run_dir / "fidelity_check.json").read_text())
+    assert fidelity["tasks"] == 30 and fidelity["own_detail_alone"] >= 0.85 and fidelity["refused"] <= 0.05
+    assert "people&#x27;s questions" in text and "scoring below the plain targeted question" in text
     # A fresh clone (and the book built there) shows the check recorded from one full run, labelled.
     assert "No Qulac file (Qulac file not found" in text and "Recorded on" in text
     assert "benchmarks/record_for_book.py qulac" in text and "not computed in this run" in text

@@ -134,7 +134,7 @@ class _ByWordMatcher:
         return np.array([1.0 if words.get(s, "~") in question else 0.0 for s in statements])
 
     def probabilities(self, items, topic, facts):
-        return np.zeros((len(items), len(facts)))
+        return np.array([self.match(item, topic, facts) for item in items]).reshape(len(items), len(facts))
 
 
 def test_hinted_dialogues_open_each_target_with_its_kind_and_keep_what_drew_it_out():
