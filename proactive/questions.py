@@ -456,8 +456,11 @@ def asked_parts(text: str) -> list[str]:
 
 def lists_things(text: str) -> bool:
     """Does some sentence of ``text`` list things rather than offer a choice ("budget, dates, venue?")?"""
-    return any(len(_parts_of_one_ask(ask)) > 1 and _parts_of_one_ask(ask) == question_items(_PARENTHESES.sub(" ", ask))
-               for ask in asks(text))
+    for ask in asks(text):
+        parts = _parts_of_one_ask(ask)
+        if len(parts) > 1 and parts == question_items(_PARENTHESES.sub(" ", ask)):
+            return True
+    return False
 
 
 def things_asked(text: str) -> int:

@@ -124,6 +124,19 @@ def test_roleplay_is_held_to_the_rules(reply, revealed, answer_has):
     assert "1. Budget is $5,000." in system and "Never list your facts" in system
 
 
+def test_roleplay_follows_the_same_several_questions_rules():
+    """Role-play answers two questions at once with one fact at most, marked several and at lower
+    confidence; a list of three or more never reaches the model."""
+    from proactive.simulator import SEVERAL_CONFIDENCE
+
+    chat = ScriptedChat("REVEALED: 1\nANSWER: Budget is $5,000.")
+    two = SimulatedUser(toy_partial(), KeywordMatcher(), chat=chat).answer("What is the budget? And the date?")
+    assert two.kind == SEVERAL and two.revealed == ("budget",) and two.confidence == (SEVERAL_CONFIDENCE,)
+    listed = ScriptedChat("REVEALED: 1\nANSWER: Budget is $5,000.")
+    turn = SimulatedUser(toy_partial(), KeywordMatcher(), chat=listed).answer("Budget, date, guests?")
+    assert turn.kind == SEVERAL and turn.revealed == () and listed.messages is None
+
+
 def test_roleplay_cannot_reveal_twice():
     earlier = Turn("What budget?", "Budget is $5,000.", ("budget",), REVEALED)
     turn = SimulatedUser(toy_partial(), chat=ScriptedChat("REVEALED: 1\nANSWER: Budget is $5,000.")).answer(
