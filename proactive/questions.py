@@ -463,13 +463,8 @@ def lists_things(text: str) -> bool:
     return False
 
 
-def things_asked(text: str) -> int:
-    """How many separate things ``text`` asks for by its shape: the number of :func:`asked_parts`."""
-    return len(asked_parts(text))
-
-
 def is_multi_question(text: str) -> bool:
-    """Several questions in one, from the text alone (:func:`things_asked` is 2 or more): "What is the
+    """Several questions in one, from the text alone (two or more :func:`asked_parts`): "What is the
     budget? When is it?", "What is your budget when is the wedding", "... and when is it?", "the
     budget, and the dates?", "budget, dates, venue?".
 
@@ -479,7 +474,7 @@ def is_multi_question(text: str) -> bool:
     restrictions or preferences"). Whether its alternatives point at different facts of the task is
     for the simulated user to say (it knows the facts).
     """
-    return things_asked(text) >= 2
+    return len(asked_parts(text)) >= 2
 
 
 def keywords(text: str) -> str:
