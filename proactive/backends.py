@@ -7,10 +7,12 @@ OpenAI-compatible server (vLLM, Ollama, a hosted API). Stages never import a mod
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Sequence
 from typing import Any, Protocol, runtime_checkable
@@ -101,11 +103,41 @@ class TransformersChat:
         return self.complete(self.prompt_text(messages), max_new_tokens=max_new_tokens, temperature=temperature)
 
 
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """Redirects are not followed: urllib would send the request, ``Authorization`` header included,
+    on to whatever host the endpoint names."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        raise urllib.error.HTTPError(req.full_url, code, f"redirect to {_origin(newurl)}", headers, fp)
+
+
+def _origin(url: str) -> str:
+    """Scheme, host and port of ``url``, nothing that could carry a secret (no user, path or query)."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+    except ValueError:
+        return url.split("://", 1)[0] + "://?"
+    host = parts.hostname or "?"
+    return f"{parts.scheme}://{host}" + (f":{parts.port}" if _port(parts) else "")
+
+
+def _port(parts: urllib.parse.SplitResult) -> int | None:
+    try:
+        return parts.port
+    except ValueError:
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirect)
+
+
 class OpenAIChat:
     """Any OpenAI-compatible ``/chat/completions`` endpoint: vLLM, Ollama, llama.cpp, hosted APIs.
 
     The key, if any, is read from the environment variable named by ``api_key_env`` so it never
-    lands in a config file or notebook.
+    lands in a config file or notebook, and it never leaves in a message: a key inside the URL is
+    refused, redirects are not followed (they would carry the key to another host), and whatever
+    the server says back is printed with the key blanked out.
     """
 
     def __init__(
@@ -116,16 +148,42 @@ class OpenAIChat:
         timeout: float = 60.0,
     ):
         if not base_url.startswith(("http://", "https://")):
-            raise BackendError(f"openai endpoint: base URL {base_url!r} must start with http:// or https://")
+            raise BackendError(f"openai endpoint: base URL {base_url[:200]!r} must start with http:// or https://")
+        try:
+            parts = urllib.parse.urlsplit(base_url)
+            parts.port  # noqa: B018 -- raises for a port that is not a number
+        except ValueError as exc:
+            raise BackendError(f"openai endpoint: base URL {_origin(base_url)!r} is malformed ({exc}); "
+                               "write it as http://HOST:PORT/v1") from None
+        if parts.username or parts.password:
+            raise BackendError(f"openai endpoint: base URL {_origin(base_url)}/... carries a user or key; put the key "
+                               f"in ${api_key_env or 'OPENAI_API_KEY'} and give the URL without it")
+        if not parts.hostname:
+            raise BackendError(f"openai endpoint: base URL {base_url[:200]!r} names no host; write it as "
+                               "http://HOST:PORT/v1")
         self.base_url = base_url.rstrip("/")
         self.model = model
         self.api_key_env = api_key_env
         self.timeout = timeout
         self.name = f"openai:{model}@{self.base_url}"
 
+    def _key(self) -> str:
+        return os.environ.get(self.api_key_env, "") if self.api_key_env else ""
+
+    def redact(self, text: str) -> str:
+        """``text`` with the key blanked out, however the server echoed it."""
+        key = self._key()
+        return text.replace(key, "***") if key else text
+
     def _post(self, path: str, payload: dict[str, Any]) -> dict[str, Any]:
+        try:
+            return self._send(path, payload)
+        except BackendError as exc:
+            raise BackendError(self.redact(str(exc))) from None
+
+    def _send(self, path: str, payload: dict[str, Any]) -> dict[str, Any]:
         headers = {"Content-Type": "application/json"}
-        key = os.environ.get(self.api_key_env, "") if self.api_key_env else ""
+        key = self._key()
         if key:
             headers["Authorization"] = f"Bearer {key}"
         request = urllib.request.Request(
@@ -133,7 +191,7 @@ class OpenAIChat:
         )
         deadline = time.monotonic() + self.timeout  # for the whole reply, not for each read
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+            with _OPENER.open(request, timeout=self.timeout) as response:
                 chunks = []
                 while True:
                     left = deadline - time.monotonic()
@@ -148,7 +206,13 @@ class OpenAIChat:
                     chunks.append(chunk)
                 body = b"".join(chunks).decode("utf-8", "replace")
         except urllib.error.HTTPError as exc:
-            detail = exc.read().decode("utf-8", "replace")[:200].replace("\n", " ")
+            if 300 <= exc.code < 400:
+                raise BackendError(f"{self.name}: the endpoint redirects ({exc.code}, {exc.msg}), which is not followed "
+                                   "(it would carry the key elsewhere); give the final URL as the base URL") from None
+            try:  # an error whose body never arrives, or arrives broken, still says its status
+                detail = (exc.read(4096) if exc.fp else b"").decode("utf-8", "replace")[:200].replace("\n", " ")
+            except (OSError, http.client.HTTPException):
+                detail = "no readable body"
             if exc.code in (401, 403):
                 hint = f"set a valid key in ${self.api_key_env}" if self.api_key_env else "the server needs a key"
             elif exc.code == 404:
@@ -161,6 +225,9 @@ class OpenAIChat:
                 f"{self.name}: the endpoint was reached but its reply did not arrive within {self.timeout:.0f} s; "
                 "the server is busy or the reply too long: try again, or raise the timeout"
             ) from None
+        except http.client.HTTPException as exc:  # a reply cut off or malformed in transit
+            raise BackendError(f"{self.name}: the reply arrived broken ({type(exc).__name__}); check the server's "
+                               "log and try again") from None
         except (urllib.error.URLError, ConnectionError) as exc:
             reason = getattr(exc, "reason", exc)
             if isinstance(reason, TimeoutError):  # the connection itself did not open in time

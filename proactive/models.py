@@ -94,13 +94,40 @@ def resolve_model(name: str) -> str:
     The bundled name becomes the converted cache folder; an existing folder is used as is;
     anything else is taken as a hub name (GPU/Colab profiles only: it needs the network).
     """
+    if not isinstance(name, str) or not name.strip():
+        raise ProactiveError(f"model name {name!r} is empty; give a model folder, a hub name, or {BUNDLED_NAME!r}")
     if is_bundled(name):
         return str(bundled_model_dir())
     if Path(name).expanduser().exists():
+        refuse_custom_code(Path(name).expanduser())
         return str(Path(name).expanduser())
     if name.startswith((".", "/", "~")) or name.count("/") > 1:
         raise ProactiveError(f"model folder {name!r} does not exist; check the path or use {BUNDLED_NAME!r}")
     return name
+
+
+#: Files in a model folder that can name code of the folder's own for transformers to run.
+_CODE_NAMING_FILES = ("config.json", "tokenizer_config.json", "processor_config.json", "preprocessor_config.json")
+
+
+def refuse_custom_code(folder: Path) -> None:
+    """A model folder whose config names code of its own (``auto_map``) is refused in one line: this
+    project never runs a model folder's code (transformers would ask on the terminal, or fail without
+    one), and never passes ``trust_remote_code``."""
+    import json
+
+    if not folder.is_dir():
+        return
+    for name in _CODE_NAMING_FILES:
+        try:
+            data = json.loads((folder / name).read_text(encoding="utf-8-sig")[:2_000_000])
+        except (OSError, ValueError):
+            continue
+        if isinstance(data, dict) and ("auto_map" in data or "custom_pipelines" in data):
+            raise ProactiveError(
+                f"model folder {str(folder)[:200]!r} ships code of its own ({name} names it in auto_map), which "
+                "this project never runs; use a model of a standard architecture (the bundled one, or a folder "
+                "saved with save_pretrained from one)")
 
 
 DTYPES = ("auto", "float32", "bfloat16", "float16", "bfloat16-if-native")
@@ -154,8 +181,15 @@ def load_model_and_tokenizer(name: str = BUNDLED_NAME, dtype: Any = None) -> tup
     path = resolve_model(name)
     local = Path(path).exists()
     try:
-        tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=local)
-        model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype, local_files_only=local)
+        # trust_remote_code=False spelled out: transformers then refuses a hub model's own code instead
+        # of asking on the terminal.
+        tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=local, trust_remote_code=False)
+        model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype, local_files_only=local, trust_remote_code=False)
+    except ValueError as exc:
+        if "trust_remote_code" not in str(exc):
+            raise
+        raise ProactiveError(f"model {name!r} ships code of its own, which this project never runs; use a model "
+                             "of a standard architecture") from None
     except OSError as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ProactiveError(
@@ -252,7 +286,7 @@ def load_policy(profile) -> tuple[Any, Any, Any]:
 
         model, tokenizer = FastLanguageModel.from_pretrained(
             model_name=resolve_model(profile.model), max_seq_length=settings.max_seq_length,
-            load_in_4bit=settings.load_in_4bit, dtype=dtype,
+            load_in_4bit=settings.load_in_4bit, dtype=dtype, trust_remote_code=False,
         )
         model = FastLanguageModel.get_peft_model(
             model, r=settings.lora_r, lora_alpha=settings.lora_alpha, lora_dropout=settings.lora_dropout,

@@ -181,3 +181,85 @@ def test_an_endpoint_that_trickles_bytes_hits_a_total_deadline():
     finally:
         httpd.shutdown()
         httpd.server_close()
+
+
+class _Leaky(BaseHTTPRequestHandler):
+    """A server that redirects elsewhere, echoes the key back in an error, or breaks its reply."""
+
+    mode = "redirect"
+    other = ""  # where the redirect points
+    seen: list = []  # noqa: RUF012
+
+    def do_POST(self):
+        self.rfile.read(int(self.headers["Content-Length"]))
+        type(self).seen.append((self.path, self.headers.get("Authorization")))
+        if self.mode == "redirect":
+            self.send_response(302)
+            self.send_header("Location", type(self).other + "/v1/chat/completions")
+            self.end_headers()
+        elif self.mode == "echo":
+            body = json.dumps({"error": f"invalid key {self.headers.get('Authorization')}"}).encode()
+            self.send_response(401)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        elif self.mode == "chunked":  # a chunk size that is not hexadecimal
+            self.send_response(200)
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            self.wfile.write(b"zz\r\n{}\r\n")
+        elif self.mode == "no-body":  # an error whose promised body never comes
+            self.send_response(500)
+            self.send_header("Content-Length", "1000")
+            self.end_headers()
+            self.wfile.flush()
+            threading.Event().wait(3)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def leaky():
+    _Leaky.seen = []
+    servers = [HTTPServer(("127.0.0.1", 0), _Leaky) for _ in range(2)]
+    for httpd in servers:
+        threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    _Leaky.other = f"http://127.0.0.1:{servers[1].server_port}"
+    yield f"http://127.0.0.1:{servers[0].server_port}/v1"
+    for httpd in servers:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def test_the_key_never_follows_a_redirect_nor_shows_in_a_message(leaky, monkeypatch):
+    monkeypatch.setenv("MY_KEY", "sk-secret-123")
+    backend = OpenAIChat(leaky, "qwen", api_key_env="MY_KEY", timeout=2)
+    _Leaky.mode = "redirect"
+    with pytest.raises(BackendError, match="redirects .* not followed") as err:
+        backend.chat(MESSAGES)
+    assert len(_Leaky.seen) == 1  # the other origin was never asked, with or without the key
+    _Leaky.mode = "echo"
+    with pytest.raises(BackendError, match="HTTP 401") as err:
+        backend.chat(MESSAGES)
+    assert "sk-secret-123" not in str(err.value) and "***" in str(err.value)
+
+
+@pytest.mark.parametrize("url", ["http://user:sk-secret-123@127.0.0.1:8000/v1", "http://:sk-secret-123@localhost/v1"])
+def test_a_key_inside_the_url_is_refused_without_printing_it(url):
+    with pytest.raises(BackendError, match=r"carries a user or key; put the key in \$OPENAI_API_KEY") as err:
+        OpenAIChat(url, "qwen")
+    assert "sk-secret-123" not in str(err.value)
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:abc/v1", "http://[::1/v1", "http:///v1"])
+def test_a_malformed_base_url_is_one_line(url):
+    with pytest.raises(BackendError, match="openai endpoint: base URL"):
+        OpenAIChat(url, "qwen")
+
+
+@pytest.mark.parametrize("mode, expected", [("chunked", "the reply arrived broken"), ("no-body", "HTTP 500 .*no readable body")])
+def test_a_broken_or_missing_reply_body_is_one_line(leaky, mode, expected):
+    _Leaky.mode = mode
+    with pytest.raises(BackendError, match=expected):
+        OpenAIChat(leaky, "qwen", timeout=1).chat(MESSAGES)

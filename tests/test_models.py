@@ -43,3 +43,30 @@ def test_bundled_tokenizer_ends_turns_with_im_end(bundled_chat):
     # The GGUF metadata names <|im_start|> as end-of-sequence; generation must stop at <|im_end|>.
     assert bundled_chat.tokenizer.eos_token == "<|im_end|>"
     assert bundled_chat.model.generation_config.eos_token_id == bundled_chat.tokenizer.eos_token_id
+
+
+@pytest.mark.parametrize("where, what", [
+    ("config.json", {"model_type": "llama", "auto_map": {"AutoModelForCausalLM": "modeling_evil.EvilModel"}}),
+    ("tokenizer_config.json", {"auto_map": {"AutoTokenizer": ["tokenization_evil.EvilTokenizer", None]}}),
+    ("config.json", {"model_type": "llama", "custom_pipelines": {"text-generation": {"impl": "pipe.Evil"}}}),
+])
+def test_a_model_folder_with_code_of_its_own_is_refused_without_asking(tmp_path, where, what):
+    """transformers would ask "Do you wish to run the custom code? [y/N]" (or fail with EOFError
+    without a terminal): the folder is refused in one line before transformers sees it, on every
+    path that loads a model (plain, Unsloth, an adapter's base)."""
+    import json
+
+    folder = tmp_path / "model"
+    folder.mkdir()
+    (folder / "modeling_evil.py").write_text("raise SystemExit('ran the folder code')\n")
+    (folder / where).write_text("\ufeff" + json.dumps(what), encoding="utf-8")  # a BOM does not hide it
+    with pytest.raises(ProactiveError, match="ships code of its own .* never runs"):
+        models.resolve_model(str(folder))
+    with pytest.raises(ProactiveError, match="ships code of its own"):
+        models.load_model_and_tokenizer(str(folder))
+
+
+def test_an_empty_model_name_is_refused_not_read_as_the_working_folder():
+    for name in ("", "   "):
+        with pytest.raises(ProactiveError, match="is empty"):
+            models.resolve_model(name)
