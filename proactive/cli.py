@@ -201,7 +201,7 @@ def cmd_fidelity(args: argparse.Namespace) -> int:
     default), beside the reward-hacking suite: both sides of the judge in one table."""
     from .backends import EmbeddingSimilarity
     from .data.in3 import bundled_in3_path
-    from .fidelity import fidelity_rows, inquiry_check
+    from .fidelity import fidelity_rows, inquiries_of, inquiry_check
     from .matching import FactMatcher
     from .reward import ElicitationReward
     from .reward_hacking import run_suite
@@ -209,11 +209,12 @@ def cmd_fidelity(args: argparse.Namespace) -> int:
     from .tasks import load_tasks_by_id
 
     # A file of one's own without IN3's split is checked whole.
-    partials = [p for p in load_task_set(args.tasks or bundled_in3_path()).partials
-                if args.split == "all" or p.meta.get("split", args.split) == args.split][: args.limit or None]
+    source = args.tasks or bundled_in3_path()
+    partials = [p for p in load_task_set(source).partials if inquiries_of(p)
+                and (args.split == "all" or p.meta.get("split", args.split) == args.split)][: args.limit or None]
     if not partials:
-        raise ProactiveError(f"no task with example inquiries in split {args.split!r}; use --split all or a file "
-                             "whose tasks carry inquiries (IN3's format)")
+        raise ProactiveError(f"{source}: no task with example inquiries in split {args.split!r}; use --split all, "
+                             "or a file whose tasks carry them (IN3's format, or meta.inquiries by fact id)")
     matcher = FactMatcher(EmbeddingSimilarity())
     check = inquiry_check(partials, matcher, turns=args.turns)
     rows = fidelity_rows(check, run_suite(ElicitationReward(matcher), load_tasks_by_id()))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -69,3 +70,12 @@ def test_fidelity_command(capsys):
     assert main(["fidelity", "--limit", "3", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["summary"]["tasks"] == 3 and sum(out["counts"].values()) == out["summary"]["inquiries"]
+
+
+def test_fidelity_command_refuses_a_file_without_inquiries(capsys):
+    from proactive.cli import main
+
+    own = Path(__file__).resolve().parents[1] / "examples" / "my_tasks.jsonl"  # tasks of one's own, no inquiries
+    assert main(["fidelity", "--tasks", str(own)]) != 0
+    err = capsys.readouterr().err
+    assert "no task with example inquiries" in err and err.count("\n") == 1
