@@ -20,6 +20,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 
 from .errors import BackendError
+from .files import NumberTooLong, whole_number
 
 Messages = Sequence[dict[str, str]]
 
@@ -239,10 +240,11 @@ class OpenAIChat:
                 f"{self.name}: cannot reach the endpoint ({reason}); start the server or fix the base URL"
             ) from None
         try:
-            return json.loads(body)
-        except json.JSONDecodeError:
+            return json.loads(body, parse_int=whole_number)
+        except (ValueError, RecursionError) as exc:  # not JSON, a 5,000-digit number, nesting too deep
+            why = exc if isinstance(exc, NumberTooLong) else "not JSON"
             raise BackendError(
-                f"{self.name}: the reply is not JSON ({body[:80]!r}); is this an OpenAI-compatible endpoint?"
+                f"{self.name}: the reply is {why} ({body[:80]!r}); is this an OpenAI-compatible endpoint?"
             ) from None
 
     def chat(self, messages: Messages, *, max_new_tokens: int = 256, temperature: float = 0.0) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import errno
 import json
 import logging
@@ -11,7 +12,7 @@ import sys
 from pathlib import Path
 
 from .config import METHODS
-from .errors import ProactiveError
+from .errors import ProactiveError, shown
 from .files import atomic_write_jsonl
 from .masking import STRATEGIES, mask_many, split_tasks
 from .task_files import TaskSet, load_task_set
@@ -129,6 +130,9 @@ def cmd_reward(args: argparse.Namespace) -> int:
             raise ProactiveError(f"{args.input}:{line}: {exc}") from None
         rows.append(row)
         items.append((partial, row["question"], history))
+    if not items:
+        raise ProactiveError(f"{args.input}: no question lines to score; each line is a JSON object with 'request', "
+                             "'hidden_facts' and 'question'")
     scorer = _reward_scorer(args.backend)
     out_rows = []
     with tqdm(total=len(items), desc="scoring", unit="question") as bar:
@@ -170,15 +174,24 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _at_least(low: int):
-    """An argparse type: a whole number of at least ``low`` (a count or a seed), else argparse's one-line error."""
+def _at_least(low: int, high: int | None = None):
+    """An argparse type: a whole number of at least ``low`` (and at most ``high``: a count or a seed),
+    else argparse's one-line error."""
+    from .config import MAX_SEED
+
+    high = MAX_SEED if high is None else high  # every count and seed fits a seed's 31 bits
+
     def parse(text: str) -> int:
         try:
-            value = int(text)
+            value = int(text) if len(text) <= 30 else None
         except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+            value = None
+        if value is None:
+            raise argparse.ArgumentTypeError(f"{text[:30]!r} is not a whole number") from None
         if value < low:
             raise argparse.ArgumentTypeError(f"must be at least {low} (got {value})")
+        if value > high:
+            raise argparse.ArgumentTypeError(f"must be at most {high} (got {value})")
         return value
 
     parse.__name__ = "number"
@@ -186,13 +199,15 @@ def _at_least(low: int):
 
 
 def _temperature(text: str) -> float:
-    """An argparse type: a sampling temperature, finite and from 0 (greedy) to 10."""
+    """An argparse type: a sampling temperature, 0 (greedy) or from ``MIN_TEMPERATURE`` to 10."""
+    from .config import MIN_TEMPERATURE
+
     try:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not 0 <= value <= 10:  # also false for nan
-        raise argparse.ArgumentTypeError(f"must be from 0 (greedy) to 10 (got {text})")
+    if not (value == 0 or MIN_TEMPERATURE <= value <= 10):  # also false for nan
+        raise argparse.ArgumentTypeError(f"must be 0 (greedy) or from {MIN_TEMPERATURE} to 10 (got {text[:30]})")
     return value
 
 
@@ -276,13 +291,15 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from .backends import EmbeddingSimilarity
     from .config import load_profile
     from .evaluation import evaluate_system
-    from .files import atomic_write_json
+    from .files import atomic_write_json, check_writable
     from .matching import FactMatcher
+    from .models import check_runnable
     from .run_folder import eval_file_name
     from .system_specs import make_system
     from .task_files import profile_partials
 
     profile = load_profile(args.profile)
+    check_runnable(profile, training=False)  # as train and demo do: never a GPU profile silently on CPU
     if args.turns < 0:
         raise ProactiveError(f"--turns must be 0 or more (got {args.turns})")
     task_set = _task_set(args)
@@ -292,10 +309,11 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     tasks_label = task_set.label if task_set else f"bundled corpus, {args.split} split"
     judge = _judge(args.judge)
     system = make_system(args.policy, profile, name=args.name)
+    out = args.out or Path("runs") / "eval" / eval_file_name(system.name)
+    check_writable(out)  # before the work, not after it
     matcher = FactMatcher(judge.similarity if hasattr(judge, "similarity") else EmbeddingSimilarity())
     result = evaluate_system(system, partials, matcher, judge, turns=args.turns, temperature=args.temperature,
                              seed=profile.seed)
-    out = args.out or Path("runs") / "eval" / eval_file_name(system.name)
     record = {**result.to_dict(), "policy": args.policy, "profile": profile.name, "split": args.split,
               "task_set": tasks_label}
     atomic_write_json(out, record)
@@ -311,17 +329,14 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 def cmd_compare(args: argparse.Namespace) -> int:
     """The results table of several evaluation files, with the reference's pairwise win rates."""
     from .evaluation import SystemResult
-    from .files import atomic_write_json, read_text
+    from .files import atomic_write_json, read_json
     from .results_table import results_table, table_markdown, table_text
 
     results, labels = [], []
     for path in args.files:
         if not Path(path).exists():
             raise ProactiveError(f"{path}: no such evaluation file; write it with `proactive evaluate`")
-        try:
-            data = json.loads(read_text(path))
-        except json.JSONDecodeError as exc:
-            raise ProactiveError(f"{path}: not JSON ({exc.msg}, line {exc.lineno})") from None
+        data = read_json(path)
         labels.append(data.get("task_set") if isinstance(data, dict) else None)
         try:
             results.append(SystemResult.from_dict(data))
@@ -380,6 +395,8 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from .simulator import MAX_TURNS
+
     parser = _Parser(prog="proactive", description=__doc__.replace("``", ""))
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress details, and dependencies' warnings (hidden otherwise)")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -445,7 +462,7 @@ def build_parser() -> argparse.ArgumentParser:
     fid.add_argument("--split", default="test", choices=["test", "train", "all"],
                      help="IN3's check part (test, default; never tuned on), its tune part (train), or all")
     fid.add_argument("--limit", type=_at_least(0), default=0, help="check only the first N tasks (0: all)")
-    fid.add_argument("--turns", type=_at_least(1), default=3, help="turns of the most-important-first dialogues")
+    fid.add_argument("--turns", type=_at_least(1, MAX_TURNS), default=3, help="turns of the most-important-first dialogues")
     fid.add_argument("--json", action="store_true", help="print the summary as JSON")
     fid.set_defaults(func=cmd_fidelity)
 
@@ -455,7 +472,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--policy", required=True, help=SPECS_HELP)
     ev.add_argument("--profile", default="cpu", help="model, held-out task count and lengths (default cpu)")
     ev.add_argument("--split", default="test", help="test (default) or validation")
-    ev.add_argument("--turns", type=_at_least(1), default=3, help="most questions per dialogue (default 3)")
+    ev.add_argument("--turns", type=_at_least(1, MAX_TURNS), default=3, help="most questions per dialogue (default 3)")
     ev.add_argument("--temperature", type=_temperature, default=0.0, help="0: greedy questions (default)")
     ev.add_argument("--judge", default="embedding", help="'embedding' (offline) or a chat backend spec")
     ev.add_argument("--name", default=None, help="the system's name in tables")
@@ -485,10 +502,25 @@ def build_parser() -> argparse.ArgumentParser:
 def _check_output(args: argparse.Namespace) -> None:
     """A file ``--out`` is checked before any work, so a bad path never costs the work; ``train``
     and ``demo`` write folders."""
-    from .files import check_writable
+    from .files import check_path_length, check_writable
 
     out = getattr(args, "out", None)
-    if not out or args.command in ("train", "demo"):
+    if out is not None and not out.strip():
+        raise ProactiveError("--out is empty; name a file (or leave --out out for the default)")
+    for name in ("input", "tasks", "files"):
+        value = getattr(args, name, None)
+        for given in value if isinstance(value, list) else [value] if value else []:
+            check_path_length(given)
+    if isinstance(getattr(args, "name", None), str):
+        from .run_folder import eval_file_name
+
+        if not args.name.strip() or not args.name.isprintable():
+            raise ProactiveError(f"--name {shown(args.name)}: give a name of printable characters (tables show it)")
+        check_path_length(eval_file_name(args.name))
+    if not out:
+        return
+    check_path_length(out)
+    if args.command in ("train", "demo"):
         return
     inputs = []
     for name in ("input", "tasks", "files"):
@@ -517,6 +549,31 @@ def quiet_dependencies() -> None:
         logging.getLogger(name).setLevel(logging.ERROR)
 
 
+def _clear_progress_bars() -> None:
+    """Take unfinished progress bars off the screen, so they are not redrawn below the last line."""
+    tqdm = sys.modules.get("tqdm")
+    for bar in list(getattr(getattr(tqdm, "tqdm", None), "_instances", ()) or ()):
+        bar.leave = False
+        with contextlib.suppress(Exception):  # a bar whose stream is gone has nothing to clear
+            bar.close()
+
+
+def interrupted_note(args: argparse.Namespace) -> str:
+    """What an interrupted command leaves behind, and how to go on. Every writer renames a whole file
+    into place, so an interrupted command never leaves half a file; training keeps its checkpoints."""
+    command = args.command
+    if command == "train":
+        folder = args.out or f"runs/{Path(str(args.profile)).stem}"
+        return (f"proactive train stopped; {folder}/train keeps its checkpoints and finished RFT rounds: rerun the "
+                "same command to resume (--fresh starts over)")
+    if command == "demo":
+        return (f"proactive demo stopped; {args.out} keeps its training checkpoints and finished RFT rounds: rerun "
+                "the same command to resume (evaluation starts again)")
+    out = getattr(args, "out", None)
+    where = f"{out} was not written (an earlier file there is as it was)" if out else "nothing was written"
+    return f"proactive {command} stopped; {where}: rerun the command to start again"
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
@@ -532,6 +589,12 @@ def main(argv: list[str] | None = None) -> int:
     except ProactiveError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        # Ctrl-C, at any point (a model loading, a dialogue, a training step): one line, not the
+        # stack of every frame it passed through.
+        _clear_progress_bars()
+        print(f"\ninterrupted: {interrupted_note(args)}", file=sys.stderr)
+        return 130
     except BrokenPipeError:  # `proactive ... | head` closed the pipe: not an error of ours
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())  # so the interpreter's final flush does not fail again
@@ -543,11 +606,28 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: no space left on the device ({exc.filename or 'while writing'}); free some space and "
                   "rerun", file=sys.stderr)
             return 2
+        if exc.errno == errno.EFBIG:
+            print(f"error: {exc.filename or 'a file'} grew past this system's file-size limit (ulimit -f, or the file "
+                  "system's); raise the limit or write elsewhere, then rerun (training resumes from its last "
+                  "checkpoint)", file=sys.stderr)
+            return 2
+        if exc.errno == errno.ENAMETOOLONG:
+            print(f"error: a file name is too long for the file system ({str(exc.filename)[:60]}...); choose a "
+                  "shorter --out or --name", file=sys.stderr)
+            return 2
         if exc.errno in (errno.EACCES, errno.EROFS, errno.EPERM):
             print(f"error: cannot write {exc.filename or 'a file'} ({exc.strerror}); choose another --out",
                   file=sys.stderr)
             return 2
         raise
+    except Exception as exc:
+        from .files import storage_failure
+
+        note = storage_failure(exc)  # torch's or safetensors' writer, refused by the file system
+        if note is None:
+            raise
+        print(f"error: {note}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

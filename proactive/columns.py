@@ -15,7 +15,8 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from .errors import ProactiveError
+from .errors import ProactiveError, shown
+from .files import parse_json
 from .masking import PartialTask
 from .questions import normalize
 from .simulator import GIVEN, NO_MATCH, REVEALED, Turn, mentions
@@ -26,9 +27,11 @@ def _maybe_json(value: object) -> object:
     # Training datasets carry list columns as JSON text (Arrow cannot type an all-empty list column).
     if isinstance(value, str) and value[:1] in "[{":
         try:
-            return json.loads(value)
-        except json.JSONDecodeError:
-            return value
+            return parse_json(value, "a list column")
+        except ProactiveError as exc:
+            if "not valid JSON" in str(exc):
+                return value  # plain text that starts with a bracket: the column's own check says what is wrong
+            raise
     return value
 
 
@@ -50,6 +53,25 @@ def _categories(value: object, n: int, name: str) -> list[str]:
     if len(kinds) != n or any(k not in CATEGORIES for k in kinds):
         raise ProactiveError(f"'{name}' must give one of {', '.join(CATEGORIES)} for each fact")
     return kinds
+
+
+def _weights(value: object, n: int) -> list[float]:
+    """The hidden facts' importances, relative to each other: absent means all equal; otherwise one
+    finite positive number per fact, scaled so the largest is 1 (the reward is a share, so only their
+    ratios count, and [1e308, 1e308] must not sum to infinity)."""
+    value = _maybe_json(value)
+    if value is None:
+        return [1.0] * n
+    if not isinstance(value, (list, tuple)) or len(value) != n or not all(
+        isinstance(w, (int, float)) and not isinstance(w, bool) and math.isfinite(w) and w > 0 for w in value
+    ):
+        raise ProactiveError(f"'importances' must be finite positive numbers, one per hidden fact (got {shown(value)})")
+    top = max(value, default=1.0)
+    scaled = [w / top for w in value]
+    if any(w <= 0 for w in scaled):
+        raise ProactiveError("'importances' span too wide a range (one is below 1e-308 times another); give "
+                             "weights within a factor of a million or so of each other")
+    return scaled
 
 
 def _fact_ids(value: object, n: int) -> list[str]:
@@ -123,11 +145,7 @@ def partial_from_columns(row: dict[str, Any]) -> tuple[PartialTask, list[Turn]]:
     hidden = _text_list(row.get("hidden_facts"), "hidden_facts")
     if not any(h.strip() for h in hidden):
         raise ProactiveError("'hidden_facts' must be a non-empty list of strings")
-    importances = _maybe_json(row.get("importances")) or [1.0] * len(hidden)
-    if not isinstance(importances, (list, tuple)) or len(importances) != len(hidden) or not all(
-        isinstance(w, (int, float)) and not isinstance(w, bool) and math.isfinite(w) and w > 0 for w in importances
-    ):
-        raise ProactiveError("'importances' must be finite positive numbers, one per hidden fact")
+    importances = _weights(row.get("importances"), len(hidden))
     known = [k for k in _text_list(row.get("known_facts"), "known_facts")]
     categories = _categories(row.get("categories"), len(hidden), "categories")
     known_categories = _categories(row.get("known_categories"), len(known), "known_categories")
@@ -137,9 +155,10 @@ def partial_from_columns(row: dict[str, Any]) -> tuple[PartialTask, list[Turn]]:
     visible = tuple(Fact(f"k{i}", s.strip(), c, 1.0) for i, (s, c) in enumerate(zip(known, known_categories))
                     if s.strip())
     partial = PartialTask(str(row.get("task_id", "row")), "", request.strip(), facts, visible, strategy="given",
-                          meta={"fact_index": {i: n for n, i in enumerate(ids)}})
+                          meta={"fact_index": {i: n for n, i in enumerate(ids)}}).check_hidden()
     history = []
-    raw_history = _maybe_json(row.get("history")) or []
+    raw_history = _maybe_json(row.get("history"))
+    raw_history = [] if raw_history is None or raw_history == "" else raw_history  # absent: no turns yet
     if not isinstance(raw_history, (list, tuple)):
         raise ProactiveError("'history' must be a list of {'question': str, 'answer': str}")
     for turn in raw_history:

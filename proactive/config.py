@@ -9,12 +9,13 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import yaml
 
-from .errors import ProactiveError
+from .errors import ProactiveError, shown
 
 
 @dataclass(frozen=True)
@@ -55,28 +56,37 @@ class RewardConfig:
                 raise ProactiveError(f"RewardConfig.{name} must be a finite, non-negative number (got {value!r})")
 
 
+#: A layer name LoRA may target (``q_proj``, ``model.layers.0.mlp.up_proj``).
+LAYER_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*$")
+
 #: How a policy can be trained (``train.method``).
 METHODS: tuple[str, ...] = ("grpo", "rft", "rft+grpo")
 #: How GRPO may scale advantages (TRL's ``scale_rewards``).
 SCALE_REWARDS: tuple[str, ...] = ("group", "batch", "none")
 
+#: Seeds go to numpy's and torch's generators (32 bits), plus offsets for each round and step.
+MAX_SEED = 2**31 - 1
+#: The lowest sampling temperature: below it the logits divided by it overflow to infinity and the
+#: probabilities are NaN (1e-300 did); greedy decoding is temperature 0 where a command offers it.
+MIN_TEMPERATURE = 0.01
+
 #: The range each number a profile sets must lie in, checked when it loads, so that a bad value is one
 #: line naming the key, not a traceback from TRL or PEFT minutes into a run: (lowest, highest, whether
 #: the lowest itself is allowed); None is unbounded.
 RANGES: dict[str, tuple[float | None, float | None, bool]] = {
-    "seed": (0, None, True), "n_tasks": (1, None, True), "outline_tokens": (1, None, True),
+    "seed": (0, MAX_SEED, True), "n_tasks": (1, None, True), "outline_tokens": (1, None, True),
     "eval_samples": (1, None, True), "eval_batch_size": (1, None, True), "agreement_tasks": (1, None, True),
     "qulac_pairs": (1, None, True), "fidelity_tasks": (1, None, True), "redraws": (0, 10, True),
     "train.max_steps": (1, None, True), "train.learning_rate": (0, 1, False),
     # GRPO compares a group's questions with each other: one question has nothing to be compared with.
     "train.num_generations": (2, None, True), "train.prompts_per_step": (1, None, True),
     "train.gradient_accumulation_steps": (1, None, True), "train.max_completion_length": (1, None, True),
-    "train.temperature": (0, 10, False), "train.beta": (0, None, True), "train.lora_r": (1, None, True),
+    "train.temperature": (MIN_TEMPERATURE, 10, True), "train.beta": (0, None, True), "train.lora_r": (1, None, True),
     "train.lora_alpha": (1, None, True), "train.lora_dropout": (0, 0.99, True), "train.own_history": (0, 1, True),
     "train.own_history_refresh": (0, None, True), "train.train_tasks": (1, None, True),
-    "train.save_steps": (1, None, True), "train.max_seq_length": (16, None, True), "train.seed": (0, None, True),
+    "train.save_steps": (1, None, True), "train.max_seq_length": (16, None, True), "train.seed": (0, MAX_SEED, True),
     "train.rft_rounds": (1, None, True), "train.rft_hinted_rounds": (0, None, True), "train.rft_samples": (1, None, True),
-    "train.rft_temperature": (0, 10, False), "train.rft_turns": (1, None, True), "train.rft_epochs": (1, None, True),
+    "train.rft_temperature": (MIN_TEMPERATURE, 10, True), "train.rft_turns": (1, None, True), "train.rft_epochs": (1, None, True),
     "train.rft_learning_rate": (0, 1, False), "train.rft_batch_size": (1, None, True),
     "train.rft_variants": (0, None, True), "train.rft_misses": (0, None, True),
 }
@@ -88,12 +98,12 @@ def check_range(where: str, value: object, spec: tuple[float | None, float | Non
         return None  # types are checked separately
     low, high, low_inclusive = spec
     if not math.isfinite(value):
-        return f"{where} must be a finite number (got {value!r})"
+        return f"{where} must be a finite number (got {shown(value)})"
     if low is not None and (value < low or (value == low and not low_inclusive)):
         bound = f"at least {low}" if low_inclusive else f"greater than {low}"
-        return f"{where} must be {bound}" + (f" and at most {high}" if high is not None else "") + f" (got {value!r})"
+        return f"{where} must be {bound}" + (f" and at most {high}" if high is not None else "") + f" (got {shown(value)})"
     if high is not None and value > high:
-        return f"{where} must be at most {high} (got {value!r})"
+        return f"{where} must be at most {high} (got {shown(value)})"
     return None
 
 
@@ -326,9 +336,17 @@ def load_profile(name_or_path: str) -> Profile:
         problem = check_range(where, source.get(key), spec) if key in source else None
         if problem:
             raise ProactiveError(f"{path}: {problem}")
-    if any(not isinstance(d, int) or isinstance(d, bool) or d < 0 for d in train.get("history_depths", ())):
-        raise ProactiveError(f"{path}: train.history_depths must be whole numbers of turns, 0 or more "
-                             f"(got {list(train['history_depths'])})")
+    depths = train.get("history_depths", (0,))
+    if not depths or any(not isinstance(d, int) or isinstance(d, bool) or not 0 <= d <= 50 for d in depths):
+        raise ProactiveError(f"{path}: train.history_depths must be a non-empty list of whole numbers of turns, "
+                             f"0 to 50 (got {shown(list(depths))})")
+    targets = train.get("lora_targets", ("q_proj",))
+    if not targets or any(not isinstance(t, str) or not LAYER_NAME.match(t) for t in targets):
+        raise ProactiveError(f"{path}: train.lora_targets must be a non-empty list of layer names such as q_proj "
+                             f"(got {shown(list(targets))})")
+    if isinstance(data.get("model"), str) and not data["model"].strip():
+        raise ProactiveError(f"{path}: model is empty; give the bundled name (smollm2-135m-instruct), a model "
+                             "folder, or a hub name (GPU profiles)")
     if train.get("rft_hinted_rounds", 0) > train.get("rft_rounds", TrainSettings.rft_rounds):
         raise ProactiveError(f"{path}: train.rft_hinted_rounds ({train['rft_hinted_rounds']}) is more than "
                              f"train.rft_rounds ({train.get('rft_rounds', TrainSettings.rft_rounds)})")
@@ -360,15 +378,29 @@ def _unique_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool 
 _UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _unique_mapping)
 
 
+#: What a profile file may be: its size, and how many YAML aliases it may use (each alias repeats what
+#: its anchor holds, so a few dozen nested ones make a "billion laughs" of memory).
+MAX_PROFILE_BYTES = 1_000_000
+MAX_ALIASES = 20
+
+
 def read_yaml(path: Path) -> object:
     """A YAML file's content (empty: {}), or a one-line error: not UTF-8, not YAML, a key given twice."""
     try:
+        if path.stat().st_size > MAX_PROFILE_BYTES:
+            raise ProactiveError(f"{path}: {path.stat().st_size:,} bytes; a profile is a few hundred (at most "
+                                 f"{MAX_PROFILE_BYTES:,} are read): is this the right file?")
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise ProactiveError(f"{path}: not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
     except OSError as exc:
         raise ProactiveError(f"{path}: cannot read it ({exc.strerror or exc})") from None
     try:
+        aliases = sum(isinstance(event, yaml.AliasEvent) for event in yaml.parse(text, Loader=yaml.SafeLoader))
+        if aliases > MAX_ALIASES:
+            # Each alias may repeat a list of aliases: 9 levels of 9 make 387 million items from 81 aliases.
+            raise ProactiveError(f"{path}: {aliases} YAML aliases (*name); a profile needs at most {MAX_ALIASES}: "
+                                 "write the values out")
         data = yaml.load(text, Loader=_UniqueKeyLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
@@ -383,9 +415,9 @@ def _check_settings(path: Path, data: object, cls: type, what: str) -> None:
     if not isinstance(data, dict):
         raise ProactiveError(f"{path}: {what} must be a YAML mapping")
     known = {f.name for f in dataclasses.fields(cls)}
-    unknown = sorted(set(data) - known)
+    unknown = sorted((set(data) - known), key=str)
     if unknown:
-        raise ProactiveError(f"{path}: unknown {what} {unknown}; known: {', '.join(sorted(known))}")
+        raise ProactiveError(f"{path}: unknown {what} {shown(unknown, 120)}; known: {', '.join(sorted(known))}")
     for setting in dataclasses.fields(cls):
         if setting.name in data and not _fits(data[setting.name], str(setting.type)):
             if str(setting.type).startswith("dict"):
@@ -393,8 +425,8 @@ def _check_settings(path: Path, data: object, cls: type, what: str) -> None:
             example = "" if setting.default is dataclasses.MISSING else f" (the default is {setting.name}: {setting.default!r})"
             value = data[setting.name]
             if isinstance(value, float) and not math.isfinite(value):
-                raise ProactiveError(f"{path}: {setting.name} must be a finite number (got {value!r}){example}")
-            raise ProactiveError(f"{path}: {setting.name}: {data[setting.name]!r} is not a valid {setting.type}{example}")
+                raise ProactiveError(f"{path}: {setting.name} must be a finite number (got {shown(value)}){example}")
+            raise ProactiveError(f"{path}: {setting.name}: {shown(value)} is not a valid {setting.type}{example}")
 
 
 def _fits(value: object, annotation: str) -> bool:
@@ -413,7 +445,8 @@ def _fits(value: object, annotation: str) -> bool:
         if base in checks and checks[base](value):
             return True
         if base == "tuple" and isinstance(value, (list, tuple)):
-            return True
+            item = option[len("tuple["):].split(",")[0].strip()  # "tuple[str, ...]" -> "str"
+            return item not in checks or all(checks[item](v) for v in value)
         if base == "dict" and isinstance(value, dict):
             return True
         if base not in checks and base not in ("tuple", "dict", "None"):

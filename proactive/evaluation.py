@@ -19,14 +19,14 @@ from typing import Any
 import numpy as np
 
 from .dialogues import elicited_share, run_dialogues
-from .errors import ProactiveError
+from .errors import ProactiveError, shown
 from .judges import OUTLINE, QUESTIONS, Judge, PairVerdict, judge_pair
 from .masking import PartialTask
 from .matching import FactMatcher
 from .outlines import is_cut, without_mark
 from .policy import LocalPolicy, System
 from .reward import ElicitationReward
-from .simulator import Dialogue, Turn
+from .simulator import MAX_TURNS, NO_MATCH, TURN_KINDS, Dialogue, Turn
 from .stats import bootstrap_ci
 from .tasks import weighted_share
 
@@ -108,7 +108,18 @@ def dialogue_from_dict(data: dict[str, Any], where: str = "task") -> Dialogue:
         _list_of(t.get("revealed", []), str, f"{at}.revealed", "fact ids")
         _list_of(t.get("confidence", []), (int, float), f"{at}.confidence", "numbers")
         if any(not math.isfinite(c) for c in t.get("confidence", [])):
-            raise ProactiveError(f"{at}.confidence: must be finite numbers (got {t['confidence']})")
+            raise ProactiveError(f"{at}.confidence: must be finite numbers (got {shown(t['confidence'])})")
+        if any(not 0 <= c <= 1 for c in t.get("confidence", [])):
+            raise ProactiveError(f"{at}.confidence: must be probabilities, 0 to 1 (got {shown(t['confidence'])})")
+        if len(t.get("confidence", [])) not in (0, len(t.get("revealed", []))):
+            raise ProactiveError(f"{at}.confidence: one per revealed fact")
+        if t.get("kind", NO_MATCH) not in TURN_KINDS:
+            raise ProactiveError(f"{at}.kind: must be one of {', '.join(TURN_KINDS)} (got {shown(t.get('kind'))})")
+        _typed(t.get("known_source", ""), str, f"{at}.known_source", "text")
+        closest = t.get("closest")
+        if closest is not None and not (isinstance(_typed(closest, (int, float), f"{at}.closest", "a number or null"),
+                                                   (int, float)) and 0 <= closest <= 1):
+            raise ProactiveError(f"{at}.closest: must be a probability, 0 to 1, or null (got {shown(closest)})")
         turns.append(Turn(**{**{k: v for k, v in t.items() if k in _TURN_FIELDS}, "revealed": tuple(t.get("revealed", ())),
                              "confidence": tuple(t.get("confidence", ()))}))
     partial = PartialTask.from_dict(_typed(data.get("partial"), dict, f"{where}.partial", "a masked task object"))
@@ -155,6 +166,13 @@ class SystemResult:
         try:
             _typed(data, dict, "the file", "a JSON object")
             name = _typed(data.get("system"), str, "system", "the system's name")
+            if not name.strip() or not name.isprintable() or len(name) > 80:
+                # the name is printed in tables: terminal escapes or an empty column are not a name
+                raise ProactiveError(f"system: {shown(name)} is not a name (printable text, 1 to 80 characters)")
+            turns = _typed(data.get("turns", 3), int, "turns", "a whole number")
+            if not 1 <= turns <= MAX_TURNS:
+                raise ProactiveError(f"turns: must be 1 to {MAX_TURNS} (got {shown(turns)})")
+            sees_all = _typed(data.get("sees_all_facts", False), bool, "sees_all_facts", "true/false")
             tasks = _list_of(data.get("tasks"), dict, "tasks", "task objects")
             dialogues, hidden, visible = [], [], []
             if not tasks:
@@ -165,6 +183,13 @@ class SystemResult:
                 if dialogue.partial.task_id in seen:
                     raise ProactiveError(f"tasks[{i}]: task {dialogue.partial.task_id!r} appears twice")
                 seen.add(dialogue.partial.task_id)
+                if len(dialogue.turns) > turns:
+                    raise ProactiveError(f"tasks[{i}]: {len(dialogue.turns)} questions in a file of {turns}-question "
+                                         "dialogues")
+                if sees_all and dialogue.turns:
+                    # a system handed every fact is scored 1 without asking; one that asked was not handed them
+                    raise ProactiveError(f"tasks[{i}]: sees_all_facts is true, yet the system asked questions; "
+                                         "only the oracle is handed every fact")
                 hidden_ids = {f.id for f in dialogue.partial.hidden_facts}
                 for k, turn in enumerate(dialogue.turns):
                     stray = [fid for fid in turn.revealed if fid not in hidden_ids]
@@ -178,8 +203,6 @@ class SystemResult:
                         raise ProactiveError(f"tasks[{i}].{key}: {len(flags)} flags for {len(facts)} facts")
                     out.append(list(flags))
                 dialogues.append(dialogue)
-            turns = _typed(data.get("turns", 3), int, "turns", "a whole number")
-            sees_all = _typed(data.get("sees_all_facts", False), bool, "sees_all_facts", "true/false")
             judge = _typed(data.get("judge", "embedding"), str, "judge", "the judge's name")
             return cls(name, dialogues, hidden, visible, judge, turns, sees_all)
         except (KeyError, TypeError, ValueError, ProactiveError) as exc:

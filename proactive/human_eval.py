@@ -10,18 +10,17 @@ bootstrap 95% intervals. The widget itself is ``proactive.widgets.human_eval_wid
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import random
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
 from .errors import ProactiveError
 from .evaluation import SystemResult, paired_texts
-from .files import atomic_write_jsonl, atomic_write_text, read_text
+from .files import atomic_write_jsonl, iter_jsonl, jsonl_lines, parse_json, read_text
 from .judges import OUTLINE, QUESTIONS
 from .stats import bootstrap_ci
 
@@ -64,35 +63,52 @@ def save_items(path: str | Path, items: Sequence[PairItem]) -> None:
 def load_items(path: str | Path) -> list[PairItem]:
     """Items from a JSONL file written by ``save_items``; a bad line is a file:line error."""
     items = []
-    for number, line in enumerate(read_text(path).splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            items.append(PairItem(**json.loads(line)))
-        except (json.JSONDecodeError, TypeError) as exc:
-            raise ProactiveError(f"{path}:{number}: not a comparison item ({exc}); write items with save_items") from None
+    for number, record in iter_jsonl(path):
+        problem = item_problem(record)
+        if problem:
+            raise ProactiveError(f"{path}:{number}: not a comparison item ({problem}); write items with save_items")
+        items.append(PairItem(**record))
     return items
 
 
+def item_problem(record: Any) -> str | None:
+    """What is wrong with one saved comparison item (None: nothing): an object with exactly
+    :class:`PairItem`'s fields, its texts text and its masked task an object or absent."""
+    if not isinstance(record, dict):
+        return f"a JSON {type(record).__name__}, not an object"
+    names = [f.name for f in fields(PairItem)]
+    missing = [n for n in names if n not in record and n != "partial"]
+    unknown = sorted(set(record) - set(names))
+    if missing or unknown:
+        return f"missing {missing}" if missing else f"unknown fields {unknown}"
+    bad = [n for n in names if n != "partial" and not isinstance(record[n], str)]
+    if bad:
+        return f"{bad[0]!r} must be text"
+    if record.get("partial") is not None and not isinstance(record["partial"], dict):
+        return "'partial' must be an object (PartialTask.to_dict) or absent"
+    return None
+
+
 def load_judgments(path: str | Path) -> list[dict[str, Any]]:
-    """Every judgment saved so far (none when the file does not exist yet)."""
+    """Every judgment saved so far (none when the file does not exist yet); a line that is not one is a
+    file:line error, except a last line cut short by a crash while saving, which is dropped."""
     path = Path(path)
     if not path.exists():
         return []
     text = read_text(path)
-    lines = text.splitlines()
+    lines = jsonl_lines(text)
     records = []
     for number, line in enumerate(lines, 1):
         if line.strip():
             try:
-                record = json.loads(line)
-            except json.JSONDecodeError:
+                record = parse_json(line, f"{path}:{number}")
+            except ProactiveError:
                 if number == len(lines) and not text.endswith("\n") and records:
                     # The last judgment was cut by a crash while it was appended: keep the earlier ones,
                     # drop the fragment (and take it out of the file, so the next judgment starts clean).
                     log.warning("%s:%d: the last judgment was cut short (a crash while saving?); dropped it, "
                                 "kept the %d before it", path, number, len(records))
-                    atomic_write_text(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
+                    atomic_write_jsonl(path, records)
                     break
                 raise ProactiveError(f"{path}:{number}: not a JSON judgment; fix or delete that line") from None
             problem = judgment_problem(record)
@@ -104,7 +120,7 @@ def load_judgments(path: str | Path) -> list[dict[str, Any]]:
 
 
 #: The fields every saved judgment has, all text.
-JUDGMENT_FIELDS = ("kind", "system_a", "system_b", "winner")
+JUDGMENT_FIELDS = ("item_id", "kind", "system_a", "system_b", "winner")
 
 
 def judgment_problem(record: Any) -> str | None:
@@ -162,8 +178,7 @@ class HumanEvalSession:
         record = {"item_id": item.item_id, "task_id": item.task_id, "kind": item.kind, "system_a": item.system_a,
                   "system_b": item.system_b, "shown_first": first[0], "choice": choice, "winner": winner,
                   "rater": self.rater, "time": round(time.time(), 3)}
-        lines = [json.dumps(r) for r in load_judgments(self.path)] + [json.dumps(record)]
-        atomic_write_text(self.path, "\n".join(lines) + "\n")
+        atomic_write_jsonl(self.path, [*load_judgments(self.path), record])
         self.queue.pop(0)
         return record
 
@@ -176,7 +191,10 @@ class HumanEvalSession:
 def human_win_rates(judgments: Sequence[dict[str, Any]], seed: int = 0) -> list[dict[str, Any]]:
     """Per (kind, system A, system B): A's win rate (tie = half) with a bootstrap 95% interval."""
     groups: dict[tuple[str, str, str], list[float]] = {}
-    for j in judgments:
+    for number, j in enumerate(judgments):
+        problem = judgment_problem(j)
+        if problem:
+            raise ProactiveError(f"judgment {number}: not a judgment as the widget saves it ({problem})")
         key = (j["kind"], j["system_a"], j["system_b"])
         groups.setdefault(key, []).append(1.0 if j["winner"] == j["system_a"] else 0.0 if j["winner"] == j["system_b"] else 0.5)
     rows = []

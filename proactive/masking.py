@@ -14,8 +14,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from .errors import ProactiveError
-from .tasks import CATEGORIES, Fact, Task, compose_request
+from .errors import ProactiveError, TaskFormatError, shown
+from .tasks import CATEGORIES, MAX_REQUEST_CHARS, Fact, Task, compose_request, contains_words, words_of
 
 STRATEGIES: tuple[str, ...] = ("top_k", "random_k", "category")
 SPLITS: tuple[str, ...] = ("train", "validation", "test")
@@ -35,6 +35,32 @@ class PartialTask:
     seed: int = 0
     # Extra material an adapter attaches (e.g. Qulac's human question/answer pairs).
     meta: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    def __post_init__(self):
+        if len(self.request) > MAX_REQUEST_CHARS:
+            raise TaskFormatError(f"task {shown(self.task_id)}: its request is {len(self.request):,} characters (at "
+                                  f"most {MAX_REQUEST_CHARS:,} are read; a small model's context holds little "
+                                  "more): shorten it")
+
+    def check_hidden(self) -> PartialTask:
+        """This task, if what the user knows and the assistant does not is that; else a one-line error. A
+        hidden fact the request already says word for word is not hidden (restating the request would
+        "draw it out"), and a fact hidden twice would be paid twice. Checked where a masked task comes
+        from outside (a task file, a reward line); inside, the outline writer's prompt puts told facts
+        into the request on purpose."""
+        request = words_of(self.request)
+        seen: dict[tuple[str, ...], str] = {}
+        for fact in self.hidden_facts:
+            words = words_of(fact.statement)
+            if contains_words(request, words):
+                raise TaskFormatError(f"task {shown(self.task_id)}: hidden fact {shown(fact.id)} is in the request "
+                                      f"word for word ({shown(fact.statement)}); it is not hidden: take it out of "
+                                      "the request or make it visible")
+            if words in seen:
+                raise TaskFormatError(f"task {shown(self.task_id)}: hidden facts {shown(seen[words])} and "
+                                      f"{shown(fact.id)} say the same ({shown(fact.statement)}); keep one")
+            seen[words] = fact.id
+        return self
 
     @property
     def hidden_weight(self) -> float:
@@ -75,9 +101,11 @@ class PartialTask:
                 seed=int(data.get("seed", 0)),
                 meta=dict(data.get("meta", {})),
             )
-        except (KeyError, TypeError) as exc:
+        except TaskFormatError:
+            raise
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise ProactiveError(
-                f"not a masked task record ({exc}); write it with PartialTask.to_dict or `proactive mask`"
+                f"not a masked task record ({shown(exc, 120)}); write it with PartialTask.to_dict or `proactive mask`"
             ) from None
 
 

@@ -15,7 +15,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from .errors import ProactiveError
+from .errors import ProactiveError, shown
+from .files import read_json
 
 log = logging.getLogger(__name__)
 
@@ -246,9 +247,10 @@ def import_unsloth() -> None:
     import unsloth  # noqa: F401
 
 
-def check_runnable(profile) -> None:
+def check_runnable(profile, training: bool = True) -> None:
     """Refuse, in one line and before any work, a profile this machine cannot run: one that needs a GPU
-    where none is visible, or Unsloth where it is not installed (never a silent fallback)."""
+    where none is visible, or Unsloth where it is not installed (never a silent fallback); when
+    ``training``, also GRPO without Unsloth in Unsloth's venv."""
     if profile.requires_gpu and not cuda_available():
         raise ProactiveError(
             f"profile {profile.name!r} needs a CUDA GPU and none is visible; "
@@ -259,13 +261,26 @@ def check_runnable(profile) -> None:
             f"profile {profile.name!r} uses Unsloth, which is not installed; run `make setup-unsloth` "
             "(CPU) or `pip install -e \".[unsloth]\"` (GPU/Colab)"
         )
-    if (not profile.use_unsloth and profile.train.method != "rft" and unsloth_available()
+    if (training and not profile.use_unsloth and profile.train.method != "rft" and unsloth_available()
             and _trl_needs_unsloth() and not cuda_available()):
         raise ProactiveError(
             f"profile {profile.name!r} trains without Unsloth, but this venv's TRL ({_trl_version()}, Unsloth's pin) "
             "runs GRPO on CPU only with Unsloth's patches: use an Unsloth profile here (unsloth-smoke, cpu-unsloth), "
             "or run plain profiles from .venv (`make setup`, then .venv/bin/proactive)"
         )
+
+
+def check_lora_targets(model: Any, targets: tuple[str, ...], model_name: str) -> None:
+    """Every ``train.lora_targets`` name is a linear layer of ``model`` (as PEFT matches them: the name's
+    last parts), or one line naming the layers it has, before PEFT fails with its own traceback."""
+    import torch
+
+    linear = {name for name, module in model.named_modules() if isinstance(module, torch.nn.Linear)}
+    missing = [t for t in targets if not any(n == t or n.endswith("." + t) for n in linear)]
+    if missing:
+        kinds = sorted({n.rsplit(".", 1)[-1] for n in linear} - {"lm_head"})
+        raise ProactiveError(f"train.lora_targets: {shown(missing)} is not a linear layer of {model_name}; "
+                             f"its layers are {', '.join(kinds)}")
 
 
 def load_policy(profile) -> tuple[Any, Any, Any]:
@@ -288,6 +303,7 @@ def load_policy(profile) -> tuple[Any, Any, Any]:
             model_name=resolve_model(profile.model), max_seq_length=settings.max_seq_length,
             load_in_4bit=settings.load_in_4bit, dtype=dtype, trust_remote_code=False,
         )
+        check_lora_targets(model, settings.lora_targets, profile.model)
         model = FastLanguageModel.get_peft_model(
             model, r=settings.lora_r, lora_alpha=settings.lora_alpha, lora_dropout=settings.lora_dropout,
             target_modules=list(settings.lora_targets), use_gradient_checkpointing="unsloth",
@@ -301,6 +317,7 @@ def load_policy(profile) -> tuple[Any, Any, Any]:
     from peft import LoraConfig
 
     model, tokenizer = load_model_and_tokenizer(profile.model, dtype=dtype)
+    check_lora_targets(model, settings.lora_targets, profile.model)
     peft_config = LoraConfig(
         r=settings.lora_r, lora_alpha=settings.lora_alpha, lora_dropout=settings.lora_dropout,
         target_modules=list(settings.lora_targets), task_type="CAUSAL_LM",
@@ -324,8 +341,8 @@ def load_adapter(adapter_dir: str | Path, base: str | None = None, dtype: Any = 
         raise ProactiveError(f"{adapter_dir} holds no LoRA adapter (adapter_config.json missing); "
                              "train one with `proactive train` or check the path")
     try:
-        config = json.loads(config_file.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError):
+        config = read_json(config_file)  # UTF-8, with or without a byte-order mark
+    except ProactiveError:
         raise ProactiveError(f"{config_file}: not valid JSON (cut short?); train the adapter again "
                              "(`proactive train --fresh`) or point at another one") from None
     if not isinstance(config, dict) or config.get("peft_type", "LORA") != "LORA":
@@ -355,11 +372,10 @@ def _base_from_adapter(config: dict, adapter_dir: Path) -> str:
     # base path may point into another machine's cache.
     resolved = adapter_dir.parent / "config.json"
     if resolved.is_file():
-        import json
 
         try:
-            recorded = json.loads(resolved.read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError):
+            recorded = read_json(resolved)
+        except ProactiveError:
             recorded = None
         if isinstance(recorded, dict) and isinstance(recorded.get("model"), str):
             return recorded["model"]

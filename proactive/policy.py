@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Protocol
 
+from .errors import ProactiveError
 from .masking import PartialTask
 from .outlines import clean_outline, first_block, outline_messages, whole_lines
 from .questions import repeats_earlier, restates_request
@@ -146,6 +147,7 @@ class LocalPolicy:
             for start in range(0, len(prompts), self.batch_size):
                 batch = self.tokenizer(list(prompts[start : start + self.batch_size]), return_tensors="pt",
                                        padding=True, add_special_tokens=False).to(self.model.device)
+                self._check_fits(batch["input_ids"].shape[1], max_new_tokens)
                 kwargs: dict[str, Any] = {"max_new_tokens": max_new_tokens, "pad_token_id": self.tokenizer.pad_token_id}
                 if stop:
                     kwargs["eos_token_id"] = list(stop)
@@ -163,6 +165,15 @@ class LocalPolicy:
         finally:
             self.tokenizer.padding_side = side
         return texts
+
+    def _check_fits(self, prompt_tokens: int, max_new_tokens: int) -> None:
+        """A prompt and what is written after it must fit the model's context, or one line says so
+        (past it a model writes nonsense, slowly)."""
+        context = getattr(getattr(self.model, "config", None), "max_position_embeddings", None)
+        if isinstance(context, int) and prompt_tokens + max_new_tokens > context:
+            raise ProactiveError(f"{self.name}: a prompt of {prompt_tokens:,} tokens and {max_new_tokens} to write do "
+                                 f"not fit the model's context of {context:,} tokens; shorten the task's request "
+                                 "or its dialogue")
 
     def ask_many(self, partials: Sequence[PartialTask], histories: Sequence[History] | None = None,
                  temperature: float = 0.0, seed: int = 0, batch_size: int | None = None,

@@ -14,7 +14,6 @@ prompt as history, so the policy learns what to ask next after a miss, not to mi
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
@@ -23,6 +22,7 @@ from typing import Any
 
 from .config import Profile
 from .dialogues import elicited_share, run_dialogues
+from .files import iter_jsonl, read_json
 from .intents import KIND_QUESTIONS
 from .masking import PartialTask
 from .policy import SYSTEM_PROMPT, prefix_seed, question_prompt
@@ -427,7 +427,7 @@ def sft_round(model: Any, tokenizer: Any, rows: Sequence[dict[str, str]], profil
 def read_groups(path: str | Path) -> list[dict[str, Any]]:
     """The groups an RFT round stored (``groups.jsonl``), for chapter 4 to show."""
     path = Path(path)
-    return [json.loads(ln) for ln in path.read_text(encoding="utf-8").splitlines() if ln.strip()] if path.is_file() else []
+    return [record for _, record in iter_jsonl(path)] if path.is_file() else []
 
 
 
@@ -459,7 +459,7 @@ def run_rft(model: Any, tokenizer: Any, partials: Sequence[PartialTask], matcher
     from safetensors.torch import load_file
     from tqdm.auto import tqdm
 
-    from .files import atomic_write_json, atomic_write_text, is_main_process
+    from .files import append_jsonl, atomic_write_json, atomic_write_jsonl, is_main_process
     from .policy import LocalPolicy
 
     s = profile.train
@@ -471,7 +471,7 @@ def run_rft(model: Any, tokenizer: Any, partials: Sequence[PartialTask], matcher
     if start:
         last = root / f"round-{start}"
         set_peft_model_state_dict(model, load_file(str(last / "adapter" / "adapter_model.safetensors")))
-        stored = json.loads((last / "buffer.json").read_text(encoding="utf-8"))
+        stored = read_json(last / "buffer.json")
         buffer = {tid: Dialogue(by_id[tid], [turn_from_dict(t) for t in turns])
                   for tid, turns in stored.items() if tid in by_id}
         log.info("RFT: resuming after round %d (%s)", start, last)
@@ -514,12 +514,11 @@ def run_rft(model: Any, tokenizer: Any, partials: Sequence[PartialTask], matcher
             partial_dir = root / f".round-{index + 1}.tmp"
             shutil.rmtree(partial_dir, ignore_errors=True)
             model.save_pretrained(str(partial_dir / "adapter"))
-            atomic_write_text(partial_dir / "groups.jsonl", "".join(json.dumps(group_to_dict(g)) + "\n" for g in groups))
+            atomic_write_jsonl(partial_dir / "groups.jsonl", [group_to_dict(g) for g in groups])
             atomic_write_json(partial_dir / "buffer.json", {tid: [t.to_dict() for t in d.turns] for tid, d in buffer.items()})
             shutil.rmtree(final, ignore_errors=True)
             partial_dir.rename(final)  # a round is on disk whole or not at all
-            with Path(metrics_path).open("a", encoding="utf-8") as handle:
-                handle.write(json.dumps(record.to_dict()) + "\n")
+            append_jsonl(metrics_path, record.to_dict())
         tqdm.write(f"RFT round {record.round}/{s.rft_rounds}: kept {record.kept}/{record.tasks} groups "
                    f"(best share {record.kept_share:.3f}, all samples {record.mean_share:.3f}), "
                    f"{record.examples} questions fine-tuned on, loss {record.sft_loss}, {record.seconds:.0f} s")

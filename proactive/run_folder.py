@@ -16,14 +16,13 @@ when it is missing, so every chapter also runs on its own.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .errors import ProactiveError
-from .files import atomic_write_json, atomic_write_jsonl, read_text
+from .files import atomic_write_json, atomic_write_jsonl, iter_jsonl, read_json
 from .masking import PartialTask
 from .provenance import PACKAGES, provenance, versions_line  # noqa: F401  (run.json's record; the chapters import versions_line here)
 from .task_files import TaskSet, profile_partials
@@ -65,8 +64,8 @@ class RunDir:
         info = self.root / "run.json"
         if info.is_file():
             try:
-                recorded = json.loads(read_text(info)).get("profile")
-            except (json.JSONDecodeError, AttributeError):
+                recorded = read_json(info).get("profile")
+            except (ProactiveError, AttributeError):  # damaged: record() writes it again
                 recorded = None
             if recorded and recorded != profile.name:
                 raise ProactiveError(
@@ -130,8 +129,7 @@ class RunDir:
         """The run's masked held-out tasks: read from ``masked_test.jsonl`` or (first time, or
         ``refresh``) made from the profile (or the run's task set) and saved."""
         if self.masked_test.is_file() and not refresh:
-            return [PartialTask.from_dict(json.loads(line))
-                    for line in read_text(self.masked_test).splitlines() if line.strip()]
+            return [PartialTask.from_dict(record) for _, record in iter_jsonl(self.masked_test)]
         partials = profile_partials(self.profile, "test", self.task_set)
         self.record()
         atomic_write_jsonl(self.masked_test, [p.to_dict() for p in partials])

@@ -70,6 +70,11 @@ OFF_TOPIC, SEVERAL = "off_topic", "several"
 #: A turn rebuilt from outside text (a ``history`` column without fact ids): what it revealed is
 #: settled by asking its question again (see ``proactive.reward``).
 GIVEN = "given"
+#: Every kind a Turn may record.
+TURN_KINDS = (REVEALED, ALREADY_KNOWN, NO_MATCH, REFUSED, INVALID, OFF_TOPIC, SEVERAL, GIVEN)
+#: The most questions a dialogue may have (``--turns``, an evaluation file's ``turns``): the paper asks
+#: a handful; a bound keeps a forged count from allocating per-turn tables of a billion columns.
+MAX_TURNS = 50
 #: What a fact drawn out by a question that asked several things counts for, beside one asked alone:
 #: the user had to pick which of them to answer. Low enough that such a question stays under the
 #: reward's cap even on a task with one hidden fact (3 x 0.4 = 1.2, less the 0.3 several-questions

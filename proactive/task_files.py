@@ -83,7 +83,10 @@ def _facts(raw: Any, key: str, source: str, line: int, low: int, high: int, take
         taken.add(fact_id)
         category, importance = checked_kind_and_importance(
             item.get("category", DEFAULT_CATEGORY), item.get("importance", 1.0), source, line, where + ".")
-        facts.append(Fact(fact_id, statement, category, importance))
+        try:
+            facts.append(Fact(fact_id, statement, category, importance))
+        except TaskFormatError as exc:  # a statement with no words, or too long
+            raise field_error(source, line, where, str(exc)) from None
     return tuple(facts)
 
 
@@ -112,8 +115,14 @@ def parse_partial_task(record: Any, source: str = "<memory>", line: int = 0) -> 
     strategy = record.get("strategy", "given")
     if not isinstance(strategy, str):
         raise field_error(source, line, "strategy", f"must be a string when given (got {strategy!r})")
-    return PartialTask(task_id=task_id, domain=domain.strip(), request=required_text(record, "request", source, line),
-                       hidden_facts=hidden, visible_facts=visible, strategy=strategy, seed=seed, meta=meta)
+    try:
+        return PartialTask(task_id=task_id, domain=domain.strip(), request=required_text(record, "request", source, line),
+                           hidden_facts=hidden, visible_facts=visible, strategy=strategy, seed=seed,
+                           meta=meta).check_hidden()
+    except TaskFormatError as exc:
+        if str(exc).startswith(f"{source}:"):
+            raise
+        raise TaskFormatError(f"{source}:{line}: {exc}") from None
 
 
 def load_task_set(paths: str | Path | Iterable[str | Path]) -> TaskSet:

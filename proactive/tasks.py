@@ -8,8 +8,8 @@ Masking (``proactive.masking``) later hides some of those facts; they become the
 
 from __future__ import annotations
 
-import math
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
@@ -17,7 +17,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from .errors import TaskFormatError
+from .errors import TaskFormatError, shown
 from .files import iter_jsonl
 
 #: The kinds of fact a requester holds. Masking "by category" hides whole kinds at once.
@@ -37,7 +37,24 @@ CATEGORIES: tuple[str, ...] = (
 DEFAULT_CATEGORY = "context"
 
 MIN_FACTS, MAX_FACTS = 4, 8
+#: The longest request and fact statement read. The corpus's longest full request is about 630
+#: characters, IN3's about 170; a request of 19,000 tokens took a CPU minutes per question and
+#: overflows a small model's context, so text far past these is a file mistake, said in one line.
+MAX_REQUEST_CHARS, MAX_FACT_CHARS = 10_000, 2_000
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+
+
+def words_of(text: str) -> tuple[str, ...]:
+    """A text's words as a reader compares them: compatibility forms folded (full-width letters),
+    invisible format characters (zero-width spaces) dropped, case ignored."""
+    text = "".join(c for c in unicodedata.normalize("NFKC", text) if unicodedata.category(c) != "Cf")
+    return tuple(re.findall(r"\w+", text.casefold()))
+
+
+def contains_words(text: Sequence[str], part: Sequence[str]) -> bool:
+    """Whether the word sequence ``part`` appears, in order and unbroken, in ``text``."""
+    n = len(part)
+    return n > 0 and any(tuple(text[i : i + n]) == tuple(part) for i in range(len(text) - n + 1))
 
 
 @dataclass(frozen=True)
@@ -60,8 +77,13 @@ class Fact:
             if not isinstance(getattr(self, name), str):
                 raise TaskFormatError(f"fact {self.id!r}: {name} must be text (got {getattr(self, name)!r})")
         w = self.importance
-        if isinstance(w, bool) or not isinstance(w, (int, float)) or not math.isfinite(w) or w <= 0:
-            raise TaskFormatError(f"fact {self.id!r}: importance must be a finite positive number (got {w!r})")
+        if isinstance(w, bool) or not isinstance(w, (int, float)) or not 0 < w <= 1:  # also false for nan
+            raise TaskFormatError(f"fact {shown(self.id)}: importance must be a number in (0, 1] (got {shown(w)})")
+        if len(self.statement) > MAX_FACT_CHARS:
+            raise TaskFormatError(f"fact {shown(self.id)}: its statement is {len(self.statement):,} characters (at "
+                                  f"most {MAX_FACT_CHARS:,} are read): a fact is a sentence or two")
+        if not words_of(self.statement):
+            raise TaskFormatError(f"fact {shown(self.id)}: its statement has no words (got {shown(self.statement)})")
 
 
 @dataclass(frozen=True)
@@ -148,7 +170,12 @@ def parse_task(record: Any, source: str = "<memory>", line: int = 0) -> Task:
             raise field_error(source, line, where + "id", f"duplicate fact id {fact_id!r} in task {task_id}")
         category, importance = checked_kind_and_importance(
             required_text(raw, "category", source, line, where), raw.get("importance"), source, line, where)
-        facts.append(Fact(fact_id, required_text(raw, "statement", source, line, where), category, importance))
+        try:
+            facts.append(Fact(fact_id, required_text(raw, "statement", source, line, where), category, importance))
+        except TaskFormatError as exc:
+            if str(exc).startswith(f"{source}:"):
+                raise
+            raise field_error(source, line, f"facts[{index}]", str(exc)) from None
     return Task(id=task_id, facts=tuple(facts), **texts)
 
 

@@ -26,7 +26,7 @@ from typing import Any
 
 from .config import Profile
 from .errors import ProactiveError
-from .files import atomic_write_json, atomic_write_text, is_main_process
+from .files import append_jsonl, atomic_write_json, atomic_write_jsonl, is_main_process, parse_json
 from .masking import PartialTask
 from .own_history import OwnHistoryBank, own_dialogues, refresh_callback
 from .policy import stop_ids
@@ -49,20 +49,21 @@ def read_metrics(path: str | Path) -> list[dict[str, Any]]:
     path = Path(path)
     if not path.is_file():
         return []
-    text = path.read_text(encoding="utf-8")
-    lines = text.split("\n")
+    data = path.read_bytes()
+    lines = data.split(b"\n")  # the one JSON-lines separator (files.jsonl_line)
     records = []
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
+    for number, raw in enumerate(lines, 1):
+        if not raw.strip():
             continue
         try:
-            record = json.loads(line)
-        except json.JSONDecodeError:
-            if number == len(lines) and not text.endswith("\n"):
+            record = parse_json(raw.decode("utf-8"), f"{path}:{number}")
+        except (UnicodeDecodeError, ProactiveError) as exc:
+            if number == len(lines) and not data.endswith(b"\n"):
                 # A run killed while appending its last step: that step is redone on resume.
                 log.warning("%s:%d: the last record was cut short (killed while writing?); dropped it", path, number)
                 break
-            raise ProactiveError(f"{path}:{number}: not a JSON record; delete that line or train with --fresh") from None
+            what = "not UTF-8 text" if isinstance(exc, UnicodeDecodeError) else "not a JSON record"
+            raise ProactiveError(f"{path}:{number}: {what} (damaged); delete that line or train with --fresh") from None
         if not isinstance(record, dict):
             raise ProactiveError(f"{path}:{number}: not a metrics record; delete that line or train with --fresh")
         records.append(record)
@@ -79,6 +80,45 @@ def finite_record(record: Mapping[str, Any]) -> dict[str, Any]:
     return {k: (None if k in bad else v) for k, v in record.items()}
 
 
+def checkpoint_problem(path: Path) -> str | None:
+    """What keeps a ``checkpoint-N`` folder from being resumed (None: nothing): its trainer state is not
+    an object with a whole-number step, its optimizer or scheduler file is not a torch archive (empty,
+    cut short, overwritten), or its weights are missing or unreadable. Checked before the trainer reads
+    any of them, so damage is a warning and an earlier checkpoint, not a traceback mid-load."""
+    import zipfile
+
+    try:
+        state = json.loads((path / "trainer_state.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return "trainer_state.json missing or not JSON"
+    step = state.get("global_step") if isinstance(state, dict) else None
+    if not isinstance(step, int) or isinstance(step, bool) or step < 0:
+        return f"trainer_state.json's global_step is {str(step)[:20]!r}, not a step number"
+    for name in ("optimizer.pt", "scheduler.pt"):
+        file = path / name
+        if name == "optimizer.pt" or file.exists():
+            try:
+                # torch.save writes a zip archive; its directory sits at the end, so a file cut short
+                # has none (reading the directory only: an optimizer's state may be large)
+                with zipfile.ZipFile(file) as archive:
+                    if not any(n.endswith("data.pkl") for n in archive.namelist()):
+                        return f"{name} is not a torch archive"
+            except (OSError, zipfile.BadZipFile, EOFError, ValueError):
+                return f"{name} missing or not a torch archive"
+    weights = [path / n for n in ("adapter_model.safetensors", "model.safetensors")]
+    present = [w for w in weights if w.is_file()]
+    if not present:
+        return "no weights"
+    try:
+        from safetensors import safe_open
+
+        with safe_open(str(present[0]), framework="pt") as handle:
+            handle.keys()
+    except Exception:  # noqa: BLE001 (safetensors raises its own error types and OSError for a damaged file)
+        return f"{present[0].name} is damaged"
+    return None
+
+
 def last_complete_checkpoint(checkpoints: Path) -> str | None:
     """The newest ``checkpoint-N`` that was written to the end. A run killed while saving (or out of
     disk) leaves one without its trainer state or weights, and resuming from it would fail: such
@@ -88,20 +128,17 @@ def last_complete_checkpoint(checkpoints: Path) -> str | None:
     broken = []
     found = None
     for path in candidates:
-        try:
-            state = json.loads((path / "trainer_state.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            state = None
-        weights = [path / n for n in ("adapter_model.safetensors", "model.safetensors", "adapter_model.bin")]
-        if isinstance(state, dict) and (path / "optimizer.pt").is_file() and any(
-                w.is_file() and w.stat().st_size > 0 for w in weights):
+        problem = checkpoint_problem(path)
+        if problem is None:
             found = str(path)
             break
-        broken.append(path)
+        broken.append(f"{path.name} ({problem})")
+        if is_main_process():
+            shutil.rmtree(path, ignore_errors=True)
     if broken:
         where = f"resuming from {Path(found).name}" if found else "no complete checkpoint is left: starting from step 0"
-        log.warning("%s not written to the end (killed while saving, or the disk filled?); removed; %s",
-                    ", ".join(p.name for p in broken), where)
+        log.warning("%s: damaged or not written to the end (killed while saving, or the disk filled?); removed; %s",
+                    ", ".join(broken), where)
         if is_main_process():
             for path in broken:
                 shutil.rmtree(path, ignore_errors=True)
@@ -157,7 +194,7 @@ def _metrics_callback(path: Path, reward, resumed_step: int, listener: Callable[
 
     if path.exists() and is_main_process():  # keep what the resumed checkpoint already covered
         kept = [r for r in read_metrics(path) if r.get("step", 0) <= resumed_step]
-        atomic_write_text(path, "".join(json.dumps(r) + "\n" for r in kept))
+        atomic_write_jsonl(path, kept)
 
     class MetricsLog(TrainerCallback):
         """Appends each logged step (TRL's reward, KL, lengths) plus the reward's terms to metrics.jsonl."""
@@ -168,8 +205,7 @@ def _metrics_callback(path: Path, reward, resumed_step: int, listener: Callable[
             record = {"step": state.global_step, **{k: v for k, v in logs.items() if isinstance(v, (int, float))}}
             record.update({f"terms/{k}": v for k, v in reward.last_terms.items()})
             record = finite_record(record)
-            with path.open("a", encoding="utf-8") as handle:
-                handle.write(json.dumps(record) + "\n")
+            append_jsonl(path, record)
             _print_step(record, state.max_steps)
             if listener is not None:  # e.g. a notebook redrawing its live reward curve
                 listener(read_metrics(path))

@@ -69,7 +69,7 @@ CASES = [
     ("inf-rft-rate", _profile("train: {rft_learning_rate: .inf}\n"), ["train", "--profile", "{d}/p.yaml", "--out", "{d}/run"],
      "rft_learning_rate must be a finite number"),
     ("negative-temperature", _profile("train: {temperature: -1}\n"), ["train", "--profile", "{d}/p.yaml", "--out", "{d}/run"],
-     "train.temperature must be greater than 0"),
+     "train.temperature must be at least 0.01"),
     ("zero-lora-rank", _profile("train: {lora_r: 0}\n"), ["train", "--profile", "{d}/p.yaml", "--out", "{d}/run"],
      "train.lora_r must be at least 1"),
     ("one-generation", _profile("train: {num_generations: 1}\n"), ["train", "--profile", "{d}/p.yaml", "--out", "{d}/run"],
@@ -81,7 +81,7 @@ CASES = [
     ("own-history-share", _profile("train: {own_history: 2}\n"), ["train", "--profile", "{d}/p.yaml", "--out", "{d}/run"],
      "train.own_history must be at most 1"),
     ("negative-depth", _profile("train: {history_depths: [0, -1]}\n"), ["train", "--profile", "{d}/p.yaml", "--out", "{d}/run"],
-     "train.history_depths must be whole numbers"),
+     "train.history_depths must be a non-empty list of whole numbers"),
     ("more-hinted-than-rounds", _profile("train: {rft_rounds: 1, rft_hinted_rounds: 2}\n"),
      ["train", "--profile", "{d}/p.yaml", "--out", "{d}/run"], "rft_hinted_rounds (2) is more than train.rft_rounds (1)"),
     ("train-tasks-zero", _profile("train: {train_tasks: 0}\n"), ["train", "--profile", "{d}/p.yaml", "--out", "{d}/run"],
@@ -106,7 +106,7 @@ CASES = [
     ("train-max-steps-zero", None, ["train", "--profile", "cpu-smoke", "--out", "{d}/run", "--max-steps", "0"],
      "--max-steps must be at least 1 (got 0)"),
     ("evaluate-nan-temperature", None, ["evaluate", "--policy", "template", "--temperature", "nan"],
-     "--temperature must be from 0 (greedy) to 10"),
+     "--temperature must be 0 (greedy) or from 0.01 to 10"),
     ("evaluate-zero-turns", None, ["evaluate", "--policy", "template", "--turns", "0"], "--turns must be at least 1"),
     ("demo-zero-samples", None, ["demo", "--profile", "cpu-smoke", "--samples", "0", "--out", "{d}/run"],
      "--samples must be at least 1"),
@@ -135,7 +135,7 @@ CASES = [
     ("compare-forged-fact-id", lambda d: _write(d / "a.json", _forged_revealed()),
      ["compare", "{d}/a.json", "--out", "{d}/out.json"], "is not one of the task's hidden facts"),
     ("compare-word-importance", lambda d: _write(d / "a.json", _word_importance()),
-     ["compare", "{d}/a.json", "--out", "{d}/out.json"], "importance must be a finite positive number"),
+     ["compare", "{d}/a.json", "--out", "{d}/out.json"], "importance must be a number in (0, 1]"),
     ("compare-task-twice", lambda d: _write(d / "a.json", _evaluation(_held_out()[:1] * 2)),
      ["compare", "{d}/a.json"], "appears twice"),
     ("compare-other-version", lambda d: (_write(d / "a.json", _evaluation(_held_out())),
@@ -306,9 +306,9 @@ def test_a_file_of_ones_own_is_used_whole_whatever_the_profiles_size(tmp_path):
 
 
 @pytest.mark.parametrize("text, message", [
-    ('{"kind": "questions", "system_a": "a", "system_b": "b", "winner": "a"}\n42\n', "a JSON int, not an object"),
-    ('{"kind": "questions", "system_a": "a", "system_b": "b"}\n', "'winner' missing or not text"),
-    ('{"kind": "questions", "system_a": "a", "system_b": "b", "winner": "c"}\n', "neither system nor 'tie'"),
+    ('{"item_id": "t/q", "kind": "questions", "system_a": "a", "system_b": "b", "winner": "a"}\n42\n', "a JSON int, not an object"),
+    ('{"item_id": "t/q", "kind": "questions", "system_a": "a", "system_b": "b"}\n', "'winner' missing or not text"),
+    ('{"item_id": "t/q", "kind": "questions", "system_a": "a", "system_b": "b", "winner": "c"}\n', "neither system nor 'tie'"),
     ("not json at all", "not a JSON judgment"),  # one fragment and nothing before it: not a torn append
 ])
 def test_a_judgments_file_with_a_bad_record_is_a_file_line_error_and_is_not_emptied(text, message, tmp_path):

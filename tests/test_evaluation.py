@@ -254,7 +254,7 @@ def test_cli_evaluate_errors(tmp_path, capsys):
     bad = tmp_path / "bad.json"
     bad.write_text("{not json")
     assert main(["compare", str(bad)]) == 2
-    assert "not JSON" in capsys.readouterr().err
+    assert "not valid JSON" in capsys.readouterr().err
     assert main(["compare", str(tmp_path / "missing.json")]) == 2
     assert "no such evaluation file" in capsys.readouterr().err
     assert not list(tmp_path.glob("*.tmp*"))

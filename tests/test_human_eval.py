@@ -75,9 +75,9 @@ def test_skip_and_bad_choices(tmp_path):
 
 
 def test_win_rates_with_intervals():
-    records = ([{"kind": "outline", "system_a": "A", "system_b": "B", "winner": "A"}] * 6
-               + [{"kind": "outline", "system_a": "A", "system_b": "B", "winner": "tie"}] * 2
-               + [{"kind": "outline", "system_a": "A", "system_b": "B", "winner": "B"}] * 2)
+    records = ([{"item_id": "t/outline", "kind": "outline", "system_a": "A", "system_b": "B", "winner": "A"}] * 6
+               + [{"item_id": "t/outline", "kind": "outline", "system_a": "A", "system_b": "B", "winner": "tie"}] * 2
+               + [{"item_id": "t/outline", "kind": "outline", "system_a": "A", "system_b": "B", "winner": "B"}] * 2)
     [row] = human_win_rates(records)
     assert row["judgments"] == 10 and row["win_rate_a"] == pytest.approx(0.7)
     assert row["ci_low"] < 0.7 < row["ci_high"]
@@ -88,10 +88,10 @@ def test_items_file_round_trip_and_errors(tmp_path):
     save_items(path, items(3))
     assert load_items(path) == items(3)
     path.write_text(path.read_text() + "{broken\n")
-    with pytest.raises(ProactiveError, match=r"items.jsonl:4: not a comparison item"):
+    with pytest.raises(ProactiveError, match=r"items.jsonl:4: not valid JSON"):
         load_items(path)
     bad = tmp_path / "judgments.jsonl"
-    bad.write_text('{"kind": "questions", "system_a": "a", "system_b": "b", "winner": "a"}\nnot json\n')
+    bad.write_text('{"item_id": "t/q", "kind": "questions", "system_a": "a", "system_b": "b", "winner": "a"}\nnot json\n')
     with pytest.raises(ProactiveError, match=r"judgments.jsonl:2"):
         load_judgments(bad)
 
@@ -142,7 +142,7 @@ def test_a_judgment_cut_by_a_crash_is_dropped_and_the_rest_kept(tmp_path, caplog
 
 def test_a_bad_line_in_the_middle_is_still_an_error(tmp_path):
     path = tmp_path / "j.jsonl"
-    path.write_text('{"kind": "questions", "system_a": "a", "system_b": "b", "winner": "a"}\nnot json\n{"kind": "questions", "system_a": "a", "system_b": "b", "winner": "a"}\n')
+    path.write_text('{"item_id": "t/q", "kind": "questions", "system_a": "a", "system_b": "b", "winner": "a"}\nnot json\n{"item_id": "t/q", "kind": "questions", "system_a": "a", "system_b": "b", "winner": "a"}\n')
     with pytest.raises(ProactiveError, match=r"j.jsonl:2: not a JSON judgment"):
         load_judgments(path)
     path.write_bytes(b'{"item_id": "caf\xe9"}\n')

@@ -260,16 +260,21 @@ def test_train_cpu_smoke_writes_a_loadable_adapter_and_resumes(tmp_path, capsys,
 
 
 def test_resume_skips_a_checkpoint_killed_while_saving(tmp_path, caplog):
+    import torch
+    from safetensors.torch import save_file
+
     from proactive.training import last_complete_checkpoint
 
-    def checkpoint(step: int, state: str | None = '{"global_step": 1}', weights: bytes = b"w", optimizer=True):
+    def checkpoint(step: int, state: str | None = '{"global_step": 1}', weights: bytes | None = None, optimizer=True):
         path = tmp_path / f"checkpoint-{step}"
         path.mkdir()
         if state is not None:
             (path / "trainer_state.json").write_text(state)
-        (path / "adapter_model.safetensors").write_bytes(weights)
+        save_file({"w": torch.zeros(2)}, str(path / "adapter_model.safetensors"))
+        if weights is not None:
+            (path / "adapter_model.safetensors").write_bytes(weights)
         if optimizer:
-            (path / "optimizer.pt").write_bytes(b"o")
+            torch.save({"state": {}}, path / "optimizer.pt")
         return str(path)
 
     assert last_complete_checkpoint(tmp_path) is None
@@ -281,7 +286,9 @@ def test_resume_skips_a_checkpoint_killed_while_saving(tmp_path, caplog):
     checkpoint(16, weights=b"")  # empty weights
     checkpoint(18, optimizer=False)
     assert last_complete_checkpoint(tmp_path).endswith("checkpoint-10")
-    assert "checkpoint-18, checkpoint-16, checkpoint-14, checkpoint-12 not written to the end" in caplog.text
+    assert ("checkpoint-18 (optimizer.pt missing or not a torch archive), checkpoint-16 (adapter_model.safetensors is "
+            "damaged), checkpoint-14 (trainer_state.json missing or not JSON), checkpoint-12 (trainer_state.json missing "
+            "or not JSON): damaged or not written to the end") in caplog.text
     assert "resuming from checkpoint-10" in caplog.text
     # The broken ones are gone, so the Trainer never meets them; the complete ones stay.
     assert sorted(p.name for p in tmp_path.iterdir()) == ["checkpoint-10", "checkpoint-2"]
