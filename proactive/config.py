@@ -97,6 +97,7 @@ def check_range(where: str, value: object, spec: tuple[float | None, float | Non
     if not isinstance(value, (int, float)) or isinstance(value, bool):
         return None  # types are checked separately
     low, high, low_inclusive = spec
+    high = MAX_SEED if high is None else high  # no count or weight a run can use is larger; TRL's are 64-bit
     if not math.isfinite(value):
         return f"{where} must be a finite number (got {shown(value)})"
     if low is not None and (value < low or (value == low and not low_inclusive)):
@@ -375,7 +376,17 @@ def _unique_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool 
     return loader.construct_mapping(node, deep=deep)
 
 
+def _bounded_int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int:
+    # A whole number of thousands of digits is no setting, and Python refuses to read one past 4,300
+    # with a ValueError of its own.
+    if len(str(node.value)) > 30:
+        raise yaml.constructor.ConstructorError(None, None, f"a number of {len(str(node.value)):,} digits",
+                                                node.start_mark)
+    return loader.construct_yaml_int(node)
+
+
 _UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _unique_mapping)
+_UniqueKeyLoader.add_constructor("tag:yaml.org,2002:int", _bounded_int)
 
 
 #: What a profile file may be: its size, and how many YAML aliases it may use (each alias repeats what
@@ -402,6 +413,9 @@ def read_yaml(path: Path) -> object:
             raise ProactiveError(f"{path}: {aliases} YAML aliases (*name); a profile needs at most {MAX_ALIASES}: "
                                  "write the values out")
         data = yaml.load(text, Loader=_UniqueKeyLoader)
+    except RecursionError:
+        raise ProactiveError(f"{path}: nested too deeply to read; a profile is a flat mapping with train: and "
+                             "reward: sections") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or " ".join(str(exc).split())[:200]

@@ -133,6 +133,12 @@ CASES = [
      ["train", "--profile", "{d}/p.yaml", "--out", "{d}/run"], "YAML aliases"),
     ("alias-bomb-in-lora-targets", _profile("train:\n  lora_targets: &t [[a, b], [c, d]]\n  history_depths: [*t, *t]\n"),
      ["train", "--profile", "{d}/p.yaml", "--out", "{d}/run"], "is not a valid"),
+    ("profile-number-of-5000-digits", _profile("seed: " + "8" * 5000 + "\n"),
+     ["train", "--profile", "{d}/p.yaml", "--out", "{d}/run"], "a number of 5,000 digits"),
+    ("profile-nested-5000-deep", _profile("description: " + "[" * 5000 + "]" * 5000 + "\n"),
+     ["train", "--profile", "{d}/p.yaml", "--out", "{d}/run"], "nested too deeply"),
+    ("max-steps-past-any-run", _profile("train: {max_steps: 100000000000}\n"),
+     ["train", "--profile", "{d}/p.yaml", "--out", "{d}/run"], "train.max_steps must be at least 1 and at most"),
     ("profile-of-two-megabytes", _profile("description: '" + "x" * 2_000_000 + "'\n"),
      ["train", "--profile", "{d}/p.yaml", "--out", "{d}/run"], "a profile is a few hundred"),
     # -- paths the file system would refuse, and empty ones ------------------------------------------------
