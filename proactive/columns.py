@@ -19,8 +19,11 @@ from .errors import ProactiveError, shown
 from .files import parse_json
 from .masking import PartialTask
 from .questions import normalize
-from .simulator import GIVEN, NO_MATCH, REVEALED, Turn, mentions
+from .simulator import GIVEN, MAX_TURNS, NO_MATCH, REVEALED, Turn, mentions
 from .tasks import CATEGORIES, DEFAULT_CATEGORY, Fact
+
+#: The most hidden facts a line may give (the corpus's tasks have 4-8; IN3's up to 8).
+MAX_COLUMN_FACTS = 50
 
 
 def _maybe_json(value: object) -> object:
@@ -147,6 +150,9 @@ def partial_from_columns(row: dict[str, Any]) -> tuple[PartialTask, list[Turn]]:
         raise ProactiveError("'hidden_facts' must be a non-empty list of strings")
     importances = _weights(row.get("importances"), len(hidden))
     known = [k for k in _text_list(row.get("known_facts"), "known_facts")]
+    for name, items, most in (("hidden_facts", hidden, MAX_COLUMN_FACTS), ("known_facts", known, 3 * MAX_COLUMN_FACTS)):
+        if len(items) > most:  # each is matched against every question: thousands would take hours
+            raise ProactiveError(f"'{name}' holds {len(items):,} facts; at most {most} are read (a task has 4-8)")
     categories = _categories(row.get("categories"), len(hidden), "categories")
     known_categories = _categories(row.get("known_categories"), len(known), "known_categories")
     ids = _fact_ids(row.get("fact_ids"), len(hidden))
@@ -161,6 +167,8 @@ def partial_from_columns(row: dict[str, Any]) -> tuple[PartialTask, list[Turn]]:
     raw_history = [] if raw_history is None or raw_history == "" else raw_history  # absent: no turns yet
     if not isinstance(raw_history, (list, tuple)):
         raise ProactiveError("'history' must be a list of {'question': str, 'answer': str}")
+    if len(raw_history) > MAX_TURNS:
+        raise ProactiveError(f"'history' holds {len(raw_history):,} turns; a dialogue has at most {MAX_TURNS}")
     for turn in raw_history:
         if not isinstance(turn, dict) or not isinstance(turn.get("question"), str) or not isinstance(turn.get("answer"), str):
             raise ProactiveError("each 'history' item must be {'question': str, 'answer': str}")

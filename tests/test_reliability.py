@@ -202,6 +202,11 @@ CASES = [
     ("reward-same-fact-twice",
      lambda d: _write(d / "in.jsonl", _row(hidden_facts=["We expect 120 guests.", "we expect １２０ guests"])),
      ["reward", "--input", "{d}/in.jsonl"], "say the same"),
+    ("reward-5000-hidden-facts", lambda d: _write(d / "in.jsonl", _row(hidden_facts=[f"Fact {i}." for i in range(5000)])),
+     ["reward", "--input", "{d}/in.jsonl"], "'hidden_facts' holds 5,000 facts"),
+    ("reward-history-of-400-turns",
+     lambda d: _write(d / "in.jsonl", _row(history=[{"question": "Who?", "answer": "Me."}] * 400)),
+     ["reward", "--input", "{d}/in.jsonl"], "'history' holds 400 turns"),
     ("reward-input-empty", lambda d: _write(d / "in.jsonl", "\n\n"), ["reward", "--input", "{d}/in.jsonl", "--out",
                                                                      "{d}/out.jsonl"], "no question lines to score"),
 ]
