@@ -55,7 +55,7 @@ def _punctuation(char: str) -> str:
         return char
     name = unicodedata.name(char, "")
     if "INVERTED" in name and ("QUESTION" in name or "EXCLAMATION" in name):
-        return ""  # the Spanish opening marks: the question ends with its own "?"
+        return " "  # the Spanish opening marks: a question starts there (and ends with its own "?")
     if "QUESTION MARK" in name:
         return "?"
     if "LOW-9" in name:
@@ -123,8 +123,8 @@ _OPTIONS = re.compile(r"\b(?:such as|e\.g\.?|i\.e\.?|for example|for instance|in
                       r"|(?<!you )(?<!you'd )(?<!would )(?<!i )(?<!we )(?<!they )(?<!'d )(?<!do )like(?!\s+to\b)"
                       r"|say|perhaps|maybe|etc\.?)(?=\W|$)", re.IGNORECASE)
 # A comma inside a number ("$15,000") separates nothing.
-_SEPARATOR = re.compile(r"\s*(?:,(?!\d{3}\b)|[;/|&+\n]|\band\b|\bor\b|\bnor\b|\bvs\.?|\bversus\b|\s-\s)\s*",
-                        re.IGNORECASE)
+_SEPARATOR = re.compile(r"\s*(?:,(?!\d{3}\b)|[;/|&+\n]|\band\b|\bor\b|\bnor\b|\bvs\.?|\bversus\b|\s-\s"
+                        r"|\bplus\b|\bas well as\b|\btogether with\b|\bin addition to\b)\s*", re.IGNORECASE)
 #: Where examples of what a question asks begin: the items after it illustrate, they are not asked.
 _EXAMPLES = re.compile(r"\(|\b(?:such as|e\.g\.?|i\.e\.?|for example|for instance|including|say|etc\.?)(?=\W|$)"
                        r"|(?<!you )(?<!you'd )(?<!would )(?<!i )(?<!we )(?<!they )(?<!'d )(?<!do )\blike\b(?!\s+to\b)",

@@ -132,7 +132,10 @@ TWO = "What is your total budget{sep}when is the wedding?"
     "separator",
     ["? ", ". ", "\n", " ", "\u061f ", "\u055e ", "\u1367 ", "\u2753", "\u2754 ", "\uff1f", "\u3002",
      "\u060c ", "\u201a ", ", ", " \u2c9fr ", " \u043er ", " a\u043fd ", " \u0430nd ", "\u3000", "?\u200b",
-     "\u037e ", "\u2028", " and also ", "; "],
+     "\u037e ", "\u2028", " and also ", "; ",
+     # more of every script's marks, and joiners that mean "and"
+     "\u203d ", "\u2047 ", "\ufe56 ", "\ufe16 ", "\u2e2e ", "\u00bf", "\u0964", "\u06d4 ", " \u0585r ", " \u1d0f\u0280 ",
+     " plus ", " as well as ", ", together with "],
 )
 def test_two_questions_are_two_in_every_script(separator):
     """The same two questions, separated by any script's question mark, comma or full stop, by a
