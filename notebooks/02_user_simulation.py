@@ -87,7 +87,7 @@ if not installed:
 # %% tags=["parameters"]
 profile = "cpu-smoke"  # seconds: 3 tasks, the smallest run; "cpu": every task, the full laptop run (minutes; chapter 4 trains for about 25), colab-t4 / paper on a GPU
 run_dir = ""  # the run folder the chapters share ("": ../runs/tutorial-PROFILE; a `make demo` folder works too)
-qulac_path = ""  # qulac.json; empty: ../shared/data/qulac/qulac.json or $PROACTIVE_QULAC
+qulac_path = ""  # qulac.json; empty: $PROACTIVE_QULAC, or where `proactive data fetch qulac` puts it
 qulac_pairs = 0  # how many held-out Qulac questions to check (0: all)
 fidelity_tasks = 0  # how many of IN3's 191 check tasks to ask (0: the profile's choice; cpu-smoke asks 30)
 

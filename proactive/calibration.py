@@ -11,7 +11,7 @@ So the fit also sees every pair rephrased (:data:`VARIANTS`: the request as a se
 question capitalised with a "?", both), and the report gives topic-grouped cross-validation:
 every fold's topics are unseen by its fit, for each phrasing, against plain cosine.
 
-    proactive calibrate --qulac ../shared/data/qulac/qulac.json
+    proactive data fetch qulac && proactive calibrate
 """
 
 from __future__ import annotations

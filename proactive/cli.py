@@ -267,6 +267,15 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_data_fetch(args: argparse.Namespace) -> int:
+    """Download a public dataset into the cache folder (or ``--to``), checked against its pinned SHA-256."""
+    from .data.fetch import DATASETS, fetch
+
+    path = fetch(args.dataset, args.to, args.base_url)
+    print(f"{args.dataset}: {path} ({DATASETS[args.dataset].licence}; its LICENSE beside it)")
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     """The main job end to end on CPU: corpus, masking, GRPO training, evaluation, report."""
     from .config import load_profile
@@ -451,7 +460,8 @@ def build_parser() -> argparse.ArgumentParser:
     rw.set_defaults(func=cmd_reward)
 
     cal = sub.add_parser("calibrate", help="fit the simulated user's fact matcher on Qulac and IN3's tune part")
-    cal.add_argument("--qulac", default=None, help="path to qulac.json (default: ../shared/data/qulac)")
+    cal.add_argument("--qulac", default=None, help="path to qulac.json (default: where `proactive data fetch qulac` "
+                     "puts it)")
     cal.add_argument("--in3", default=None, help="IN3 train split in its own format (default: the bundled copy)")
     cal.add_argument("--seed", type=_at_least(0), default=0, help="topic split seed")
     cal.add_argument("--out", default=None, help="write the calibration JSON here")
@@ -487,6 +497,14 @@ def build_parser() -> argparse.ArgumentParser:
     cp.add_argument("--judge", default="embedding", help="'embedding' (offline) or a chat backend spec")
     cp.add_argument("--out", default=None, help="write the table as JSON too")
     cp.set_defaults(func=cmd_compare)
+
+    data = sub.add_parser("data", help="public datasets").add_subparsers(dest="data_command", required=True)
+    fetch = data.add_parser("fetch", help="download a public dataset (Qulac, MIT) from its repository, checked")
+    fetch.add_argument("dataset", choices=["qulac"])
+    fetch.add_argument("--to", default=None, help="file to write (default: the cache folder, where commands look)")
+    fetch.add_argument("--from", dest="base_url", default=None, metavar="URL",
+                       help="a mirror holding the file and its LICENSE (default: the dataset's public repository)")
+    fetch.set_defaults(func=cmd_data_fetch)
 
     demo = sub.add_parser("demo", help="run the pipeline end to end: mask, train, evaluate, report")
     demo.add_argument("--profile", default="cpu")

@@ -3,8 +3,8 @@
 Qulac (Aliannejadi et al., SIGIR 2019, MIT licence) pairs 198 short web-search topics with 762
 facets, the searcher's hidden intent, and 10,277 crowd-written question/answer pairs, each answer
 written by a person who was shown the facet. That is exactly the paper's setting in miniature:
-visible request = topic, hidden fact = facet. The file is read from a path; it is never copied
-into this repository.
+visible request = topic, hidden fact = facet. The file is read from a path (``proactive data fetch
+qulac`` downloads it from its public repository); it is not copied into this repository.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from ..masking import PartialTask
 from ..tasks import Fact
 
 _COLUMNS = ("topic_id", "facet_id", "topic_facet_id", "topic", "topic_desc", "facet_desc", "question", "answer")
-_README = "see ../shared/data/qulac/README.md"
+_README = "fetch it with `proactive data fetch qulac`"
 
 
 @dataclass(frozen=True)
@@ -44,11 +44,16 @@ class QulacFacet:
 
 
 def default_qulac_path() -> Path:
-    """``$PROACTIVE_QULAC`` if set, else ``shared/data/qulac/qulac.json`` beside the repository."""
+    """``$PROACTIVE_QULAC`` if set; else where ``proactive data fetch qulac`` puts it (the cache
+    folder); else a ``shared/data/qulac/qulac.json`` beside the repository, if there is one."""
+    from .fetch import fetched_path
+
     env = os.environ.get("PROACTIVE_QULAC")
     if env:
         return Path(env)
-    return Path(__file__).resolve().parents[3] / "shared" / "data" / "qulac" / "qulac.json"
+    fetched = fetched_path("qulac")
+    beside = Path(__file__).resolve().parents[3] / "shared" / "data" / "qulac" / "qulac.json"
+    return beside if beside.is_file() and not fetched.is_file() else fetched
 
 
 def _clean(text: object) -> str:
@@ -60,7 +65,7 @@ def load_qulac(path: str | os.PathLike | None = None) -> list[QulacFacet]:
     """Read ``qulac.json`` into one :class:`QulacFacet` per topic+facet (762 of them)."""
     path = Path(path) if path is not None else default_qulac_path()
     if not path.is_file():
-        raise ProactiveError(f"Qulac file not found at {path}; pass its path or set $PROACTIVE_QULAC ({_README})")
+        raise ProactiveError(f"Qulac file not found at {path}; {_README}, or pass its path (or set $PROACTIVE_QULAC)")
     try:
         columns = json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
