@@ -242,11 +242,12 @@ def iter_jsonl(path: str | os.PathLike) -> Iterator[tuple[int, Any]]:
         if not line.strip():
             continue
         try:
-            yield number, parse_json(line, f"{path}:{number}")
+            record = parse_json(line, f"{path}:{number}")
         except ProactiveError as exc:
             if "not valid JSON" in str(exc):
                 raise ProactiveError(f"{exc}; each line must be one JSON object") from None
             raise
+        yield number, record
 
 
 def jsonl_lines(text: str) -> list[str]:

@@ -36,18 +36,16 @@ class PartialTask:
     # Extra material an adapter attaches (e.g. Qulac's human question/answer pairs).
     meta: dict[str, Any] = field(default_factory=dict, compare=False)
 
-    def __post_init__(self):
+    def check_hidden(self) -> PartialTask:
+        """This task, if what the user knows and the assistant does not is that; else a one-line error. A
+        request longer than a small model reads is refused; a hidden fact the request already says word
+        for word is not hidden (restating the request would "draw it out"), and a fact hidden twice
+        would be paid twice. Checked where a masked task comes from outside (a task file, a reward line);
+        inside, the outline writer's prompt puts told facts into the request on purpose."""
         if len(self.request) > MAX_REQUEST_CHARS:
             raise TaskFormatError(f"task {shown(self.task_id)}: its request is {len(self.request):,} characters (at "
                                   f"most {MAX_REQUEST_CHARS:,} are read; a small model's context holds little "
                                   "more): shorten it")
-
-    def check_hidden(self) -> PartialTask:
-        """This task, if what the user knows and the assistant does not is that; else a one-line error. A
-        hidden fact the request already says word for word is not hidden (restating the request would
-        "draw it out"), and a fact hidden twice would be paid twice. Checked where a masked task comes
-        from outside (a task file, a reward line); inside, the outline writer's prompt puts told facts
-        into the request on purpose."""
         request = words_of(self.request)
         seen: dict[tuple[str, ...], str] = {}
         for fact in self.hidden_facts:

@@ -176,7 +176,12 @@ def parse_task(record: Any, source: str = "<memory>", line: int = 0) -> Task:
             if str(exc).startswith(f"{source}:"):
                 raise
             raise field_error(source, line, f"facts[{index}]", str(exc)) from None
-    return Task(id=task_id, facts=tuple(facts), **texts)
+    task = Task(id=task_id, facts=tuple(facts), **texts)
+    if len(task.full_request()) > MAX_REQUEST_CHARS:
+        raise field_error(source, line, "objective", f"the request with every fact is {len(task.full_request()):,} "
+                          f"characters (at most {MAX_REQUEST_CHARS:,} are read; a small model's context holds little "
+                          "more): shorten it")
+    return task
 
 
 def bundled_task_files() -> list[Path]:

@@ -138,7 +138,7 @@ CASES = [
     ("profile-nested-5000-deep", _profile("description: " + "[" * 5000 + "]" * 5000 + "\n"),
      ["train", "--profile", "{d}/p.yaml", "--out", "{d}/run"], "nested too deeply"),
     ("max-steps-past-any-run", _profile("train: {max_steps: 100000000000}\n"),
-     ["train", "--profile", "{d}/p.yaml", "--out", "{d}/run"], "train.max_steps must be at least 1 and at most"),
+     ["train", "--profile", "{d}/p.yaml", "--out", "{d}/run"], "train.max_steps must be at most 2147483647"),
     ("profile-of-two-megabytes", _profile("description: '" + "x" * 2_000_000 + "'\n"),
      ["train", "--profile", "{d}/p.yaml", "--out", "{d}/run"], "a profile is a few hundred"),
     # -- paths the file system would refuse, and empty ones ------------------------------------------------
@@ -202,6 +202,11 @@ CASES = [
     ("reward-same-fact-twice",
      lambda d: _write(d / "in.jsonl", _row(hidden_facts=["We expect 120 guests.", "we expect １２０ guests"])),
      ["reward", "--input", "{d}/in.jsonl"], "say the same"),
+    ("mask-full-task-request-past-the-limit", lambda d: _write(d / "t.jsonl", json.dumps(
+        {"id": "t1", "domain": "d", "title": "T", "objective": "Plan it. " * 1200, "deliverable": "A plan.",
+         "facts": [{"id": f"f{i}", "statement": f"Fact {i} here.", "category": "context", "importance": 1}
+                   for i in range(4)]}) + "\n"),
+     ["mask", "--tasks", "{d}/t.jsonl"], "t.jsonl:1: field 'objective': the request with every fact is"),
     ("reward-5000-hidden-facts", lambda d: _write(d / "in.jsonl", _row(hidden_facts=[f"Fact {i}." for i in range(5000)])),
      ["reward", "--input", "{d}/in.jsonl"], "'hidden_facts' holds 5,000 facts"),
     ("reward-history-of-400-turns",
