@@ -495,7 +495,10 @@ def _interrupt_in_a_terminal(argv: list[str], cwd: Path, after: str | None, wait
     leader, follower = pty.openpty()
     # a terminal 100 columns wide (a new pseudo-terminal is 0 by 0, and progress bars then draw nothing)
     fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
-    code = "import sys; from proactive.cli import main; sys.exit(main())"
+    # Ctrl-C as a terminal's foreground process has it: a test run in the background (CI, make under
+    # nohup) passes SIGINT on ignored, and Python then never raises KeyboardInterrupt at all.
+    code = ("import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+            "from proactive.cli import main; sys.exit(main())")
     process = subprocess.Popen([sys.executable, "-c", code, *argv], cwd=cwd, stdin=follower, stdout=follower,
                                stderr=follower, start_new_session=True)
     os.close(follower)
