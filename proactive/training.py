@@ -139,9 +139,6 @@ def last_complete_checkpoint(checkpoints: Path) -> str | None:
         where = f"resuming from {Path(found).name}" if found else "no complete checkpoint is left: starting from step 0"
         log.warning("%s: damaged or not written to the end (killed while saving, or the disk filled?); removed; %s",
                     ", ".join(broken), where)
-        if is_main_process():
-            for path in broken:
-                shutil.rmtree(path, ignore_errors=True)
     return found
 
 
