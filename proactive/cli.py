@@ -605,6 +605,7 @@ def main(argv: list[str] | None = None) -> int:
         _check_output(args)
         return args.func(args)
     except ProactiveError as exc:
+        _clear_progress_bars()  # a stage that stopped half-way: its bar would be redrawn below the line
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -644,6 +645,7 @@ def main(argv: list[str] | None = None) -> int:
         note = storage_failure(exc)  # torch's or safetensors' writer, refused by the file system
         if note is None:
             raise
+        _clear_progress_bars()
         print(f"error: {note}", file=sys.stderr)
         return 2
 
