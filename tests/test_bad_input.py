@@ -260,12 +260,11 @@ def test_a_second_training_run_into_one_folder_is_refused_naming_the_first(tmp_p
         pass
 
 
-@pytest.mark.parametrize("errno_", [errno.ENOSPC, errno.EDQUOT], ids=["no-space", "quota"])
-def test_a_full_disk_is_one_line_and_the_earlier_file_stays(errno_, tmp_path, capsys, monkeypatch):
-    out = _write(tmp_path / "out.jsonl", EARLIER)
+def writes_fail(monkeypatch, errno_: int) -> None:
+    """Every write of the project's file writer fails with ``errno_`` (a full disk, a quota, a size limit)."""
     real_fdopen = os.fdopen
 
-    class _Full:
+    class _Refused:
         def __init__(self, handle):
             self.handle = handle
 
@@ -278,7 +277,13 @@ def test_a_full_disk_is_one_line_and_the_earlier_file_stays(errno_, tmp_path, ca
         def write(self, text):
             raise OSError(errno_, os.strerror(errno_))
 
-    monkeypatch.setattr("proactive.files.os.fdopen", lambda *a, **k: _Full(real_fdopen(*a, **k)))
+    monkeypatch.setattr("proactive.files.os.fdopen", lambda *a, **k: _Refused(real_fdopen(*a, **k)))
+
+
+@pytest.mark.parametrize("errno_", [errno.ENOSPC, errno.EDQUOT], ids=["no-space", "quota"])
+def test_a_full_disk_is_one_line_and_the_earlier_file_stays(errno_, tmp_path, capsys, monkeypatch):
+    out = _write(tmp_path / "out.jsonl", EARLIER)
+    writes_fail(monkeypatch, errno_)
     assert main(["mask", "--n", "2", "--out", str(out)]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("error: no space left on the device writing") and "nothing was replaced" in err

@@ -34,7 +34,7 @@ from proactive.files import iter_jsonl, parse_json, read_json, storage_failure
 from proactive.masking import PartialTask, mask_many
 from proactive.tasks import Fact, load_tasks
 from tests.test_backends import _Handler, server  # noqa: F401  (server: the loopback endpoint, a fixture)
-from tests.test_bad_input import REWARD_ROW, _evaluation, _files, _write
+from tests.test_bad_input import REWARD_ROW, _evaluation, _files, _write, writes_fail
 
 ROW = json.dumps(REWARD_ROW)
 
@@ -413,22 +413,7 @@ def test_a_save_the_file_system_refused_is_one_line(error, capsys, monkeypatch):
 
 def test_a_file_over_the_size_limit_is_one_line_and_the_earlier_file_stays(tmp_path, capsys, monkeypatch):
     out = _write(tmp_path / "out.jsonl", "earlier\n")
-    real_fdopen = os.fdopen
-
-    class _TooBig:
-        def __init__(self, handle):
-            self.handle = handle
-
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *exc):
-            self.handle.close()
-
-        def write(self, text):
-            raise OSError(errno.EFBIG, os.strerror(errno.EFBIG))
-
-    monkeypatch.setattr("proactive.files.os.fdopen", lambda *a, **k: _TooBig(real_fdopen(*a, **k)))
+    writes_fail(monkeypatch, errno.EFBIG)
     assert main(["mask", "--n", "2", "--out", str(out)]) == 2
     err = capsys.readouterr().err.strip()
     assert "larger than this system lets a file grow" in err and "\n" not in err
