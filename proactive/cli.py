@@ -537,8 +537,8 @@ def _check_output(args: argparse.Namespace) -> None:
         check_path_length(eval_file_name(args.name))
     if not out:
         return
-    check_path_length(out)
     if args.command in ("train", "demo"):
+        check_path_length(out)  # a folder; a file --out is checked whole by check_writable below
         return
     inputs = []
     for name in ("input", "tasks", "files"):
