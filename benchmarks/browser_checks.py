@@ -221,7 +221,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("what", choices=("pages", "lab"))
     parser.add_argument("--out", type=Path, default=ROOT / "runs" / "browser")
-    parser.add_argument("--chapters", nargs="*", default=["01_masking", "04_grpo_training"])
+    parser.add_argument("--chapters", nargs="*", default=["01_masking", "04_training"])
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     problems = check_pages(args.out) if args.what == "pages" else check_lab(args.out, args.chapters)

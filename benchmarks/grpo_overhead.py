@@ -87,7 +87,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=6)
     args = parser.parse_args()
     profile = load_profile(args.profile)
-    profile = dataclasses.replace(profile, train=dataclasses.replace(profile.train, own_history=0.0))
+    profile = dataclasses.replace(profile, train=profile.train.with_settings("grpo", own_history=0.0))
     import torch
 
     from proactive.training import train

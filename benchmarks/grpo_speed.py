@@ -45,9 +45,10 @@ def main() -> None:
         settings["dtype"] = args.dtype
     if args.no_4bit:
         settings["load_in_4bit"] = False
+    train_settings = dataclasses.replace(profile.train, **settings)
     if args.no_own_history:
-        settings["own_history"] = 0.0
-    top = {"train": dataclasses.replace(profile.train, **settings)}
+        train_settings = train_settings.with_settings("grpo", own_history=0.0)
+    top = {"train": train_settings}
     if args.no_unsloth or args.unsloth:
         top["use_unsloth"] = args.unsloth
     if args.model:
@@ -68,7 +69,7 @@ def main() -> None:
         result = train(profile, Path(tmp) / "run", max_steps=args.steps, resume=False)
         metrics = [json.loads(line) for line in result.metrics_path.read_text().splitlines() if line.strip()]
     times = [m["step_time"] for m in metrics]
-    tokens = [profile.train.num_generations * profile.train.prompts_per_step * m["completions/mean_length"]
+    tokens = [profile.train.grpo.num_generations * profile.train.grpo.prompts_per_step * m["completions/mean_length"]
               for m in metrics]
     later = times[1:] or times
     median = statistics.median(later)

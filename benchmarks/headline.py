@@ -82,7 +82,7 @@ def main() -> None:
         train_set = load_task_set(args.train_tasks) if args.train_tasks else None
         partials = profile_partials(profile, "train", train_set) if train_set else None
         result = train(profile, out / "train", partials=partials)
-        print(f"trained ({profile.train.method}) in {result.seconds:.0f} s")
+        print(f"trained ({'+'.join(profile.train.method)}) in {result.seconds:.0f} s")
     train_seconds = time.time() - started
     task_set = load_task_set(args.tasks) if args.tasks else None
     test = profile_partials(profile, "test", task_set)[: args.held_out]
@@ -92,7 +92,7 @@ def main() -> None:
     for name in SYSTEMS:
         print(f"  {name:10s} {np.mean(shares[name]):.3f}")
     atomic_write_json(out / "headline.json", {
-        "profile": str(args.profile), "method": profile.train.method, "train_seed": profile.train_seed,
+        "profile": str(args.profile), "method": "+".join(profile.train.method), "train_seed": profile.train_seed,
         "tasks": args.tasks or "corpus test split", "task_ids": [p.task_id for p in test], "shares": shares,
         **report, "train_seconds": round(train_seconds, 1), "eval_seconds": round(time.time() - started - train_seconds, 1)})
 

@@ -4,7 +4,7 @@
 
 For every hidden fact of the first --tasks training tasks (the corpus's train split, the cpu profile's
 masking), the untrained policy samples --samples first questions two ways, as RFT's hinted round does
-(``proactive.rft.hint_for``): with the fact given as a hint and the policy's own opening ("Question:
+(``proactive.rft_sampling.hint_for``): with the fact given as a hint and the policy's own opening ("Question:
 What"), and, for a kind the simulated user recognises, with the question opened by its kind ("What is
 your budget"). Prints, per kind, how many facts at least one sample drew out.
 """
@@ -18,7 +18,7 @@ from collections import Counter
 from proactive.backends import EmbeddingSimilarity
 from proactive.config import load_profile
 from proactive.matching import FactMatcher
-from proactive.rft import hint_for
+from proactive.rft_sampling import hint_for
 from proactive.simulator import REVEALED, SimulatedUser
 from proactive.system_specs import local_policy
 from proactive.task_files import profile_partials

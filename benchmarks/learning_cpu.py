@@ -166,7 +166,7 @@ def main() -> None:
     by_id = {p.task_id: p for p in test}
     judged = {name: judged_first_questions(result, by_id, reward, out)
               for name, result in (("untrained", before), ("trained", after))}
-    completion_tokens = [profile.train.num_generations * m["completions/mean_length"] for m in metrics]
+    completion_tokens = [profile.train.grpo.num_generations * m["completions/mean_length"] for m in metrics]
     report = {
         "profile": profile.name,
         "model": profile.model,

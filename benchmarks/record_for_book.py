@@ -6,7 +6,7 @@
 ``qulac``: the simulated user and the reward against real people on every held-out Qulac question
 (chapters 2 and 3 show it when no Qulac file is found: a fresh clone, the book built there).
 ``demo``: a ``make demo`` run's report, training metrics and one task's RFT group (chapters 4 and 5
-show it beside their own cpu-smoke run). Each is written to notebooks/recorded/NAME.json with the
+show it beside their own cpu-smoke run). Each is written to proactive/data/recorded/NAME.json (package data) with the
 command, date, versions and commit.
 """
 

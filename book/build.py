@@ -100,8 +100,24 @@ def build(book: Path = BOOK, run_dir: Path | None = None) -> Path:
     jupyter_book = Path(sys.executable).with_name("jupyter-book")
     subprocess.run([str(jupyter_book), "build", str(book), "--quiet"], check=True)
     index = book / "_build" / "html" / "index.html"
-    print(f"book: open {index}")
+    print(f"book: {write_redirects(index.parent)} old chapter addresses lead to the new ones; open {index}")
     return index
+
+
+#: Chapters that were renamed: old page -> new page, so links to the old address keep working.
+MOVED = {"chapters/04_grpo_training.html": "04_training.html"}
+
+
+def write_redirects(html: Path) -> int:
+    """A small page at each old chapter address that sends the reader to the chapter's new one."""
+    for old, new in MOVED.items():
+        page = html / old
+        page.parent.mkdir(parents=True, exist_ok=True)
+        page.write_text(f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>Moved</title>'
+                        f'<meta http-equiv="refresh" content="0; url={new}"><link rel="canonical" href="{new}">'
+                        f'</head><body><p>This chapter is now <a href="{new}">{new}</a>.</p></body></html>',
+                        encoding="utf-8")
+    return len(MOVED)
 
 
 def _execute_all(chapters: Path, run_dir: Path) -> None:

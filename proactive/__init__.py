@@ -2,7 +2,8 @@
 
 A notebook-first reproduction of Huang et al. (2025), "Teaching Language Models To Gather
 Information Proactively": mask fully specified tasks, simulate a user who holds the hidden facts,
-reward questions by the new information they elicit, train with GRPO, and evaluate.
+reward questions by the new information they elicit, train with RFT over whole dialogues and GRPO
+(``proactive.methods``), and evaluate.
 """
 
 from .errors import ProactiveError

@@ -11,7 +11,6 @@ import os
 import sys
 from pathlib import Path
 
-from .config import METHODS
 from .errors import ProactiveError, shown
 from .files import atomic_write_jsonl
 from .masking import STRATEGIES, mask_many, split_tasks
@@ -198,6 +197,18 @@ def _at_least(low: int, high: int | None = None):
     return parse
 
 
+def _method(text: str) -> tuple[str, ...]:
+    """An argparse type: training methods, one or several joined by '+' (``rft+grpo``)."""
+    from . import methods
+
+    stages = methods.parse(text) or ()
+    unknown = [name for name in stages if name not in methods.names()]
+    if not stages or unknown or len(set(stages)) != len(stages):
+        raise argparse.ArgumentTypeError(f"{text[:40]!r} is not a training method: choose from "
+                                         f"{', '.join(methods.names())}, or stages joined by '+' (rft+grpo)")
+    return stages
+
+
 def _temperature(text: str) -> float:
     """An argparse type: a sampling temperature, 0 (greedy) or from ``MIN_TEMPERATURE`` to 10."""
     from .config import MIN_TEMPERATURE
@@ -244,25 +255,25 @@ def cmd_fidelity(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    """GRPO-train the profile's policy into the run folder's ``train/``: adapter, metrics, config, curves."""
+    """Train the profile's policy (its methods, in order) into the run folder's ``train/``: adapter, metrics,
+    config, curves."""
+    from . import methods
     from .config import load_profile
     from .run_folder import RunDir
     from .task_files import profile_partials
+    from .training import check_trainable
 
     profile = load_profile(args.profile)
     if args.method:
         import dataclasses
 
-        profile = dataclasses.replace(profile, train=dataclasses.replace(profile.train, method=args.method))
-    from .models import check_runnable
-
-    check_runnable(profile)  # before the run folder is made: a refused run leaves nothing behind
+        profile = dataclasses.replace(profile, train=profile.train.with_method(args.method))
+    check_trainable(profile)  # before the run folder is made: a refused run leaves nothing behind
     task_set = _task_set(args)
     run = RunDir.default(profile, args.out, task_set)
     partials = profile_partials(profile, "train", task_set) if task_set else None
     result = run.train(max_steps=args.max_steps, resume=not args.fresh, partials=partials)
-    unit = "RFT rounds" if profile.train.method == "rft" else "steps"
-    print(f"trained {result.steps} {unit} in {result.seconds:.0f} s; adapter: {result.adapter_dir}; "
+    print(f"trained {result.steps} {methods.unit(profile)} in {result.seconds:.0f} s; adapter: {result.adapter_dir}; "
           f"metrics: {result.metrics_path}")
     return 0
 
@@ -277,13 +288,13 @@ def cmd_data_fetch(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    """The main job end to end on CPU: corpus, masking, GRPO training, evaluation, report."""
+    """The main job end to end on CPU: corpus, masking, training (the profile's methods), evaluation, report."""
     from .config import load_profile
-    from .models import check_runnable
     from .pipeline import run_demo
+    from .training import check_trainable
 
     profile = load_profile(args.profile)
-    check_runnable(profile)  # before the run folder is made
+    check_trainable(profile)  # before the run folder is made
     run_demo(profile, args.out, samples=args.samples, task_set=_task_set(args))
     return 0
 
@@ -308,7 +319,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from .task_files import profile_partials
 
     profile = load_profile(args.profile)
-    check_runnable(profile, training=False)  # as train and demo do: never a GPU profile silently on CPU
+    check_runnable(profile)  # as train and demo do: never a GPU profile silently on CPU
     if args.turns < 0:
         raise ProactiveError(f"--turns must be 0 or more (got {args.turns})")
     task_set = _task_set(args)
@@ -442,9 +453,9 @@ def build_parser() -> argparse.ArgumentParser:
                     "one training run at a time: a second into the same folder is refused")
     tr.add_argument("--max-steps", type=_at_least(1), default=None, help="override the profile's step count")
     tr.add_argument("--fresh", action="store_true", help="ignore checkpoints in the run folder")
-    tr.add_argument("--method", choices=METHODS, default=None,
-                    help="grpo (single questions), rft (rejection-sampling fine-tuning over whole dialogues) or "
-                         "rft+grpo; default: the profile's train.method")
+    tr.add_argument("--method", type=_method, default=None,
+                    help="grpo (single questions), rft (rejection-sampling fine-tuning over whole dialogues), or "
+                         "stages joined by '+' (rft+grpo: RFT, then GRPO); default: the profile's train.method")
     _tasks_arg(tr, masked_too=True)
     tr.set_defaults(func=cmd_train)
 

@@ -10,8 +10,10 @@ import dataclasses
 import math
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -59,11 +61,6 @@ class RewardConfig:
 #: A layer name LoRA may target (``q_proj``, ``model.layers.0.mlp.up_proj``).
 LAYER_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*$")
 
-#: How a policy can be trained (``train.method``).
-METHODS: tuple[str, ...] = ("grpo", "rft", "rft+grpo")
-#: How GRPO may scale advantages (TRL's ``scale_rewards``).
-SCALE_REWARDS: tuple[str, ...] = ("group", "batch", "none")
-
 #: Seeds go to numpy's and torch's generators (32 bits), plus offsets for each round and step.
 MAX_SEED = 2**31 - 1
 #: The lowest sampling temperature: below it the logits divided by it overflow to infinity and the
@@ -77,18 +74,9 @@ RANGES: dict[str, tuple[float | None, float | None, bool]] = {
     "seed": (0, MAX_SEED, True), "n_tasks": (1, None, True), "outline_tokens": (1, None, True),
     "eval_samples": (1, None, True), "eval_batch_size": (1, None, True), "agreement_tasks": (1, None, True),
     "qulac_pairs": (1, None, True), "fidelity_tasks": (1, None, True), "redraws": (0, 10, True),
-    "train.max_steps": (1, None, True), "train.learning_rate": (0, 1, False),
-    # GRPO compares a group's questions with each other: one question has nothing to be compared with.
-    "train.num_generations": (2, None, True), "train.prompts_per_step": (1, None, True),
-    "train.gradient_accumulation_steps": (1, None, True), "train.max_completion_length": (1, None, True),
-    "train.temperature": (MIN_TEMPERATURE, 10, True), "train.beta": (0, None, True), "train.lora_r": (1, None, True),
-    "train.lora_alpha": (1, None, True), "train.lora_dropout": (0, 0.99, True), "train.own_history": (0, 1, True),
-    "train.own_history_refresh": (0, None, True), "train.train_tasks": (1, None, True),
-    "train.save_steps": (1, None, True), "train.max_seq_length": (16, None, True), "train.seed": (0, MAX_SEED, True),
-    "train.rft_rounds": (1, None, True), "train.rft_hinted_rounds": (0, None, True), "train.rft_samples": (1, None, True),
-    "train.rft_temperature": (MIN_TEMPERATURE, 10, True), "train.rft_turns": (1, None, True), "train.rft_epochs": (1, None, True),
-    "train.rft_learning_rate": (0, 1, False), "train.rft_batch_size": (1, None, True),
-    "train.rft_variants": (0, None, True), "train.rft_misses": (0, None, True),
+    "train.max_completion_length": (1, None, True), "train.lora_r": (1, None, True),
+    "train.lora_alpha": (1, None, True), "train.lora_dropout": (0, 0.99, True), "train.train_tasks": (1, None, True),
+    "train.max_seq_length": (16, None, True), "train.seed": (0, MAX_SEED, True),
 }
 
 
@@ -110,44 +98,26 @@ def check_range(where: str, value: object, spec: tuple[float | None, float | Non
 
 @dataclass(frozen=True)
 class TrainSettings:
-    """GRPO settings of a profile (``train:`` in its YAML). Defaults are the CPU recipe."""
+    """A profile's training settings (``train:`` in its YAML): which methods train the policy, in order,
+    and what they share (the LoRA adapter, dtype, seed, question length). Each method's own settings
+    sit in its section (``train.rft:``, ``train.grpo:``; :mod:`proactive.methods`) and are read with
+    :meth:`settings` or as an attribute (``profile.train.rft.rounds``). Defaults are the CPU recipe."""
 
-    max_steps: int = 60
-    learning_rate: float = 2e-4
-    #: Completions sampled per prompt: GRPO's group, whose rewards are compared with each other.
-    num_generations: int = 8
-    #: Prompts per optimiser step; each gets ``num_generations`` completions.
-    prompts_per_step: int = 1
-    gradient_accumulation_steps: int = 1
+    #: The methods that train the policy, in order (``proactive.methods``): ``[grpo]`` (single questions,
+    #: group-relative advantages), ``[rft]`` (rejection-sampling fine-tuning over whole dialogues), or
+    #: ``[rft, grpo]`` (RFT rounds, then GRPO from the result). ``rft+grpo`` is read as the list.
+    method: tuple[str, ...] = ("grpo",)
+    #: Tokens a sampled question may have (GRPO's completions, RFT's sampled dialogues).
     max_completion_length: int = 24
-    temperature: float = 1.0
-    #: How GRPO scales a question's advantage (reward minus its group's mean): ``"group"`` divides by
-    #: the group's spread (TRL's default), ``"none"`` does not (Dr. GRPO, Liu et al. 2025). Dividing
-    #: blows up groups whose rewards differ by crumbs of shaping into full-size updates; without it,
-    #: groups in which a question drew out a fact dominate (measured on CPU: see configs/cpu.yaml).
-    scale_rewards: str = "none"
     #: Stop each sampled question at its '?' (see ``policy.question_end_ids``), so the update is about
     #: the question, not the text a small model writes after it.
     stop_at_question: bool = True
-    #: KL weight against the starting model (0: no reference model is kept, as in recent GRPO work).
-    beta: float = 0.0
     lora_r: int = 16
     lora_alpha: int = 32
     lora_dropout: float = 0.0
     lora_targets: tuple[str, ...] = ("q_proj", "k_proj", "v_proj", "o_proj")
-    #: Dialogue points a prompt is taken at: questions already asked and answered (0 = first question).
-    history_depths: tuple[int, ...] = (0, 1, 2)
-    #: Share of the deeper prompts whose earlier turns are the starting model's OWN sampled questions,
-    #: answered by the simulated user (the rest use template questions that each drew out a fact).
-    #: In evaluation the policy reads its own questions back; this is where it learns not to repeat them.
-    own_history: float = 0.0
-    #: Every this many steps, replay the CURRENT policy's own sampled dialogues instead of the
-    #: starting model's (0: never). A trained policy asks other questions than the one it started
-    #: as; on-policy histories are where it meets, and stops repeating, its own questions.
-    own_history_refresh: int = 0
     #: Training tasks used (None: the whole train split).
     train_tasks: int | None = None
-    save_steps: int = 20
     #: GPU only: load the base model in 4 bit (QLoRA) and the context length Unsloth reserves.
     load_in_4bit: bool = True
     max_seq_length: int = 1024
@@ -155,51 +125,61 @@ class TrainSettings:
     #: Set by the project, not by the runner: Unsloth would pick bfloat16 on a CPU that has it,
     #: and the loss then departs from the float32 run's from the second step.
     dtype: str = "auto"
-    #: Multi-GPU: generate through a TRL vLLM server (`trl vllm-serve`) instead of the trainer.
-    use_vllm: bool = False
-    #: How the policy is trained: ``"grpo"`` (single questions, group-relative advantages), ``"rft"``
-    #: (rejection-sampling fine-tuning over whole dialogues, ``proactive.rft``), or ``"rft+grpo"`` (RFT
-    #: rounds, then GRPO from the result).
-    method: str = "grpo"
-    #: RFT: rounds of sample-keep-finetune, dialogues sampled per task per round, their temperature and
-    #: length in questions, and the SFT of each round (epochs over the kept questions, rate, batch).
-    rft_rounds: int = 3
-    #: The first this many rounds sample hinted questions (``proactive.rft.hinted_groups``: the hidden
-    #: fact is shown while sampling, never while training), the rest the policy's own dialogues.
-    rft_hinted_rounds: int = 0
-    #: Hinted rounds open a question about a kind of detail the simulated user recognises (budget,
-    #: timeline, audience, goal, constraint, preference) with its kind ("What is your budget"), taken
-    #: from the training fact's label; off: only the hint (``proactive.rft.KIND_OPENINGS``).
-    rft_kind_openings: bool = True
-    #: Hinted rounds ask a task's example inquiries instead, where its file has them (IN3's
-    #: ``missing_details[].inquiry``, training data written by the dataset's annotators): each is put to
-    #: the simulated user and kept only if it draws out a new fact (``proactive.rft.inquiry_groups``).
-    #: With ``rft_plain_questions`` the round stays hinted: a fact's inquiry is tried after its kind's
-    #: plain question, before the policy's own samples.
-    rft_inquiries: bool = False
-    #: Train on each kept dialogue's fact-drawing questions in up to this many other orders too, each
-    #: re-asked of the simulated user (``proactive.rft.variants``); 0: the kept order only. A small
-    #: policy copies the questions in its history; seeing what else was worth asking after each one
-    #: is how it learns to ask something new.
-    rft_variants: int = 0
-    #: Open that many of each task's variants with a plain question about a kind of detail the user
-    #: already gave or does not have ("I already mentioned that", ``proactive.rft.misses``): histories
-    #: only, never trained on.
-    rft_misses: int = 0
-    #: In hinted rounds, try the plainest question of the target's kind first (``rft.PLAIN_QUESTIONS``,
-    #: "What is your budget?"), before the policy's own samples: a kind the request leaves open, asked
-    #: in few words. Which kind to ask is still the policy's to learn from the request.
-    rft_plain_questions: bool = False
-    rft_samples: int = 4
-    rft_temperature: float = 1.0
-    rft_turns: int = 3
-    rft_epochs: int = 2
-    rft_learning_rate: float = 2e-4
-    rft_batch_size: int = 8
     #: The training run's own seed (LoRA init, sampling, prompt rows, own-history dialogues); None:
     #: the profile's ``seed``. Changing it alone retrains on the same split and maskings, which is
     #: how run-to-run variation is measured (benchmarks/recipes/*-seed*.yaml).
     seed: int | None = None
+    #: Each method's settings by its name (``train.rft:`` ...); a method not given here has its defaults.
+    methods: dict[str, Any] = field(default_factory=dict)
+
+    def settings(self, name: str) -> Any:
+        """The settings of method ``name``: the profile's, or the method's defaults."""
+        if name in self.methods:
+            return self.methods[name]
+        from . import methods
+
+        return methods.get(name).settings_class()
+
+    def __getattr__(self, name: str) -> Any:
+        # Only reached for names that are not fields: ``train.rft``, ``train.grpo`` (any registered method).
+        if name.startswith("_"):
+            raise AttributeError(name)
+        from . import methods
+
+        if name not in methods.names():
+            moved = LEGACY_TRAIN_KEYS.get(name)
+            where = f"; it is train.{moved[0]}.{moved[1]} now" if moved else ""
+            raise AttributeError(f"TrainSettings has no setting or method {name!r}{where}")
+        return self.settings(name)
+
+    def with_method(self, names: Sequence[str] | str) -> TrainSettings:
+        """These settings training with other methods (``--method``)."""
+        from . import methods
+
+        parsed = methods.parse(names)
+        unknown = [n for n in parsed or () if n not in methods.names()]
+        if not parsed or unknown:
+            raise ProactiveError(f"unknown training method {names!r}; choose from {', '.join(methods.names())} "
+                                 "(stages joined by '+': rft+grpo)")
+        return dataclasses.replace(self, method=parsed)
+
+    def with_settings(self, name: str, **changes: Any) -> TrainSettings:
+        """These settings with some of method ``name``'s changed (``train.with_settings("grpo", max_steps=2)``)."""
+        return dataclasses.replace(self, methods={**self.methods, name: dataclasses.replace(self.settings(name), **changes)})
+
+
+#: Keys of the flat ``train:`` section profiles had before each method got its own section, and where
+#: they live now: ``rft_rounds`` -> ``train.rft.rounds``, ``max_steps`` -> ``train.grpo.max_steps``.
+#: Old profiles and recipes keep loading.
+LEGACY_TRAIN_KEYS: dict[str, tuple[str, str]] = {
+    **{f"rft_{key}": ("rft", key) for key in (
+        "rounds", "hinted_rounds", "kind_openings", "inquiries", "variants", "misses", "plain_questions",
+        "samples", "temperature", "turns", "epochs", "learning_rate", "batch_size")},
+    **{key: ("grpo", key) for key in (
+        "max_steps", "learning_rate", "num_generations", "prompts_per_step", "gradient_accumulation_steps",
+        "temperature", "scale_rewards", "beta", "history_depths", "own_history", "own_history_refresh",
+        "save_steps", "use_vllm")},
+}
 
 
 @dataclass(frozen=True)
@@ -264,6 +244,16 @@ class Profile:
         return RewardConfig(**self.reward)
 
 
+def profile_record(profile: Profile) -> dict[str, Any]:
+    """A profile as a run's ``config.json`` records it, in the YAML's shape (``train.rft: {...}``)."""
+    record = asdict(profile)
+    train = record["train"]
+    for name, settings in train.pop("methods").items():
+        train[name] = settings
+    train["method"] = list(train["method"])
+    return record
+
+
 def configs_dir() -> Path:
     """``$PROACTIVE_CONFIGS`` or the package's ``configs/`` folder (shipped inside the package, so
     a wheel or git install, as on Colab, has its profiles too)."""
@@ -290,12 +280,15 @@ def _profile_path(name_or_path: str, relative_to: Path | None = None) -> Path:
 
 def _profile_data(path: Path, chain: tuple[Path, ...] = ()) -> dict:
     """A profile file's settings with those of its ``base:`` profile (and its base's ...) underneath:
-    the file's own keys win, its ``train:`` and ``reward:`` keys one by one."""
+    the file's own keys win, its ``train:`` and ``reward:`` keys one by one (and each method's section
+    under ``train:`` key by key)."""
     if path.resolve() in chain:
         raise ProactiveError(f"{path}: base profiles form a loop ({' -> '.join(p.name for p in (*chain, path))})")
     data = read_yaml(path)
     if not isinstance(data, dict):
         raise ProactiveError(f"{path}: settings must be a YAML mapping")
+    if isinstance(data.get("train"), dict):
+        data["train"] = _sectioned(path, data["train"])
     base = data.pop("base", None)
     if base is None:
         return data
@@ -305,42 +298,70 @@ def _profile_data(path: Path, chain: tuple[Path, ...] = ()) -> dict:
     merged.pop("name", None)  # a recipe is named after its own file
     for key, value in data.items():
         if key in ("train", "reward") and isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = {**merged[key], **value}
+            merged[key] = {**merged[key], **{k: {**merged[key][k], **v} if isinstance(v, dict)
+                                             and isinstance(merged[key].get(k), dict) else v
+                                             for k, v in value.items()}}
         else:
             merged[key] = value
     return merged
 
 
+def _sectioned(path: Path, train: dict) -> dict:
+    """A ``train:`` mapping with the flat keys of older profiles (``rft_rounds``, ``max_steps``) moved
+    into their method's section (:data:`LEGACY_TRAIN_KEYS`); a key given both ways is refused."""
+    out = {k: v for k, v in train.items() if k not in LEGACY_TRAIN_KEYS}
+    for key, value in train.items():
+        if key not in LEGACY_TRAIN_KEYS:
+            continue
+        section, name = LEGACY_TRAIN_KEYS[key]
+        if not isinstance(out.get(section, {}), dict):
+            continue  # the section's own check names the problem
+        if name in out.get(section, {}):
+            raise ProactiveError(f"{path}: train.{key} and train.{section}.{name} are the same setting; "
+                                 f"keep train.{section}.{name}")
+        out[section] = {**out.get(section, {}), name: value}
+    return out
+
+
 def load_profile(name_or_path: str) -> Profile:
     """Load a profile by name (``configs/NAME.yaml``) or from a YAML file path. A profile may start
     from another (``base: cpu``, a name or a path relative to it) and set only the keys it changes."""
+    from . import methods
+
     path = _profile_path(name_or_path)
     data = _profile_data(path)
     _check_settings(path, data, Profile, "settings")
     data.setdefault("name", path.stem)
     train = data.pop("train", None) or {}
-    _check_settings(path, train, TrainSettings, "train settings")
+    _check_settings(path, train, TrainSettings, "train settings", extra=methods.names(), prefix="train.")
+    stages = methods.parse(train.get("method", TrainSettings.method))
+    unknown = [name for name in stages or () if name not in methods.names()]
+    if not stages or unknown or len(set(stages)) != len(stages):
+        raise ProactiveError(f"{path}: train.method {shown(train.get('method'))} is not a list of training methods "
+                             f"({', '.join(methods.names())}), each at most once: e.g. [rft, grpo] or rft")
+    train["method"] = stages
+    sections = {}
+    for name in methods.names():
+        section = train.pop(name, None)
+        if section is None:
+            continue
+        cls = methods.get(name).settings_class
+        _check_settings(path, section, cls, f"train.{name} settings", prefix=f"train.{name}.")
+        section = {k: tuple(v) if isinstance(v, list) else v for k, v in section.items()}
+        _check_values(path, section, cls, f"train.{name}.")
+        sections[name] = cls(**section)
     train = {k: tuple(v) if isinstance(v, list) else v for k, v in train.items()}
     from .models import DTYPES
 
     for where, dtype in (("train.dtype", train.get("dtype", "auto")), ("eval_dtype", data.get("eval_dtype", "auto"))):
         if dtype not in DTYPES:
             raise ProactiveError(f"{path}: {where} {dtype!r} is not one of {', '.join(DTYPES)}")
-    if train.get("method", "grpo") not in METHODS:
-        raise ProactiveError(f"{path}: train.method {train['method']!r} is not one of {', '.join(METHODS)}")
-    if train.get("scale_rewards", "none") not in SCALE_REWARDS:
-        raise ProactiveError(f"{path}: train.scale_rewards {train['scale_rewards']!r} is not one of "
-                             f"{', '.join(SCALE_REWARDS)}")
     for where, spec in RANGES.items():
         section, key = ("train", where[6:]) if where.startswith("train.") else ("settings", where)
         source = train if section == "train" else data
         problem = check_range(where, source.get(key), spec) if key in source else None
         if problem:
             raise ProactiveError(f"{path}: {problem}")
-    depths = train.get("history_depths", (0,))
-    if not depths or any(not isinstance(d, int) or isinstance(d, bool) or not 0 <= d <= 50 for d in depths):
-        raise ProactiveError(f"{path}: train.history_depths must be a non-empty list of whole numbers of turns, "
-                             f"0 to 50 (got {shown(list(depths))})")
     targets = train.get("lora_targets", ("q_proj",))
     if not targets or any(not isinstance(t, str) or not LAYER_NAME.match(t) for t in targets):
         raise ProactiveError(f"{path}: train.lora_targets must be a non-empty list of layer names such as q_proj "
@@ -348,17 +369,30 @@ def load_profile(name_or_path: str) -> Profile:
     if isinstance(data.get("model"), str) and not data["model"].strip():
         raise ProactiveError(f"{path}: model is empty; give the bundled name (smollm2-135m-instruct), a model "
                              "folder, or a hub name (GPU profiles)")
-    if train.get("rft_hinted_rounds", 0) > train.get("rft_rounds", TrainSettings.rft_rounds):
-        raise ProactiveError(f"{path}: train.rft_hinted_rounds ({train['rft_hinted_rounds']}) is more than "
-                             f"train.rft_rounds ({train.get('rft_rounds', TrainSettings.rft_rounds)})")
     if not isinstance(data.get("reward", {}), dict):
         raise ProactiveError(f"{path}: reward settings must be a YAML mapping of weights")
-    profile = Profile(train=TrainSettings(**train), **data)
+    profile = Profile(train=TrainSettings(**train, methods=sections), **data)
     try:
         profile.reward_config()
     except (ProactiveError, TypeError) as exc:
         raise ProactiveError(f"{path}: reward settings: {exc}") from None
     return profile
+
+
+def _check_values(path: Path, section: dict, cls: type, where: str) -> None:
+    """A method's settings within their ranges and choices (``RANGES``, ``CHOICES`` on its settings class),
+    and its own cross-checks (``problem(values)``), or a one-line error naming the key."""
+    for key, spec in getattr(cls, "RANGES", {}).items():
+        problem = check_range(where + key, section.get(key), spec) if key in section else None
+        if problem:
+            raise ProactiveError(f"{path}: {problem}")
+    for key, options in getattr(cls, "CHOICES", {}).items():
+        if key in section and section[key] not in options:
+            raise ProactiveError(f"{path}: {where}{key} {shown(section[key])} is not one of {', '.join(options)}")
+    check = getattr(cls, "problem", None)
+    problem = check(section) if check is not None else None
+    if problem:
+        raise ProactiveError(f"{path}: {where}{problem}")
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):
@@ -424,23 +458,29 @@ def read_yaml(path: Path) -> object:
     return {} if data is None else data
 
 
-def _check_settings(path: Path, data: object, cls: type, what: str) -> None:
-    """A YAML mapping whose keys are all fields of ``cls``, or a one-line error naming the strays."""
+def _check_settings(path: Path, data: object, cls: type, what: str, extra: Sequence[str] = (), prefix: str = "") -> None:
+    """A YAML mapping whose keys are all fields of ``cls`` (or ``extra``: the methods' sections), or a
+    one-line error naming the strays."""
     if not isinstance(data, dict):
         raise ProactiveError(f"{path}: {what} must be a YAML mapping")
-    known = {f.name for f in dataclasses.fields(cls)}
+    known = {f.name for f in dataclasses.fields(cls)} - {"methods"} | set(extra)
     unknown = sorted((set(data) - known), key=str)
     if unknown:
         raise ProactiveError(f"{path}: unknown {what} {shown(unknown, 120)}; known: {', '.join(sorted(known))}")
+    for name in extra:
+        if name in data and not isinstance(data[name], dict):
+            raise ProactiveError(f"{path}: train.{name} must be a YAML mapping of that method's settings")
     for setting in dataclasses.fields(cls):
+        if setting.name == "method" or setting.name in data and setting.name == "methods":
+            continue  # checked by load_profile
         if setting.name in data and not _fits(data[setting.name], str(setting.type)):
             if str(setting.type).startswith("dict"):
                 raise ProactiveError(f"{path}: {setting.name} settings must be a YAML mapping of names to values")
             example = "" if setting.default is dataclasses.MISSING else f" (the default is {setting.name}: {setting.default!r})"
             value = data[setting.name]
             if isinstance(value, float) and not math.isfinite(value):
-                raise ProactiveError(f"{path}: {setting.name} must be a finite number (got {shown(value)}){example}")
-            raise ProactiveError(f"{path}: {setting.name}: {shown(value)} is not a valid {setting.type}{example}")
+                raise ProactiveError(f"{path}: {prefix}{setting.name} must be a finite number (got {shown(value)}){example}")
+            raise ProactiveError(f"{path}: {prefix}{setting.name}: {shown(value)} is not a valid {setting.type}{example}")
 
 
 def _fits(value: object, annotation: str) -> bool:

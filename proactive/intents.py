@@ -38,20 +38,6 @@ CATEGORY_CUES: dict[str, re.Pattern] = {
         r"\b(?:prefer\w*|style|tone|feel|favou?rite|taste|look and feel|like best|rather)\b", re.IGNORECASE),
 }
 
-#: One plain question per kind of fact, in the words the project uses wherever it needs one: the
-#: template baseline asks the first five kinds' (``proactive.systems.TEMPLATE_QUESTIONS``), and GRPO's
-#: template histories ask each earlier fact by its kind (``proactive.training``).
-KIND_QUESTIONS: dict[str, str] = {
-    "audience": "Who is this for?",
-    "goal": "What is the main goal?",
-    "budget": "What is your budget?",
-    "timeline": "What is the timeline?",
-    "constraint": "Are there any constraints I should know about?",
-    "preference": "Do you have any preferences?",
-    "context": "Could you give me some background?",
-    "specifics": "Could you share the key details?",
-}
-
 #: How sure the simulated user is that a plain kind-of-detail question asked for the fact it gets
 #: (the reward weights a revealed fact by this). Below a question that names the fact's content,
 #: which the matcher usually scores higher: a targeted question still earns more.

@@ -14,9 +14,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-#: The chapters' folder in a checkout (an installed wheel has none, so nothing matches there).
-NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
-#: The tracked chapters: ``01_masking.ipynb`` and its siblings; any other notebook is saved untouched.
+#: The tracked chapters: ``01_masking.ipynb`` and its siblings, each with its jupytext pair
+#: (``01_masking.py``) beside it; any other notebook is saved untouched.
 CHAPTER = re.compile(r"^\d\d_[^/]+\.ipynb$")
 #: Notebook metadata a chapter keeps: what jupytext pairs it by and which kernel runs it. The rest
 #: (``language_info``: the reader's Python version; ``widgets``: widget state) describes one run.
@@ -25,10 +24,12 @@ KEPT_METADATA = ("jupytext", "kernelspec")
 RUN_METADATA = ("execution", "ExecuteTime", "scrolled", "collapsed", "trusted")
 
 
-def is_chapter(os_path: str | Path, notebooks: Path | None = None) -> bool:
-    """Whether ``os_path`` is one of this checkout's tracked chapters (``notebooks/NN_*.ipynb``)."""
-    path = Path(os_path).resolve()
-    return bool(CHAPTER.match(path.name)) and path.parent == (notebooks or NOTEBOOKS).resolve()
+def is_chapter(os_path: str | Path) -> bool:
+    """Whether ``os_path`` is one of the tracked chapters: named ``NN_*.ipynb``, with its reviewed ``.py``
+    pair beside it. Decided by the files themselves, not by where the package is installed, so the hook
+    works from a wheel too; a reader's copy of a chapter elsewhere (no pair beside it) is not one."""
+    path = Path(os_path)
+    return bool(CHAPTER.match(path.name)) and path.with_suffix(".py").is_file()
 
 
 def as_committed(content: dict[str, Any]) -> dict[str, Any]:

@@ -247,10 +247,10 @@ def import_unsloth() -> None:
     import unsloth  # noqa: F401
 
 
-def check_runnable(profile, training: bool = True) -> None:
+def check_runnable(profile) -> None:
     """Refuse, in one line and before any work, a profile this machine cannot run: one that needs a GPU
-    where none is visible, or Unsloth where it is not installed (never a silent fallback); when
-    ``training``, also GRPO without Unsloth in Unsloth's venv."""
+    where none is visible, or Unsloth where it is not installed (never a silent fallback). What each
+    training method needs besides is its own check (``training.check_trainable``)."""
     if profile.requires_gpu and not cuda_available():
         raise ProactiveError(
             f"profile {profile.name!r} needs a CUDA GPU and none is visible; "
@@ -261,8 +261,11 @@ def check_runnable(profile, training: bool = True) -> None:
             f"profile {profile.name!r} uses Unsloth, which is not installed; run `make setup-unsloth` "
             "(CPU) or `pip install -e \".[unsloth]\"` (GPU/Colab)"
         )
-    if (training and not profile.use_unsloth and profile.train.method != "rft" and unsloth_available()
-            and _trl_needs_unsloth() and not cuda_available()):
+
+
+def check_grpo_runnable(profile) -> None:
+    """GRPO without Unsloth in Unsloth's venv, on CPU: TRL 1.15 runs it only with Unsloth's patches."""
+    if not profile.use_unsloth and unsloth_available() and _trl_needs_unsloth() and not cuda_available():
         raise ProactiveError(
             f"profile {profile.name!r} trains without Unsloth, but this venv's TRL ({_trl_version()}, Unsloth's pin) "
             "runs GRPO on CPU only with Unsloth's patches: use an Unsloth profile here (unsloth-smoke, cpu-unsloth), "

@@ -1,8 +1,8 @@
 """The policy's own questions read back: the histories GRPO's deeper prompts replay.
 
 A policy trained only on template histories never sees its own earlier questions, so in evaluation
-it asks them again. ``train.own_history`` replays the starting model's own sampled dialogues instead,
-and ``train.own_history_refresh`` re-samples them from the policy being trained (on-policy replay).
+it asks them again. ``train.grpo.own_history`` replays the starting model's own sampled dialogues instead,
+and ``train.grpo.own_history_refresh`` re-samples them from the policy being trained (on-policy replay).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import Any
 
 from .columns import history_to_column
 from .config import Profile
+from .errors import ProactiveError
 from .files import atomic_write_json, is_main_process
 from .masking import PartialTask
 from .policy import question_prompt
@@ -22,6 +23,10 @@ from .simulator import Turn, turn_from_dict
 from .training_rows import history_pairs
 
 log = logging.getLogger(__name__)
+
+#: The private GRPOTrainer method :meth:`OwnHistoryBank.wrap` hooks, and the TRL versions it is tested with.
+PATCHED_METHOD = "_generate_and_score_completions"
+TESTED_TRL = ("1.15.", "1.16.")
 
 
 def own_dialogues(model: Any, tokenizer: Any, partials: Sequence[PartialTask], matcher: Any, profile: Profile,
@@ -36,8 +41,8 @@ def own_dialogues(model: Any, tokenizer: Any, partials: Sequence[PartialTask], m
     from .dialogues import run_dialogues
     from .policy import LocalPolicy
 
-    depth = max(profile.train.history_depths, default=0)
-    if depth == 0 or profile.train.own_history <= 0:
+    depth = max(profile.train.grpo.history_depths, default=0)
+    if depth == 0 or profile.train.grpo.own_history <= 0:
         return {}
     seed = profile.train_seed if seed is None else seed
     path = _own_history_path(partials, matcher, profile, depth, seed) if cache else None
@@ -50,7 +55,7 @@ def own_dialogues(model: Any, tokenizer: Any, partials: Sequence[PartialTask], m
             log.warning("ignoring an unreadable own-history cache file %s", path)
     policy = LocalPolicy(model, tokenizer, profile.question_prefix, profile.train.max_completion_length,
                          name="starting model")
-    dialogues = run_dialogues(policy, partials, matcher, turns=depth, temperature=profile.train.temperature,
+    dialogues = run_dialogues(policy, partials, matcher, turns=depth, temperature=profile.train.grpo.temperature,
                               seed=seed)
     own = {d.partial.task_id: list(d.turns) for d in dialogues}
     if path is not None and is_main_process():
@@ -75,7 +80,7 @@ def _own_history_path(partials: Sequence[PartialTask], matcher: Any, profile: Pr
     key = {
         "model": f"bundled-{CONVERSION_VERSION}" if is_bundled(profile.model) else profile.model, "dtype": profile.train.dtype,
         "unsloth": profile.use_unsloth, "torch": torch.__version__, "seed": seed, "depth": depth,
-        "temperature": profile.train.temperature, "tokens": profile.train.max_completion_length,
+        "temperature": profile.train.grpo.temperature, "tokens": profile.train.max_completion_length,
         "prefix": profile.question_prefix, "threshold": getattr(matcher, "threshold", None),
         "tasks": [p.to_dict() for p in partials],
         "code": [hashlib.sha256((here / name).read_bytes()).hexdigest() for name in _OWN_HISTORY_CODE],
@@ -135,13 +140,27 @@ class OwnHistoryBank:
         return out
 
     def wrap(self, trainer: Any) -> None:
-        """Rebuild each generation batch's rows from the bank as the trainer is about to sample them."""
-        generate = trainer._generate_and_score_completions
+        """Rebuild each generation batch's rows from the bank as the trainer is about to sample them.
+
+        TRL has no public hook between "take the batch's rows" and "sample completions for them", so this
+        wraps ``GRPOTrainer._generate_and_score_completions``, a private method: tested with the TRL
+        versions in :data:`TESTED_TRL` (tests/test_training.py); a TRL without it is refused in one line."""
+        from importlib import metadata
+
+        version = metadata.version("trl")
+        generate = getattr(trainer, PATCHED_METHOD, None)
+        if not callable(generate):
+            raise ProactiveError(f"TRL {version}'s GRPOTrainer has no {PATCHED_METHOD}, which train.grpo."
+                                 f"own_history_refresh hooks (tested with TRL {', '.join(TESTED_TRL)}): set "
+                                 "own_history_refresh: 0 in the profile's train.grpo, or install a tested TRL")
+        if not version.startswith(TESTED_TRL):
+            log.warning("own_history_refresh hooks TRL's private %s, tested with TRL %s only (this is %s)",
+                        PATCHED_METHOD, ", ".join(TESTED_TRL), version)
 
         def generate_from_bank(inputs, *args, **kwargs):
             return generate(self.apply_rows(list(inputs)), *args, **kwargs)
 
-        trainer._generate_and_score_completions = generate_from_bank
+        setattr(trainer, PATCHED_METHOD, generate_from_bank)
 
 
 def refresh_callback(bank: OwnHistoryBank, every: int, max_steps: int):

@@ -1,8 +1,8 @@
 """The main job, end to end: mask, simulate, train (RFT and/or GRPO), evaluate against baselines, report.
 
 ``make demo`` runs this with the ``cpu-unsloth`` profile (offline, bundled model, RFT through Unsloth's
-CPU backend: 11 min 42 s on 2 cores with its venv already built, training 525 s); the ``cpu-smoke``
-profile runs the same stages in a couple of minutes.
+CPU backend; its measured wall time is in the README and benchmarks/README.md); the ``cpu-smoke``
+profile runs the same stages in a few minutes.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from . import methods
 from .backends import EmbeddingSimilarity, TransformersChat
 from .config import Profile
 from .evaluation import (
@@ -129,13 +130,9 @@ def run_demo(profile: Profile, out: str | Path, samples: int | None = None, log=
     how = "already masked" if task_set is not None and task_set.masked else f"masked: {profile.mask_strategy}"
     log(f"[2/5] {len(test)} held-out tasks ({how}); the simulated user holds their hidden facts")
     stage("corpus and masking")
-    s = profile.train
-    plan = {"grpo": f"GRPO, {s.max_steps} steps", "rft": f"RFT, {s.rft_rounds} round{'s' * (s.rft_rounds != 1)}",
-            "rft+grpo": f"RFT, {s.rft_rounds} round{'s' * (s.rft_rounds != 1)}, then GRPO, {s.max_steps} steps"}[s.method]
-    log(f"[3/5] training ({plan}) on {profile.model} -> {run.train_dir}")
+    log(f"[3/5] training ({methods.describe(profile)}) on {profile.model} -> {run.train_dir}")
     trained_run = run.train()
-    unit = "RFT rounds" if profile.train.method == "rft" else "steps"
-    log(f"      {trained_run.steps} {unit} in {trained_run.seconds:.0f} s")
+    log(f"      {trained_run.steps} {methods.unit(profile)} in {trained_run.seconds:.0f} s")
     stage("training (model loading and sampling included)")
 
     log("[4/5] evaluating: sampled first questions, then dialogues + outlines for every system")
@@ -168,7 +165,8 @@ def run_demo(profile: Profile, out: str | Path, samples: int | None = None, log=
         "profile": profile.name, "model": profile.model, "corpus": stats, "held_out_tasks": len(test),
         "task_set": task_set.label if task_set else "bundled corpus, test split",
         "train_steps": trained_run.steps, "train_seconds": round(trained_run.seconds, 1),
-        "method": profile.train.method, "redraws": profile.redraws,
+        "method": "+".join(profile.train.method), "training": methods.describe(profile),
+        "train_unit": methods.unit(profile), "redraws": profile.redraws,
         "before": "untrained", "after": "trained",
         "headline": {**lead, "samples": samples, "shares": {k: [round(float(x), 5) for x in v] for k, v in shares.items()}},
         "elicited_share_sampled": paired_difference(shares["trained"], shares["untrained"]),

@@ -192,64 +192,17 @@ def agreement_figure(labels: Sequence[int], decisions: Sequence[int], title: str
     return fig
 
 
-def rft_rounds_figure(metrics: Sequence[dict], title: str = "RFT rounds") -> go.Figure:
-    """Per RFT round: the share of hidden facts the sampled dialogues drew out (all, and the kept best
-    of each task's group), and how many tasks and questions the round fine-tuned on."""
-    rounds = [m for m in metrics if m.get("method") == "rft"]
-    x = [m["round"] for m in rounds]
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("Share drawn out on training tasks", "What was kept"))
-    fig.add_trace(go.Scatter(x=x, y=[m["mean_share"] for m in rounds], name="every sampled dialogue",
-                             mode="lines+markers"), 1, 1)
-    fig.add_trace(go.Scatter(x=x, y=[m["kept_share"] for m in rounds], name="kept (best of each group)",
-                             mode="lines+markers"), 1, 1)
-    fig.add_trace(go.Bar(x=x, y=[m["buffer"] for m in rounds], name="tasks with a kept dialogue"), 1, 2)
-    fig.add_trace(go.Bar(x=x, y=[m["examples"] for m in rounds], name="questions fine-tuned on"), 1, 2)
-    fig.update_xaxes(title_text="round", dtick=1)
-    fig.update_layout(title=title, height=360, legend={"orientation": "h", "y": -0.25})
-    return fig
-
-
 def training_figures(metrics: Sequence[dict], name: str = "") -> list[go.Figure]:
-    """The figures a run's ``metrics.jsonl`` calls for: RFT's rounds where it has them, GRPO's curves
-    where it has steps (both for ``rft+grpo``)."""
+    """The figures a run's ``metrics.jsonl`` calls for: each training method draws the records it wrote
+    (RFT its rounds, GRPO its steps; both for ``[rft, grpo]``)."""
+    from . import methods
+
     figures = []
-    if any(m.get("method") == "rft" for m in metrics):
-        figures.append(rft_rounds_figure(metrics, title=f"RFT rounds {name}".strip()))
-    if any("step" in m for m in metrics) or not figures:
-        figures.append(training_curves_figure(metrics, title=f"GRPO training {name}".strip()))
+    for method in map(methods.get, methods.names()):
+        records = [m for m in metrics if method.owns(m)]
+        if records:
+            figures += method.figures(records, f"{method.figure_title} {name}".strip())
     return figures
-
-
-def training_curves_figure(metrics: Sequence[dict], title: str = "GRPO training") -> go.Figure:
-    """Reward (with its spread), the reward's terms, KL and completion length per training step."""
-    metrics = [m for m in metrics if "step" in m]  # GRPO steps; RFT rounds are records of their own
-    steps = [m["step"] for m in metrics]
-
-    def series(*keys):
-        for key in keys:
-            if any(key in m for m in metrics):
-                return [m.get(key) for m in metrics]
-        return None
-
-    fig = make_subplots(rows=1, cols=3, subplot_titles=("Reward", "Reward terms", "Length and KL"))
-    reward = series("reward", "rewards/elicitation_reward/mean")
-    if reward:
-        fig.add_trace(go.Scatter(x=steps, y=reward, name="reward (mean of group)", mode="lines+markers"), 1, 1)
-    spread = series("reward_std")
-    if spread:
-        fig.add_trace(go.Scatter(x=steps, y=spread, name="reward std within groups", mode="lines",
-                                 line={"dash": "dot"}), 1, 1)
-    for key in sorted({k for m in metrics for k in m if k.startswith("terms/")}):
-        fig.add_trace(go.Scatter(x=steps, y=series(key), name=key.split("/", 1)[1], mode="lines"), 1, 2)
-    length = series("completions/mean_length", "completion_length")
-    if length:
-        fig.add_trace(go.Scatter(x=steps, y=length, name="completion tokens", mode="lines"), 1, 3)
-    kl = series("kl")
-    if kl:
-        fig.add_trace(go.Scatter(x=steps, y=kl, name="KL", mode="lines", yaxis="y4"), 1, 3)
-    fig.update_layout(height=400, title_text=title)
-    fig.update_xaxes(title_text="step")
-    return fig
 
 
 def elicitation_by_turn_figure(results: Sequence) -> go.Figure:

@@ -4,7 +4,8 @@ A fresh clone has no Qulac file beside it, and the book executes every chapter i
 ``cpu-smoke`` profile; a reader of either would otherwise see "skipping" or a model trained for two
 steps. Each recorded file holds what one run produced, the command that made it, when, and the
 versions and commit it ran with (``run_folder.provenance``); a chapter shows it labelled as recorded,
-never as its own result. ``benchmarks/record_for_book.py`` writes them into ``notebooks/recorded/``.
+never as its own result. ``benchmarks/record_for_book.py`` writes them into the package's
+``data/recorded/``, so an installed wheel (Colab) shows them as a checkout does.
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ from typing import Any
 from .errors import ProactiveError
 from .files import atomic_write_json
 
-#: Where a checkout keeps them (an installed wheel has none: its chapters compute or skip).
-RECORDED = Path(__file__).resolve().parents[1] / "notebooks" / "recorded"
+#: Where the package keeps them (package data: in a checkout and in an installed wheel alike).
+RECORDED = Path(__file__).resolve().parent / "data" / "recorded"
 
 
 def record(name: str, payload: Any, command: str, folder: Path | None = None) -> Path:

@@ -16,13 +16,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from .backends import ChatBackend
-from .intents import KIND_QUESTIONS
+from .canned_questions import TEMPLATE_QUESTIONS
 from .masking import PartialTask
 from .outlines import clean_outline, oracle_request, outline_messages
 from .policy import SYSTEM_PROMPT, History, System, first_question, question_messages
-
-#: Generic questions a template baseline asks, in this order, whatever the task.
-TEMPLATE_QUESTIONS = tuple(KIND_QUESTIONS[k] for k in ("audience", "budget", "timeline", "constraint", "preference"))
 
 #: The endpoint policy's system prompt: the policy's rules plus a way to stop asking.
 STOP_WORD = "READY"

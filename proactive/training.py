@@ -1,19 +1,13 @@
-"""GRPO training of the question-asking policy with TRL (Unsloth on a GPU, the same code on CPU).
+"""Training the question-asking policy: load it, run the profile's methods in order, save the adapter.
 
-GRPO (group relative policy optimisation) samples a *group* of questions for each prompt, scores
-each with the elicitation reward, and pushes the policy toward the questions that scored above
-their group's mean: the advantage of a question is its reward minus the group mean (divided by
-the group's spread). No value network, no learned reward model: the simulated user is the judge.
-
-Prompts come from masked training tasks at several points of a dialogue (``training_rows.py``;
-histories replayed from the policy itself: ``own_history.py``). With ``train.method: rft`` the
-policy is first fine-tuned on its best whole dialogues (``rft.py``). Drawing the run's figures is
-the run folder's job (``RunDir.train``), not training's.
+The methods themselves are units of their own (:mod:`proactive.methods`: RFT over whole dialogues,
+GRPO on single questions); this module is what they share: the run folder's ``metrics.jsonl`` and
+``config.json``, checkpoint checks, and the loop over a profile's stages (``train.method``). Drawing
+the run's figures is the run folder's job (``RunDir.train``), not training's.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
 import math
@@ -24,14 +18,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .config import Profile
+from .config import Profile, profile_record
 from .errors import ProactiveError
-from .files import append_jsonl, atomic_write_json, atomic_write_jsonl, is_main_process, parse_json
+from .files import is_main_process, parse_json
 from .masking import PartialTask
-from .own_history import OwnHistoryBank, own_dialogues, refresh_callback
 from .policy import stop_ids
 from .task_files import profile_partials
-from .training_rows import training_rows
 
 log = logging.getLogger(__name__)
 
@@ -142,116 +134,15 @@ def last_complete_checkpoint(checkpoints: Path) -> str | None:
     return found
 
 
-def step_line(record: Mapping[str, Any], max_steps: int) -> str:
-    """One readable line per GRPO step (the full record goes to metrics.jsonl)."""
-    parts = [f"step {record['step']}/{max_steps}"]
-    for key, label in (("reward", "reward"), ("terms/elicitation", "elicitation"),
-                       ("terms/revealed_share", "revealed"), ("completions/mean_length", "tokens")):
-        if isinstance(record.get(key), (int, float)):
-            parts.append(f"{label} {record[key]:+.3f}" if key != "completions/mean_length" else f"{label} {record[key]:.0f}")
-    if isinstance(record.get("step_time"), (int, float)):
-        parts.append(f"{record['step_time']:.1f} s")
-    return "  ".join(parts)
+def check_trainable(profile: Profile) -> None:
+    """Refuse, in one line and before any work, a profile this machine cannot train: one that needs a GPU
+    or Unsloth it does not have, or a method that cannot run here (each method's own check)."""
+    from . import methods
+    from .models import check_runnable
 
-
-def _print_step(record: Mapping[str, Any], max_steps: int) -> None:
-    from tqdm.auto import tqdm
-
-    tqdm.write(step_line(record, max_steps))  # above the progress bar, not through it
-
-
-def quiet_progress(trainer: Any) -> int:
-    """Keep transformers' progress bar, drop what it logs at every step: in a terminal the raw dict of
-    ~30 metrics, in a notebook the "Training Loss" table. The project's one line per step (and a
-    notebook's live curve) already say it. ``trainer`` is a Trainer or its callback handler (anything
-    with ``pop_callback``/``add_callback``); returns how many progress callbacks were replaced."""
-    from transformers.trainer_callback import ProgressCallback
-
-    bases: list[type] = [ProgressCallback]
-    try:  # the notebook's bar, transformers' default where IPython runs the code
-        from transformers.utils.notebook import NotebookProgressCallback
-
-        bases.append(NotebookProgressCallback)
-    except ImportError:  # no IPython in this environment: only the terminal's bar exists
-        pass
-    replaced = 0
-    for base in bases:
-        if trainer.pop_callback(base) is not None:
-            trainer.add_callback(type(f"Quiet{base.__name__}", (base,), {"on_log": _no_log}))
-            replaced += 1
-    return replaced
-
-
-def _no_log(self, args, state, control, logs=None, **kwargs):
-    return None
-
-
-def _metrics_callback(path: Path, reward, resumed_step: int, listener: Callable[[list[dict]], None] | None = None):
-    from transformers import TrainerCallback
-
-    if path.exists() and is_main_process():  # keep what the resumed checkpoint already covered
-        kept = [r for r in read_metrics(path) if r.get("step", 0) <= resumed_step]
-        atomic_write_jsonl(path, kept)
-
-    class MetricsLog(TrainerCallback):
-        """Appends each logged step (TRL's reward, KL, lengths) plus the reward's terms to metrics.jsonl."""
-
-        def on_log(self, args, state, control, logs=None, **kwargs):
-            if not state.is_world_process_zero or not logs or "loss" not in logs and "reward" not in logs:
-                return
-            record = {"step": state.global_step, **{k: v for k, v in logs.items() if isinstance(v, (int, float))}}
-            record.update({f"terms/{k}": v for k, v in reward.last_terms.items()})
-            record = finite_record(record)
-            append_jsonl(path, record)
-            _print_step(record, state.max_steps)
-            if listener is not None:  # e.g. a notebook redrawing its live reward curve
-                listener(read_metrics(path))
-
-    return MetricsLog()
-
-
-def grpo_config(profile: Profile, checkpoints: Path, max_steps: int):
-    """TRL's GRPOConfig from a profile (only arguments TRL 1.15 and 1.16 share)."""
-    import torch
-    from trl import GRPOConfig
-
-    from .models import torch_dtype
-
-    s = profile.train
-    gpu = torch.cuda.is_available()
-    # Mixed precision follows the weights' dtype (the profile's, see TrainSettings.dtype).
-    dtype = torch_dtype(s.dtype)
-    bf16 = dtype == torch.bfloat16
-    kwargs = {
-        "output_dir": str(checkpoints),
-        "max_steps": max_steps,
-        "learning_rate": s.learning_rate,
-        "per_device_train_batch_size": s.num_generations * s.prompts_per_step,
-        "gradient_accumulation_steps": s.gradient_accumulation_steps,
-        "num_generations": s.num_generations,
-        "max_completion_length": s.max_completion_length,
-        "temperature": s.temperature,
-        "beta": s.beta,
-        "scale_rewards": s.scale_rewards,
-        "logging_steps": 1,
-        "save_steps": s.save_steps,
-        "save_total_limit": 2,
-        "report_to": "none",
-        # Explicit: left unset, transformers disables tqdm when its logger is quieter than WARNING (as the
-        # CLI makes it) and prints every step's raw metrics dict instead of our one line per step.
-        "disable_tqdm": False,
-        "seed": profile.train_seed,
-        "use_cpu": not gpu,
-        "bf16": bf16,
-        "fp16": gpu and dtype == torch.float16,
-        "remove_unused_columns": False,
-        "lr_scheduler_type": "constant_with_warmup",
-        "warmup_steps": min(5, max_steps // 10),
-        "use_vllm": s.use_vllm,
-    }
-    if s.use_vllm:
-        kwargs["vllm_mode"] = "server"
-    return GRPOConfig(**kwargs)
+    check_runnable(profile)
+    for method in methods.stages(profile):
+        method.check(profile)
 
 
 def train(
@@ -262,36 +153,42 @@ def train(
     on_log: Callable[[list[dict]], None] | None = None,
     partials: Sequence[PartialTask] | None = None,
 ) -> TrainResult:
-    """Train the profile's policy with GRPO and write the run folder:
+    """Train the profile's policy with its methods, in order (``train.method``: RFT, GRPO, or RFT then
+    GRPO; :mod:`proactive.methods`), and write the run folder:
 
-    ``adapter/`` (the LoRA adapter and tokenizer), ``metrics.jsonl`` (reward, its terms, KL and
-    completion length per step), ``config.json`` (the resolved profile),
-    ``checkpoints/`` (resumable: a rerun continues from the last checkpoint). ``on_log`` receives
-    all metrics so far after every step. ``partials``: the masked tasks to train on (default: the
-    profile's train split of the bundled corpus; see :func:`proactive.task_files.profile_partials`).
+    ``adapter/`` (the LoRA adapter and tokenizer), ``metrics.jsonl`` (RFT's rounds, GRPO's reward, its
+    terms, KL and completion length per step), ``config.json`` (the resolved profile), and each method's
+    own progress (``rft/`` rounds, ``checkpoints/``): a rerun continues where the last one stopped.
+    ``max_steps`` overrides GRPO's; ``on_log`` receives all metrics so far after every GRPO step.
+    ``partials``: the masked tasks to train on (default: the profile's train split of the bundled corpus;
+    see :func:`proactive.task_files.profile_partials`).
     """
     from .files import folder_lock
-    from .models import check_runnable
 
-    steps = profile.train.max_steps if max_steps is None else max_steps
-    if steps < 1:
-        raise ProactiveError(f"max_steps must be at least 1 (got {steps})")
-    check_runnable(profile)
+    if max_steps is not None and max_steps < 1:
+        raise ProactiveError(f"max_steps must be at least 1 (got {max_steps})")
+    check_trainable(profile)
     if not is_main_process():
-        return _train(profile, Path(out_dir), steps, resume, on_log, partials)
+        return _train(profile, Path(out_dir), max_steps, resume, on_log, partials)
     with folder_lock(out_dir, "training run"):
         try:
-            return _train(profile, Path(out_dir), steps, resume, on_log, partials)
+            return _train(profile, Path(out_dir), max_steps, resume, on_log, partials)
         except Exception as exc:
             if not _out_of_space(exc):
                 raise
             # What the save left half-written goes, so the next run resumes from the last whole checkpoint.
             last_complete_checkpoint(Path(out_dir) / "checkpoints")
-            for partial_round in (Path(out_dir) / "rft").glob(".round-*.tmp"):
-                shutil.rmtree(partial_round, ignore_errors=True)
+            for method in _stages(profile):
+                method.remove_unfinished(Path(out_dir))
             raise ProactiveError(f"no space left on the device while training into {out_dir}; the half-written "
                                  "checkpoint was removed: free some space and rerun to resume from the last "
                                  "complete one") from None
+
+
+def _stages(profile: Profile) -> list:
+    from . import methods
+
+    return methods.stages(profile)
 
 
 def _out_of_space(exc: BaseException) -> bool:
@@ -305,14 +202,22 @@ def _out_of_space(exc: BaseException) -> bool:
     return "no space left" in text or "os error 28" in text or "disk quota" in text
 
 
-def _train(profile: Profile, out: Path, steps: int, resume: bool, on_log, partials) -> TrainResult:
-    from .rft import rounds_done
+def _train(profile: Profile, out: Path, max_steps: int | None, resume: bool, on_log, partials) -> TrainResult:
+    from .methods import StageRun
 
+    stages = _stages(profile)
+    adapter_dir = out / "adapter"
+    metrics_path = out / "metrics.jsonl"
+    final, final_settings = stages[-1], profile.train.settings(stages[-1].name)
+    done = final.finished(out, final_settings, max_steps) if resume and (adapter_dir / "adapter_config.json").is_file() else None
+    if done is not None:
+        # Already trained this far. Resuming a finished GRPO run would make the Trainer take one more step.
+        log.info("%s already holds %d %s of %s; not training again", out, done, final.unit, final.label)
+        return TrainResult(out, adapter_dir, metrics_path, done, 0.0)
     if profile.use_unsloth:  # before anything below imports transformers (Unsloth patches it)
         from .models import import_unsloth
 
         import_unsloth()
-    from datasets import Dataset
     from transformers import set_seed
 
     from .backends import EmbeddingSimilarity
@@ -323,19 +228,6 @@ def _train(profile: Profile, out: Path, steps: int, resume: bool, on_log, partia
     out.mkdir(parents=True, exist_ok=True)
     set_seed(profile.train_seed)
     started = time.time()
-    checkpoints = out / "checkpoints"
-    last = last_complete_checkpoint(checkpoints) if resume and checkpoints.is_dir() else None
-    resumed_step = int(Path(last).name.split("-")[-1]) if last else 0
-    metrics_path = out / "metrics.jsonl"
-    adapter_dir = out / "adapter"
-    if last and resumed_step >= steps and (adapter_dir / "adapter_config.json").is_file():
-        # Already trained this far. Resuming a finished run would make the Trainer take one more step.
-        log.info("%s already holds %d steps (asked for %d); not training again", out, resumed_step, steps)
-        return TrainResult(out, adapter_dir, metrics_path, resumed_step, 0.0)
-    method = profile.train.method
-    if method == "rft" and (adapter_dir / "adapter_config.json").is_file() and rounds_done(out / "rft") >= profile.train.rft_rounds:
-        log.info("%s already holds %d RFT rounds; not training again", out, profile.train.rft_rounds)
-        return TrainResult(out, adapter_dir, metrics_path, profile.train.rft_rounds, 0.0)
     model, tokenizer, peft_config = load_policy(profile)
     stops = stop_ids(tokenizer) if profile.train.stop_at_question else []
     if stops:  # TRL stops generating, and masks the loss, after any of these
@@ -344,68 +236,20 @@ def _train(profile: Profile, out: Path, steps: int, resume: bool, on_log, partia
     partials = list(partials) if partials is not None else profile_partials(profile, "train")
     if not partials:
         raise ProactiveError("no tasks to train on; check the task file or the profile's train_tasks")
-    main = is_main_process()
-    if method in ("rft", "rft+grpo"):
-        from .rft import run_rft
-
-        if peft_config is not None:  # RFT trains the LoRA adapter itself; GRPO then continues on it
-            from peft import get_peft_model
-
-            model, peft_config = get_peft_model(model, peft_config), None
-        if not resume:
-            shutil.rmtree(out / "rft", ignore_errors=True)
-        if last is None:  # GRPO's checkpoints hold the weights RFT led to
-            if main and not (out / "rft").is_dir():
-                metrics_path.unlink(missing_ok=True)
-            model = run_rft(model, tokenizer, partials, reward.matcher, profile, out / "rft", metrics_path)
-        if method == "rft":
-            if main:
-                model.save_pretrained(str(adapter_dir))
-                tokenizer.save_pretrained(str(adapter_dir))
-                atomic_write_json(out / "config.json", {**dataclasses.asdict(profile), "max_steps": 0})
-            return TrainResult(out, adapter_dir, metrics_path, profile.train.rft_rounds, time.time() - started)
-    # After RFT the starting model is the RFT policy, which no cache key names: sample its history afresh.
-    own = own_dialogues(model, tokenizer, partials, reward.matcher, profile, cache=method == "grpo")
-    rows = training_rows(partials, tokenizer, profile, own)
-    log.info("training on %d prompts from the train split", len(rows))
-    if main:
-        atomic_write_json(out / "config.json", {**dataclasses.asdict(profile), "max_steps": steps,
-                                                "train_prompts": len(rows), "resumed_from": last})
-
-    from trl import GRPOTrainer
-
-    dataset = Dataset.from_list(rows)
-    callbacks = [_metrics_callback(metrics_path, reward, resumed_step, on_log)]
-    every = profile.train.own_history_refresh
-    if own and every > 0:
-        bank = OwnHistoryBank(partials, reward.matcher, profile, tokenizer, own)
-        callbacks.append(refresh_callback(bank, every, steps))
-    else:
-        bank = None
-    trainer = GRPOTrainer(
-        model=model,
-        reward_funcs=[reward],
-        args=grpo_config(profile, checkpoints, steps),
-        train_dataset=dataset,
-        processing_class=tokenizer,
-        peft_config=peft_config,
-        callbacks=callbacks,
-    )
-    if bank is not None:
-        bank.wrap(trainer)
-    quiet_progress(trainer)
-    if stops:
-        # TRL 1.15/1.16 read the stop ids from the model's generation config; say so if another does not.
-        if set(stops) <= set(getattr(trainer, "eos_token_ids", ())):
-            log.info("sampled questions stop at their '?' (%d stop token ids)", len(stops))
-        else:
-            log.warning("this TRL version ignores the stop ids in the model's generation config: sampled "
-                        "questions run on to max_completion_length (set stop_at_question: false to silence)")
-    if last:
-        log.info("resuming from %s", last)
-    trainer.train(resume_from_checkpoint=last)
-    trainer.save_model(str(adapter_dir))  # the Trainer saves from the main process only
-    if not main:
-        return TrainResult(out, adapter_dir, metrics_path, trainer.state.global_step, time.time() - started)
-    tokenizer.save_pretrained(str(adapter_dir))
-    return TrainResult(out, adapter_dir, metrics_path, trainer.state.global_step, time.time() - started)
+    if not resume:
+        for method in stages:
+            method.clear(out)
+    run = StageRun(profile, None, partials, reward, tokenizer, out, metrics_path, peft_config, resume,
+                   max_steps=max_steps, on_log=on_log)
+    run.note(**profile_record(profile))
+    for index, method in enumerate(stages):
+        if resume and any(later.started(out) for later in stages[index + 1:]):
+            continue  # a later stage's progress holds this one's result
+        run.settings = profile.train.settings(method.name)
+        run.earlier = tuple(m.name for m in stages[:index])
+        run.saved = False
+        model = method.train(model, run)
+    if is_main_process() and not run.saved:
+        model.save_pretrained(str(adapter_dir))
+        tokenizer.save_pretrained(str(adapter_dir))
+    return TrainResult(out, adapter_dir, metrics_path, run.done, time.time() - started)

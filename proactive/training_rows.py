@@ -11,27 +11,20 @@ import random
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from .canned_questions import KIND_QUESTIONS, VAGUE_QUESTIONS
 from .columns import history_to_column, partial_to_columns
 from .config import Profile
-from .intents import KIND_QUESTIONS
 from .masking import PartialTask
 from .policy import question_prompt
 from .simulator import NO_MATCH, NO_PREFERENCE, REVEALED, Turn
 from .tasks import Fact
 
-#: Vague questions an untrained model likes to ask. Some training dialogues open with one, answered
-#: as the simulated user answers it, so the policy learns not to ask it again.
-VAGUE_QUESTIONS = (
-    "What is the most important detail you need to know?",
-    "What is the main objective of this?",
-    "What is the purpose of your project?",
-)
 VAGUE_ANSWER = NO_PREFERENCE  # what the simulated user answers them
 
 
 def template_turns(asked: Sequence[Fact], vague: str | None = None) -> list[Turn]:
     """A training dialogue's earlier turns: optionally a vague question that got nothing, then one
-    template question per fact in ``asked`` (``intents.KIND_QUESTIONS``, by its kind), each answered with that fact (its id recorded)."""
+    template question per fact in ``asked`` (``canned_questions.KIND_QUESTIONS``, by its kind), each answered with that fact (its id recorded)."""
     turns = [Turn(vague, VAGUE_ANSWER, kind=NO_MATCH)] if vague else []
     return turns + [Turn(KIND_QUESTIONS[f.category], f.statement, (f.id,), REVEALED) for f in asked]
 
@@ -45,7 +38,7 @@ def training_rows(
     """One row per (task, dialogue depth): the prompt text and the columns the reward needs.
 
     At depth d, d questions were already asked. With ``own`` (task id -> the starting model's own
-    sampled dialogue, see :func:`proactive.own_history.own_dialogues`), a share ``train.own_history`` of the deeper prompts
+    sampled dialogue, see :func:`proactive.own_history.own_dialogues`), a share ``train.grpo.own_history`` of the deeper prompts
     replay its first d turns: the policy then reads its own questions back, as in evaluation, and
     asking one again is penalised. Otherwise the turns are template questions that each drew out a
     hidden fact, the first of them, in half the dialogues, a vague question that got nothing.
@@ -53,11 +46,11 @@ def training_rows(
     rng = random.Random(profile.train_seed)
     rows = []
     for partial in partials:
-        for depth in profile.train.history_depths:
+        for depth in profile.train.grpo.history_depths:
             if depth >= len(partial.hidden_facts):
                 continue
             replay = (own or {}).get(partial.task_id, ())
-            own_turns = bool(depth) and len(replay) >= depth and rng.random() < profile.train.own_history
+            own_turns = bool(depth) and len(replay) >= depth and rng.random() < profile.train.grpo.own_history
             if own_turns:
                 history = list(replay[:depth])
             else:

@@ -63,6 +63,10 @@ def test_book_builds_offline_with_figures(tmp_path):
     # Widgets need a kernel and their JavaScript: the offline book shows each one's static picture.
     page = (book / "_build" / "html" / "chapters" / "06_human_evaluation.html").read_text()
     assert "widget-picture" in page and "1 is better" in page and "Response 1" in page
+    # A renamed chapter's old address leads to its new page, which exists.
+    for old, new in _builder().MOVED.items():
+        moved = (book / "_build" / "html" / old).read_text()
+        assert f'url={new}"' in moved and ((book / "_build" / "html" / old).parent / new).is_file()
 
 
 def test_the_books_pages_hide_the_setup_code_but_keep_what_it_printed(tmp_path):

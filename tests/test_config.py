@@ -37,7 +37,7 @@ def test_bad_profile_files(tmp_path):
 
 def test_train_settings_are_typed_and_checked(tmp_path):
     profile = load_profile("cpu")
-    assert profile.train.max_steps > 0 and profile.train.lora_targets == ("q_proj", "k_proj", "v_proj", "o_proj")
+    assert profile.train.grpo.max_steps > 0 and profile.train.lora_targets == ("q_proj", "k_proj", "v_proj", "o_proj")
     bad = tmp_path / "bad.yaml"
     bad.write_text("train:\n  learnin_rate: 0.1\n")
     with pytest.raises(ProactiveError, match=r"unknown train settings \['learnin_rate'\]"):
@@ -52,6 +52,8 @@ def test_train_settings_are_typed_and_checked(tmp_path):
     ("train:\n  learning_rate: fast\n", "learning_rate: 'fast' is not a valid float"),
     ("train:\n  load_in_4bit: maybe\n", "load_in_4bit: 'maybe' is not a valid bool"),
     ("train:\n  max_steps: true\n", "max_steps: True is not a valid int"),
+    ("train:\n  rft:\n    rounds: 1.5\n", "train.rft.rounds: 1.5 is not a valid int (the default is rounds: 3)"),
+    ("train:\n  grpo:\n    use_vllm: 1\n", "train.grpo.use_vllm: 1 is not a valid bool"),
     ("train:\n  lora_targets: q_proj\n", "lora_targets: 'q_proj' is not a valid tuple"),
     ("n_tasks: many\n", "n_tasks: 'many' is not a valid int | None"),
     ("use_unsloth: 1\n", "use_unsloth: 1 is not a valid bool"),
@@ -69,7 +71,8 @@ def test_right_typed_settings_load(tmp_path):
     good = tmp_path / "good.yaml"
     good.write_text("n_tasks: null\ntrain:\n  learning_rate: 1\n  max_steps: 3\n  lora_targets: [q_proj]\n")
     profile = load_profile(str(good))
-    assert profile.train.learning_rate == 1 and profile.train.lora_targets == ("q_proj",)
+    assert profile.train.grpo.learning_rate == 1 and profile.train.lora_targets == ("q_proj",)
+    assert profile.train.grpo.max_steps == 3  # the flat keys of older profiles land in their method's section
 
 
 def test_reward_weights_come_from_the_profile(tmp_path):
@@ -112,9 +115,14 @@ def test_a_profile_starts_from_its_base_and_sets_only_what_it_changes(tmp_path):
     (tmp_path / "mine.yaml").write_text("base: cpu\ntrain:\n  max_steps: 5\nreward:\n  shaping: 0.1\n")
     (tmp_path / "deeper.yaml").write_text("base: mine.yaml\ndescription: two levels\n")
     cpu, mine, deeper = load_profile("cpu"), load_profile(str(tmp_path / "mine.yaml")), load_profile(str(tmp_path / "deeper.yaml"))
-    assert (mine.name, mine.train.max_steps, mine.train.num_generations) == ("mine", 5, cpu.train.num_generations)
+    assert (mine.name, mine.train.grpo.max_steps, mine.train.grpo.num_generations) == ("mine", 5, cpu.train.grpo.num_generations)
     assert mine.reward == {**cpu.reward, "shaping": 0.1}
     assert deeper.train == mine.train and deeper.description == "two levels" and deeper.name == "deeper"
+    # A method's section is merged key by key too, whichever shape (flat or sectioned) each file uses.
+    (tmp_path / "rft.yaml").write_text("base: cpu-unsloth\ntrain:\n  rft:\n    rounds: 2\n  rft_samples: 5\n")
+    rft, unsloth = load_profile(str(tmp_path / "rft.yaml")), load_profile("cpu-unsloth")
+    assert (rft.train.rft.rounds, rft.train.rft.samples, rft.train.rft.variants) == (2, 5, unsloth.train.rft.variants)
+    assert rft.train.grpo == unsloth.train.grpo and rft.train.method == ("rft",)
     (tmp_path / "loop.yaml").write_text("base: loop.yaml\n")
     with pytest.raises(ProactiveError, match="base profiles form a loop"):
         load_profile(str(tmp_path / "loop.yaml"))
@@ -131,3 +139,19 @@ def test_every_benchmark_recipe_loads_and_starts_from_a_profile():
     for path in recipes:
         assert yaml.safe_load(path.read_text())["base"], path
         assert load_profile(str(path)).name == path.stem
+
+
+def test_the_method_is_a_list_of_stages_and_old_spellings_still_load(tmp_path):
+    for text, stages in (("rft+grpo", ("rft", "grpo")), ("[rft, grpo]", ("rft", "grpo")), ("grpo", ("grpo",)),
+                         ("[rft]", ("rft",))):
+        (tmp_path / "p.yaml").write_text(f"train:\n  method: {text}\n")
+        assert load_profile(str(tmp_path / "p.yaml")).train.method == stages
+    profile = load_profile("cpu-unsloth")
+    assert profile.train.settings("rft") is profile.train.rft and profile.train.rft.rounds == 1
+    assert load_profile("cpu").train.rft == type(profile.train.rft)()  # not set: the method's defaults
+    with pytest.raises(AttributeError, match="it is train.grpo.max_steps now"):
+        profile.train.max_steps  # noqa: B018 (the old attribute names where it went)
+    changed = profile.train.with_settings("grpo", max_steps=7).with_method("rft+grpo")
+    assert (changed.grpo.max_steps, changed.method, changed.rft) == (7, ("rft", "grpo"), profile.train.rft)
+    with pytest.raises(ProactiveError, match="unknown training method"):
+        profile.train.with_method("dpo")

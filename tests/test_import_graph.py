@@ -11,18 +11,52 @@ EVALUATION_SIDE = {"evaluation", "judges", "results_table", "human_eval", "html_
                    "systems", "system_specs", "plots", "run_folder"}
 
 
+def _module_name(path: Path) -> str:
+    """``training`` for proactive/training.py; ``methods`` for the methods package, ``methods.rft`` for its modules."""
+    parts = path.relative_to(PACKAGE).with_suffix("").parts
+    return ".".join(parts[:-1]) if parts[-1] == "__init__" else ".".join(parts)
+
+
+def _runtime_nodes(tree: ast.AST):
+    """Every node of a module but those under ``if TYPE_CHECKING:`` (annotations only: nothing runs them)."""
+    todo = [tree]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING":
+            todo.extend(node.orelse)
+            continue
+        yield node
+        todo.extend(ast.iter_child_nodes(node))
+
+
 def imports() -> dict[str, set[str]]:
-    """Each module of the package -> the package modules it imports, at the top or inside a function."""
+    """Each module of the package (and of its ``methods`` package) -> the package modules it imports, at
+    the top or inside a function."""
+    paths = [*PACKAGE.glob("*.py"), *(PACKAGE / "methods").glob("*.py")]
+    names = {_module_name(p) for p in paths}
     graph = {}
-    for path in PACKAGE.glob("*.py"):
+    for path in paths:
+        name = _module_name(path)
+        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
         found = set()
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        for node in _runtime_nodes(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.ImportFrom):
-                if node.level == 1:
-                    found |= {node.module.split(".")[0]} if node.module else {a.name for a in node.names}
+                if node.level:
+                    base = package.split(".") if package else []
+                    base = base[: len(base) - (node.level - 1)] if node.level > 1 else base
+                    targets = [".".join([*base, node.module])] if node.module else [".".join([*base, a.name]) for a in node.names]
                 elif node.module and node.module.startswith("proactive."):
-                    found.add(node.module.split(".")[1])
-        graph[path.stem] = found & {p.stem for p in PACKAGE.glob("*.py")} | (found & {"data", "configs"})
+                    targets = [node.module[len("proactive."):]]
+                else:
+                    continue
+                for target in targets:
+                    target = target.strip(".")
+                    # a module of the package, else the package (or subpackage) it names
+                    while target and target not in names and target.split(".")[0] not in ("data", "configs"):
+                        target = target.rpartition(".")[0]
+                    if target:
+                        found.add(target if target in names else target.split(".")[0])
+        graph[name] = found - {name}
     return graph
 
 
@@ -51,7 +85,9 @@ def test_no_module_imports_itself_back():
 
 def test_settings_sit_with_the_ground_modules():
     graph = imports()
-    assert graph["config"] <= {"errors", "models"}, graph["config"]
+    # config reads each method's settings class through the registry, which needs only ground modules
+    assert graph["config"] <= {"errors", "models", "methods"}, graph["config"]
+    assert graph["methods"] <= {"errors", "files"}, graph["methods"]
     assert graph["models"] <= {"errors", "files"}, graph["models"]
     assert graph["files"] <= {"errors"}, graph["files"]  # reading and writing files is ground too
     assert graph["errors"] == set()
@@ -69,16 +105,22 @@ def reachable(graph: dict[str, set[str]], start: str) -> set[str]:
 
 
 def test_training_needs_nothing_from_evaluation():
+    from proactive.methods import BUILTIN_METHODS
+
     graph = imports()
-    assert not reachable(graph, "training") & EVALUATION_SIDE, reachable(graph, "training") & EVALUATION_SIDE
+    # The registry imports its methods by name (importlib): each is part of the training side too.
+    method_modules = {path.removeprefix("proactive.") for path in BUILTIN_METHODS.values()}
+    assert method_modules <= set(graph), method_modules - set(graph)
+    for side in ("training", *method_modules):
+        assert not reachable(graph, side) & EVALUATION_SIDE, (side, reachable(graph, side) & EVALUATION_SIDE)
 
 
 def test_training_and_evaluation_share_one_rollout_layer():
     """The policy and the dialogue loop sit below both: each side imports them, neither defines its own."""
     graph = imports()
-    for side in ("training", "rft", "evaluation"):
+    for side in ("methods.rft", "methods.grpo", "evaluation"):
         assert {"policy", "dialogues"} <= reachable(graph, side), side
-    assert not reachable(graph, "dialogues") & (EVALUATION_SIDE | {"training", "rft"})
+    assert not reachable(graph, "dialogues") & (EVALUATION_SIDE | {"training", "rft_sampling", "methods.rft"})
 
 
 def test_only_the_command_line_sits_on_top():

@@ -16,10 +16,8 @@ import pytest
 from jupyter_server.services.contents.largefilemanager import AsyncLargeFileManager
 from jupytext.async_contentsmanager import build_async_jupytext_contents_manager_class
 
-from proactive import lab_saving
-
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
-CHAPTER = "04_grpo_training"
+CHAPTER = "04_training"
 
 
 #: As `make lab` configures it (an import string, as on its command line).
@@ -64,7 +62,6 @@ def checkout(tmp_path, monkeypatch):
     folder.mkdir()
     for suffix in (".py", ".ipynb"):
         shutil.copy(NOTEBOOKS / f"{CHAPTER}{suffix}", folder / f"{CHAPTER}{suffix}")
-    monkeypatch.setattr(lab_saving, "NOTEBOOKS", folder)
     return folder
 
 

@@ -35,7 +35,8 @@ def frontend(monkeypatch):
 
 
 def test_every_step_updates_one_output_with_html_that_moves(frontend):
-    from proactive.plots import LiveFigure, training_curves_figure
+    from proactive.methods.grpo import training_curves_figure
+    from proactive.plots import LiveFigure
 
     live = LiveFigure()
     metrics = []
@@ -59,7 +60,8 @@ def test_every_step_updates_one_output_with_html_that_moves(frontend):
 
 
 def test_in_the_books_build_the_final_figure_carries_its_own_html(frontend, monkeypatch):
-    from proactive.plots import INLINE_ENV, LiveFigure, training_curves_figure
+    from proactive.methods.grpo import training_curves_figure
+    from proactive.plots import INLINE_ENV, LiveFigure
 
     monkeypatch.setenv(INLINE_ENV, "1")
     live = LiveFigure()
@@ -69,7 +71,8 @@ def test_in_the_books_build_the_final_figure_carries_its_own_html(frontend, monk
 
 
 def test_outside_a_notebook_updates_do_nothing():
-    from proactive.plots import LiveFigure, sparkline_html, training_curves_figure
+    from proactive.methods.grpo import training_curves_figure
+    from proactive.plots import LiveFigure, sparkline_html
 
     live = LiveFigure.__new__(LiveFigure)
     live.handle, live.figure = None, None

