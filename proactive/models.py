@@ -7,11 +7,14 @@ folder in the cache, because the Trainer refuses a model still flagged as GGUF-q
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
+import io
 import logging
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -235,6 +238,17 @@ def unsloth_available() -> bool:
     return importlib.util.find_spec("unsloth") is not None
 
 
+@contextlib.contextmanager
+def dependency_prints() -> Iterator[None]:
+    """Dependencies' own prints (Unsloth's banners on import and on loading a model) hidden where the
+    command line runs quiet (``PROACTIVE_QUIET``, unset by ``-v``); elsewhere, as in a notebook, shown."""
+    if os.environ.get("PROACTIVE_QUIET") != "1":
+        yield
+        return
+    with contextlib.redirect_stdout(io.StringIO()):
+        yield
+
+
 def import_unsloth() -> None:
     """Import Unsloth before transformers, PEFT, TRL or datasets: it patches them on import, and
     warns that its patches may not apply when they came first (TRL 1.15 cannot run GRPO on CPU
@@ -244,7 +258,8 @@ def import_unsloth() -> None:
     late = [m for m in ("transformers", "peft", "trl", "datasets") if m in sys.modules and "unsloth" not in sys.modules]
     if late:
         log.warning("unsloth imported after %s: its patches may not apply", ", ".join(late))
-    import unsloth  # noqa: F401
+    with dependency_prints():
+        import unsloth  # noqa: F401
 
 
 def check_runnable(profile) -> None:
@@ -302,10 +317,11 @@ def load_policy(profile) -> tuple[Any, Any, Any]:
         import_unsloth()
         from unsloth import FastLanguageModel
 
-        model, tokenizer = FastLanguageModel.from_pretrained(
-            model_name=resolve_model(profile.model), max_seq_length=settings.max_seq_length,
-            load_in_4bit=settings.load_in_4bit, dtype=dtype, trust_remote_code=False,
-        )
+        with dependency_prints():
+            model, tokenizer = FastLanguageModel.from_pretrained(
+                model_name=resolve_model(profile.model), max_seq_length=settings.max_seq_length,
+                load_in_4bit=settings.load_in_4bit, dtype=dtype, trust_remote_code=False,
+            )
         check_lora_targets(model, settings.lora_targets, profile.model)
         model = FastLanguageModel.get_peft_model(
             model, r=settings.lora_r, lora_alpha=settings.lora_alpha, lora_dropout=settings.lora_dropout,

@@ -139,12 +139,18 @@ class LocalPolicy:
         """Completions of ``prompts`` in left-padded batches; ``ended`` (a list) receives, per prompt,
         whether the model ended its text itself (an end token) rather than running out of tokens."""
         import torch
+        from tqdm.auto import tqdm
 
         side, self.tokenizer.padding_side = self.tokenizer.padding_side, "left"
         texts: list[str] = []
+        starts = range(0, len(prompts), self.batch_size)
+        # A bar for work of more than one batch (sampled dialogues, RFT's rounds, outlines), gone when done.
+        what = "outlines" if max_new_tokens == self.outline_tokens else "questions"
+        bar = tqdm(starts, desc=f"{self.name}: {what} for {len(prompts)} prompts", unit="batch", leave=False,
+                   disable=len(starts) < 2)
         try:
             torch.manual_seed(seed)
-            for start in range(0, len(prompts), self.batch_size):
+            for start in bar:
                 batch = self.tokenizer(list(prompts[start : start + self.batch_size]), return_tensors="pt",
                                        padding=True, add_special_tokens=False).to(self.model.device)
                 self._check_fits(batch["input_ids"].shape[1], max_new_tokens)

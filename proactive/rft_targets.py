@@ -77,8 +77,13 @@ def training_dialogues(kept: Iterable[Dialogue], matcher: Any, turns: int = 3, m
     ``train.rft.misses``; :func:`misses`)."""
     if not max_variants:
         return list(kept)
+    from tqdm.auto import tqdm
+
+    kept = list(kept)
     out = []
-    for dialogue in kept:
+    # each variant is re-asked of the simulated user: a minute or more over a hundred kept dialogues
+    for dialogue in tqdm(kept, desc="RFT: reorderings of the kept dialogues", unit="dialogue", leave=False,
+                         disable=len(kept) < 2):
         missed = misses(dialogue.partial, matcher, max_misses) if max_misses else ()
         out += [dialogue, *variants(dialogue, matcher, turns, missed, max_variants)]
     return out

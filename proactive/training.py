@@ -134,6 +134,32 @@ def last_complete_checkpoint(checkpoints: Path) -> str | None:
     return found
 
 
+def quiet_progress(trainer: Any) -> int:
+    """Keep transformers' progress bar, drop what it logs at every step: in a terminal the raw dict of
+    ~30 metrics, in a notebook the "Training Loss" table. The project's one line per step (and a
+    notebook's live curve) already say it. ``trainer`` is a Trainer or its callback handler (anything
+    with ``pop_callback``/``add_callback``); returns how many progress callbacks were replaced."""
+    from transformers.trainer_callback import ProgressCallback
+
+    bases: list[type] = [ProgressCallback]
+    try:  # the notebook's bar, transformers' default where IPython runs the code
+        from transformers.utils.notebook import NotebookProgressCallback
+
+        bases.append(NotebookProgressCallback)
+    except ImportError:  # no IPython in this environment: only the terminal's bar exists
+        pass
+    replaced = 0
+    for base in bases:
+        if trainer.pop_callback(base) is not None:
+            trainer.add_callback(type(f"Quiet{base.__name__}", (base,), {"on_log": _no_log}))
+            replaced += 1
+    return replaced
+
+
+def _no_log(self, args, state, control, logs=None, **kwargs):
+    return None
+
+
 def check_trainable(profile: Profile) -> None:
     """Refuse, in one line and before any work, a profile this machine cannot train: one that needs a GPU
     or Unsloth it does not have, or a method that cannot run here (each method's own check)."""

@@ -186,3 +186,29 @@ def test_help_is_plain_text_and_dependencies_warnings_wait_for_verbose(capsys):
     assert main(["corpus", "stats", "--json"]) == 0
     assert logging.getLogger("torchao").level == logging.ERROR  # "Detected no triton" and the like
     assert logging.getLogger("bitsandbytes").level == logging.ERROR
+
+
+#: What dependencies print when left alone: warnings, torch's pytree notices, Unsloth's banners, the bars
+#: for loading and writing weights. A command shows them only with -v.
+DEPENDENCY_NOISE = ("Warning", "warn(", "_pytree", "Unsloth", "Loading weights", "Writing model shards",
+                    "de-quantizing", "TRANSFORMERS_VERBOSITY")
+
+
+@pytest.mark.slow
+def test_a_training_run_prints_its_own_lines_and_no_dependency_noise(tmp_path):
+    """As a user's terminal sees it (a fresh process, so nothing imported earlier): a GRPO step line and
+    its bar, the result line, and nothing a dependency printed; with -v the noise is back."""
+    import subprocess
+    import sys
+
+    command = [sys.executable, "-m", "proactive.cli", "train", "--profile", "cpu-smoke", "--max-steps", "1",
+               "--out", str(tmp_path / "run")]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=900, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    output = done.stdout + done.stderr
+    assert "step 1/1" in output and "trained 1 steps" in done.stdout
+    noise = [line for line in output.replace("\r", "\n").splitlines() if any(n in line for n in DEPENDENCY_NOISE)]
+    assert noise == [], noise[:5]
+    verbose = subprocess.run([*command[:3], "-v", *command[3:-1], str(tmp_path / "verbose")], capture_output=True,
+                             text=True, timeout=900, check=False)
+    assert verbose.returncode == 0 and "Loading weights" in verbose.stderr  # -v: dependencies' output as it was

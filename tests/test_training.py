@@ -424,7 +424,7 @@ def test_one_progress_display_per_training_run(where, capsys):
     from transformers.training_args import TrainingArguments
     from transformers.utils.notebook import NotebookProgressCallback
 
-    from proactive.methods.grpo import quiet_progress
+    from proactive.training import quiet_progress
 
     base = ProgressCallback if where == "terminal" else NotebookProgressCallback
     handler = CallbackHandler([base], None, None, None, None)

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..files import append_jsonl, atomic_write_jsonl, is_main_process
-from ..training import finite_record, last_complete_checkpoint, read_metrics
+from ..training import finite_record, last_complete_checkpoint, quiet_progress, read_metrics
 from . import Method, StageRun
 
 if TYPE_CHECKING:
@@ -98,32 +98,6 @@ def _print_step(record: Mapping[str, Any], max_steps: int) -> None:
     from tqdm.auto import tqdm
 
     tqdm.write(step_line(record, max_steps))  # above the progress bar, not through it
-
-
-def quiet_progress(trainer: Any) -> int:
-    """Keep transformers' progress bar, drop what it logs at every step: in a terminal the raw dict of
-    ~30 metrics, in a notebook the "Training Loss" table. The project's one line per step (and a
-    notebook's live curve) already say it. ``trainer`` is a Trainer or its callback handler (anything
-    with ``pop_callback``/``add_callback``); returns how many progress callbacks were replaced."""
-    from transformers.trainer_callback import ProgressCallback
-
-    bases: list[type] = [ProgressCallback]
-    try:  # the notebook's bar, transformers' default where IPython runs the code
-        from transformers.utils.notebook import NotebookProgressCallback
-
-        bases.append(NotebookProgressCallback)
-    except ImportError:  # no IPython in this environment: only the terminal's bar exists
-        pass
-    replaced = 0
-    for base in bases:
-        if trainer.pop_callback(base) is not None:
-            trainer.add_callback(type(f"Quiet{base.__name__}", (base,), {"on_log": _no_log}))
-            replaced += 1
-    return replaced
-
-
-def _no_log(self, args, state, control, logs=None, **kwargs):
-    return None
 
 
 def _metrics_callback(path: Path, reward, resumed_step: int, listener: Callable[[list[dict]], None] | None = None):

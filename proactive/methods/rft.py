@@ -142,7 +142,8 @@ def train_rft(model: Any, tokenizer: Any, partials: Sequence[PartialTask], match
                                             settings.misses)
         rows = sft_examples(kept_dialogues, tokenizer, profile.question_prefix)
         model.train()
-        loss = sft_round(model, tokenizer, rows, profile, settings, store.root / "sft", seed=profile.train_seed + index)
+        loss = sft_round(model, tokenizer, rows, profile, settings, store.root / "sft", seed=profile.train_seed + index,
+                         progress=progress)
         model.eval()
         # 4. Record and store the round, then the next round samples from the fine-tuned policy.
         kept = [g.best for g in groups if g.best is not None]
@@ -185,7 +186,7 @@ def sample_round(policy: Any, partials: Sequence[PartialTask], matcher: Any, set
 
 
 def sft_round(model: Any, tokenizer: Any, rows: Sequence[dict[str, str]], profile: Profile, settings: RFTSettings,
-              out: Path, seed: int) -> float | None:
+              out: Path, seed: int, progress: bool = True) -> float | None:
     """Fine-tune the (LoRA) ``model`` in place on ``rows`` with TRL's SFTTrainer, loss on the completion
     (the question) only. Returns the mean training loss."""
     import datasets
@@ -195,6 +196,7 @@ def sft_round(model: Any, tokenizer: Any, rows: Sequence[dict[str, str]], profil
     from trl import SFTConfig, SFTTrainer
 
     from ..models import torch_dtype
+    from ..training import quiet_progress
 
     if not rows:
         return None
@@ -207,7 +209,8 @@ def sft_round(model: Any, tokenizer: Any, rows: Sequence[dict[str, str]], profil
         lr_scheduler_type="constant", warmup_steps=0, logging_strategy="no", save_strategy="no",
         report_to="none", seed=seed, use_cpu=not torch.cuda.is_available(),
         bf16=dtype == torch.bfloat16, fp16=torch.cuda.is_available() and dtype == torch.float16,
-        max_length=profile.train.max_seq_length, completion_only_loss=True, disable_tqdm=True,
+        # Its bar shows the fine-tuning steps (n/N); nothing is logged, so it prints no metrics dicts.
+        max_length=profile.train.max_seq_length, completion_only_loss=True, disable_tqdm=not progress,
     )
     dataset = Dataset.from_list([{"prompt": r["prompt"], "completion": r["completion"]} for r in rows])
     was_training = model.training
@@ -216,6 +219,7 @@ def sft_round(model: Any, tokenizer: Any, rows: Sequence[dict[str, str]], profil
     try:
         trainer = SFTTrainer(model=model, args=config, train_dataset=dataset, processing_class=tokenizer)
         trainer.remove_callback(PrinterCallback)  # its one dict of run totals at the end
+        quiet_progress(trainer)  # the bar stays; the run totals it would print at the end go
         result = trainer.train()
     finally:
         if bars:
