@@ -51,6 +51,7 @@ check()
 profile = "cpu-smoke"  # seconds: 3 tasks, the smallest run; "cpu": every task, the full laptop run (minutes; chapter 4 trains for about 25), colab-t4 / paper on a GPU
 run_dir = ""  # the run folder the chapters share ("": ../runs/tutorial-PROFILE; a `make demo` folder works too); training goes to RUN_DIR/train
 max_steps = 0  # 0: the profile's GRPO step count
+export_to = ""  # a new folder for the trained model merged into 16-bit weights, with its model card ("": skip)
 
 # %%
 from proactive.config import load_profile
@@ -252,4 +253,20 @@ from proactive.recorded import recorded
 
 demo = recorded("demo")
 display(HTML(recorded_demo_html(demo)) if demo else "No recorded demo run in this checkout: run `make demo`.")
+
+# %% [markdown]
+# ## Take the trained model with you
+#
+# The run keeps a LoRA adapter. Set `export_to` in the parameters cell to write the model merged into
+# 16-bit weights (loads with plain transformers, no PEFT), with a model card saying how to prompt it. From a
+# terminal, `proactive export RUN --merged DIR --gguf FILE.gguf --hub OWNER/NAME` also writes a GGUF file for
+# llama.cpp and Ollama, or pushes to the Hugging Face Hub.
+
+# %%
+if export_to:
+    from proactive.export import export_merged
+
+    print(f"merged model and model card: {export_merged(run.root, export_to)}")
+else:
+    print(f"export_to is empty: nothing exported (the adapter stays in {result.adapter_dir})")
 
