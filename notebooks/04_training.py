@@ -191,11 +191,12 @@ del policy, model  # training loads its own copy (4-bit through Unsloth on a GPU
 # %%
 import inspect
 
-from IPython.display import Code
+from IPython.display import Markdown
 
 from proactive.methods.rft import train_rft
 
-display(Code(inspect.getsource(train_rft), language="python"))
+# As Markdown, not IPython's Code: Code also carries a LaTeX copy, which makes the book load MathJax from a CDN.
+display(Markdown(f"```python\n{inspect.getsource(train_rft)}```"))
 
 # %% [markdown]
 # ## Train
