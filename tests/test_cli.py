@@ -198,17 +198,22 @@ DEPENDENCY_NOISE = ("Warning", "warn(", "_pytree", "Unsloth", "Loading weights",
 def test_a_training_run_prints_its_own_lines_and_no_dependency_noise(tmp_path):
     """As a user's terminal sees it (a fresh process, so nothing imported earlier): a GRPO step line and
     its bar, the result line, and nothing a dependency printed; with -v the noise is back."""
+    import os
     import subprocess
     import sys
 
     command = [sys.executable, "-m", "proactive.cli", "train", "--profile", "cpu-smoke", "--max-steps", "1",
                "--out", str(tmp_path / "run")]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=900, check=False)
+    # As a user's shell starts it: without what an earlier in-process main() of this test session set
+    quieting = ("HF_HUB_DISABLE_PROGRESS_BARS", "TORCH_LOGS", "PROACTIVE_QUIET", "TRANSFORMERS_VERBOSITY",
+                "DATASETS_VERBOSITY", "TORCH_CPP_LOG_LEVEL")
+    env = {k: v for k, v in os.environ.items() if k not in quieting}
+    done = subprocess.run(command, capture_output=True, text=True, timeout=900, check=False, env=env)
     assert done.returncode == 0, done.stderr[-2000:]
     output = done.stdout + done.stderr
     assert "step 1/1" in output and "trained 1 steps" in done.stdout
     noise = [line for line in output.replace("\r", "\n").splitlines() if any(n in line for n in DEPENDENCY_NOISE)]
     assert noise == [], noise[:5]
     verbose = subprocess.run([*command[:3], "-v", *command[3:-1], str(tmp_path / "verbose")], capture_output=True,
-                             text=True, timeout=900, check=False)
+                             text=True, timeout=900, check=False, env=env)
     assert verbose.returncode == 0 and "Loading weights" in verbose.stderr  # -v: dependencies' output as it was
