@@ -272,6 +272,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     task_set = _task_set(args)
     run = RunDir.default(profile, args.out, task_set)
     partials = profile_partials(profile, "train", task_set) if task_set else None
+    print(f"training {profile.model} ({methods.describe(profile, args.max_steps)}) into {run.train_dir}", flush=True)
     result = run.train(max_steps=args.max_steps, resume=not args.fresh, partials=partials)
     print(f"trained {result.steps} {methods.unit(profile)} in {result.seconds:.0f} s; adapter: {result.adapter_dir}; "
           f"metrics: {result.metrics_path}")

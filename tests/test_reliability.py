@@ -514,7 +514,8 @@ def _interrupt_in_a_terminal(argv: list[str], cwd: Path, after: str | None, wait
 
 @pytest.mark.parametrize("argv, after, wait", [
     (["reward", "--input", "{d}/in.jsonl", "--out", "{d}/out.jsonl", "--batch-size", "1"], "scoring", 0),
-    (["train", "--profile", "cpu-smoke", "--out", "{d}/run"], "Loading weights", 0),
+    # the command's own line before the policy loads (dependencies' loading bars show with -v only)
+    (["train", "--profile", "cpu-smoke", "--out", "{d}/run"], "training smollm2-135m-instruct (", 0),
 ], ids=["reward-while-scoring", "train-while-the-model-loads"])
 def test_ctrl_c_in_a_terminal_prints_one_line(argv, after, wait, tmp_path):
     _write(tmp_path / "in.jsonl", (ROW + "\n") * 400)
