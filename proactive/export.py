@@ -135,7 +135,7 @@ def export_gguf(run: str | Path, out: str | Path, dtype: str = "f16") -> Path:
 
     if dtype not in GGUF_TYPES:
         raise ProactiveError(f"GGUF weights {dtype!r}: choose one of {', '.join(GGUF_TYPES)}")
-    adapter, config, _ = run_parts(run)
+    adapter, config, report = run_parts(run)
     if not is_bundled(str(config.get("model", "smollm2-135m-instruct"))):
         raise ProactiveError(f"GGUF export writes the bundled model's architecture only (this run trained "
                              f"{config.get('model')}): export --merged DIR, then llama.cpp's convert_hf_to_gguf.py DIR")
@@ -195,8 +195,7 @@ def export_gguf(run: str | Path, out: str | Path, dtype: str = "f16") -> Path:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    atomic_write_text(out.with_suffix(".md"), model_card(config, run_parts(run)[2], config.get("model", "?"),
-                                                         f"GGUF, {dtype}"))
+    atomic_write_text(out.with_suffix(".md"), model_card(config, report, config.get("model", "?"), f"GGUF, {dtype}"))
     return out
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from . import methods
 from .config import Profile, profile_record
 from .errors import ProactiveError
 from .files import is_main_process, parse_json
@@ -163,7 +164,6 @@ def _no_log(self, args, state, control, logs=None, **kwargs):
 def check_trainable(profile: Profile) -> None:
     """Refuse, in one line and before any work, a profile this machine cannot train: one that needs a GPU
     or Unsloth it does not have, or a method that cannot run here (each method's own check)."""
-    from . import methods
     from .models import check_runnable
 
     check_runnable(profile)
@@ -202,19 +202,13 @@ def train(
         except Exception as exc:
             if not _out_of_space(exc):
                 raise
-            # What the save left half-written goes, so the next run resumes from the last whole checkpoint.
-            last_complete_checkpoint(Path(out_dir) / "checkpoints")
-            for method in _stages(profile):
+            # What the save left half-written goes (each method knows its own: a GRPO checkpoint, an RFT
+            # round), so the next run resumes from the last whole one.
+            for method in methods.stages(profile):
                 method.remove_unfinished(Path(out_dir))
             raise ProactiveError(f"no space left on the device while training into {out_dir}; the half-written "
                                  "checkpoint was removed: free some space and rerun to resume from the last "
                                  "complete one") from None
-
-
-def _stages(profile: Profile) -> list:
-    from . import methods
-
-    return methods.stages(profile)
 
 
 def _out_of_space(exc: BaseException) -> bool:
@@ -231,7 +225,7 @@ def _out_of_space(exc: BaseException) -> bool:
 def _train(profile: Profile, out: Path, max_steps: int | None, resume: bool, on_log, partials) -> TrainResult:
     from .methods import StageRun
 
-    stages = _stages(profile)
+    stages = methods.stages(profile)
     adapter_dir = out / "adapter"
     metrics_path = out / "metrics.jsonl"
     final, final_settings = stages[-1], profile.train.settings(stages[-1].name)

@@ -218,15 +218,23 @@ class GRPO(Method):
     def amount(self, settings: GRPOSettings, max_steps: int | None = None) -> int:
         return settings.max_steps if max_steps is None else max_steps
 
-    def finished(self, out: Path, settings: GRPOSettings, max_steps: int | None = None) -> int | None:
+    @staticmethod
+    def _last_checkpoint(out: Path) -> tuple[str | None, int]:
+        """The last complete checkpoint under ``out/checkpoints`` (damaged ones removed) and its step."""
         checkpoints = out / "checkpoints"
         last = last_complete_checkpoint(checkpoints) if checkpoints.is_dir() else None
-        step = int(Path(last).name.split("-")[-1]) if last else 0
+        return last, int(Path(last).name.split("-")[-1]) if last else 0
+
+    def finished(self, out: Path, settings: GRPOSettings, max_steps: int | None = None) -> int | None:
+        last, step = self._last_checkpoint(out)
         return step if last and step >= self.amount(settings, max_steps) else None
 
     def started(self, out: Path) -> bool:
         # GRPO's checkpoints hold the weights the stages before it led to
-        return (out / "checkpoints").is_dir() and last_complete_checkpoint(out / "checkpoints") is not None
+        return self._last_checkpoint(out)[0] is not None
+
+    def remove_unfinished(self, out: Path) -> None:
+        self._last_checkpoint(out)  # a checkpoint cut short is removed on the way
 
     def check(self, profile: Profile) -> None:
         from ..models import check_grpo_runnable
@@ -250,8 +258,7 @@ class GRPO(Method):
         settings, profile, tokenizer, out = run.settings, run.profile, run.tokenizer, run.out
         steps = self.amount(settings, run.max_steps)
         checkpoints = out / "checkpoints"
-        last = last_complete_checkpoint(checkpoints) if run.resume and checkpoints.is_dir() else None
-        resumed_step = int(Path(last).name.split("-")[-1]) if last else 0
+        last, resumed_step = self._last_checkpoint(out) if run.resume else (None, 0)
         # After an earlier stage the starting model is that stage's policy, which no cache key names:
         # sample its history afresh.
         own = own_dialogues(model, tokenizer, run.partials, run.reward.matcher, profile, cache=not run.earlier)
