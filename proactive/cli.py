@@ -209,6 +209,25 @@ def _method(text: str) -> tuple[str, ...]:
     return stages
 
 
+def _trackers(text: str) -> tuple[str, ...]:
+    """An argparse type: ``--report-to tensorboard`` (or several, comma-separated, or none)."""
+    from .tracking import parse_report_to
+
+    try:
+        return parse_report_to(text)
+    except ProactiveError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _with_trackers(profile, report_to: tuple[str, ...] | None):
+    """The profile with ``--report-to``'s trackers in place of its ``train.report_to`` (when given)."""
+    if report_to is None:
+        return profile
+    import dataclasses
+
+    return dataclasses.replace(profile, train=dataclasses.replace(profile.train, report_to=report_to))
+
+
 def _temperature(text: str) -> float:
     """An argparse type: a sampling temperature, 0 (greedy) or from ``MIN_TEMPERATURE`` to 10."""
     from .config import MIN_TEMPERATURE
@@ -268,6 +287,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         import dataclasses
 
         profile = dataclasses.replace(profile, train=profile.train.with_method(args.method))
+    profile = _with_trackers(profile, args.report_to)
     check_trainable(profile)  # before the run folder is made: a refused run leaves nothing behind
     task_set = _task_set(args)
     run = RunDir.default(profile, args.out, task_set)
@@ -316,7 +336,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from .pipeline import run_demo
     from .training import check_trainable
 
-    profile = load_profile(args.profile)
+    profile = _with_trackers(load_profile(args.profile), args.report_to)
     check_trainable(profile)  # before the run folder is made
     run_demo(profile, args.out, samples=args.samples, task_set=_task_set(args))
     return 0
@@ -479,6 +499,7 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--method", type=_method, default=None,
                     help="grpo (single questions), rft (rejection-sampling fine-tuning over whole dialogues), or "
                          "stages joined by '+' (rft+grpo: RFT, then GRPO); default: the profile's train.method")
+    _report_to_arg(tr)
     _tasks_arg(tr, masked_too=True)
     tr.set_defaults(func=cmd_train)
 
@@ -556,8 +577,16 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--tasks", nargs="+", metavar="FILE.jsonl",
                       help="held-out tasks to evaluate on (full or already masked) instead of the corpus's test "
                            "split; training stays on the corpus's train split")
+    _report_to_arg(demo)
     demo.set_defaults(func=cmd_demo)
     return parser
+
+
+def _report_to_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--report-to", type=_trackers, default=None, metavar="TRACKER",
+                        help="watch training in tensorboard, trackio or wandb (comma-separated for several, none "
+                             "for none); default: the profile's train.report_to. TensorBoard: "
+                             "tensorboard --logdir RUN/train/tensorboard")
 
 
 def _check_output(args: argparse.Namespace) -> None:

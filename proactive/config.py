@@ -129,6 +129,10 @@ class TrainSettings:
     #: the profile's ``seed``. Changing it alone retrains on the same split and maskings, which is
     #: how run-to-run variation is measured (benchmarks/recipes/*-seed*.yaml).
     seed: int | None = None
+    #: Experiment trackers that receive every training record as it is written (RFT's rounds, GRPO's
+    #: steps; :mod:`proactive.tracking`): ``tensorboard``, ``trackio``, ``wandb``, or none (the default).
+    #: The YAML takes one name, a list, or ``none``.
+    report_to: tuple[str, ...] = ()
     #: Each method's settings by its name (``train.rft:`` ...); a method not given here has its defaults.
     methods: dict[str, Any] = field(default_factory=dict)
 
@@ -333,6 +337,13 @@ def load_profile(name_or_path: str) -> Profile:
     _check_settings(path, data, Profile, "settings")
     data.setdefault("name", path.stem)
     train = data.pop("train", None) or {}
+    if isinstance(train, dict) and "report_to" in train:  # one name, a list, or none
+        from .tracking import parse_report_to
+
+        try:
+            train["report_to"] = list(parse_report_to(train["report_to"]))
+        except ProactiveError as exc:
+            raise ProactiveError(f"{path}: train.report_to: {exc}") from None
     _check_settings(path, train, TrainSettings, "train settings", extra=methods.names(), prefix="train.")
     stages = methods.parse(train.get("method", TrainSettings.method))
     unknown = [name for name in stages or () if name not in methods.names()]

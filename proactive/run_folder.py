@@ -5,7 +5,8 @@ left (a notebook can evaluate the demo's adapter; the demo reuses a notebook's t
 
     run.json                the profile (and task set) the folder belongs to
     masked_test.jsonl       the held-out tasks, masked: what the simulated user knows
-    train/                  adapter/, metrics.jsonl, curves.html, config.json; RFT's rft/, GRPO's checkpoints/
+    train/                  adapter/, metrics.jsonl, curves.html, config.json; RFT's rft/, GRPO's checkpoints/;
+                            tensorboard/ when train.report_to names it
     eval/NAME.json          one system's dialogues, outlines and coverage (``proactive evaluate``)
     human_eval_items.jsonl  trained vs untrained pairs for the human-preference widget
     report.json, .html      the demo's report

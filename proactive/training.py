@@ -163,10 +163,13 @@ def _no_log(self, args, state, control, logs=None, **kwargs):
 
 def check_trainable(profile: Profile) -> None:
     """Refuse, in one line and before any work, a profile this machine cannot train: one that needs a GPU
-    or Unsloth it does not have, or a method that cannot run here (each method's own check)."""
+    or Unsloth it does not have, a tracker that is not installed, or a method that cannot run here (each
+    method's own check)."""
     from .models import check_runnable
+    from .tracking import check_installed
 
     check_runnable(profile)
+    check_installed(profile.train.report_to)
     for method in methods.stages(profile):
         method.check(profile)
 
@@ -262,13 +265,21 @@ def _train(profile: Profile, out: Path, max_steps: int | None, resume: bool, on_
     run = StageRun(profile, None, partials, reward, tokenizer, out, metrics_path, peft_config, resume,
                    max_steps=max_steps, on_log=on_log)
     run.note(**profile_record(profile))
-    for index, method in enumerate(stages):
-        if resume and any(later.started(out) for later in stages[index + 1:]):
-            continue  # a later stage's progress holds this one's result
-        run.settings = profile.train.settings(method.name)
-        run.earlier = tuple(m.name for m in stages[:index])
-        run.saved = False
-        model = method.train(model, run)
+    if is_main_process():
+        from .tracking import open_tracker
+
+        run.tracker = open_tracker(profile.train.report_to, out, profile_record(profile))
+    try:
+        for index, method in enumerate(stages):
+            if resume and any(later.started(out) for later in stages[index + 1:]):
+                continue  # a later stage's progress holds this one's result
+            run.settings = profile.train.settings(method.name)
+            run.earlier = tuple(m.name for m in stages[:index])
+            run.saved = False
+            model = method.train(model, run)
+    finally:
+        if run.tracker is not None:
+            run.tracker.close()
     if is_main_process() and not run.saved:
         model.save_pretrained(str(adapter_dir))
         tokenizer.save_pretrained(str(adapter_dir))

@@ -86,7 +86,8 @@ def test_no_module_imports_itself_back():
 def test_settings_sit_with_the_ground_modules():
     graph = imports()
     # config reads each method's settings class through the registry, which needs only ground modules
-    assert graph["config"] <= {"errors", "models", "methods"}, graph["config"]
+    assert graph["config"] <= {"errors", "models", "methods", "tracking"}, graph["config"]
+    assert graph["tracking"] <= {"errors"}, graph["tracking"]  # report_to is read with the profile
     assert graph["methods"] <= {"errors", "files"}, graph["methods"]
     assert graph["models"] <= {"errors", "files"}, graph["models"]
     assert graph["files"] <= {"errors"}, graph["files"]  # reading and writing files is ground too

@@ -58,10 +58,17 @@ class StageRun:
     #: Set by the stage: how far it got (rounds, steps), and whether it saved the adapter itself.
     done: int = 0
     saved: bool = False
+    #: The run's experiment trackers (``train.report_to``; :mod:`proactive.tracking`), or None.
+    tracker: Any = None
 
     @property
     def adapter_dir(self) -> Path:
         return self.out / "adapter"
+
+    def track(self, method: str, step: int, record: Mapping[str, Any]) -> None:
+        """Send one ``metrics.jsonl`` record (an RFT round, a GRPO step) to the run's trackers, if any."""
+        if self.tracker is not None:
+            self.tracker.log(method, step, record)
 
     def note(self, **items: Any) -> None:
         """Add ``items`` to the run's ``config.json`` (the resolved profile and what training found)."""

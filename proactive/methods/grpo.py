@@ -100,7 +100,8 @@ def _print_step(record: Mapping[str, Any], max_steps: int) -> None:
     tqdm.write(step_line(record, max_steps))  # above the progress bar, not through it
 
 
-def _metrics_callback(path: Path, reward, resumed_step: int, listener: Callable[[list[dict]], None] | None = None):
+def _metrics_callback(path: Path, reward, resumed_step: int, listener: Callable[[list[dict]], None] | None = None,
+                      track: Callable[[int, dict], None] | None = None):
     from transformers import TrainerCallback
 
     if path.exists() and is_main_process():  # keep what the resumed checkpoint already covered
@@ -118,6 +119,8 @@ def _metrics_callback(path: Path, reward, resumed_step: int, listener: Callable[
             record = finite_record(record)
             append_jsonl(path, record)
             _print_step(record, state.max_steps)
+            if track is not None:  # the run's experiment trackers (train.report_to)
+                track(state.global_step, record)
             if listener is not None:  # e.g. a notebook redrawing its live reward curve
                 listener(read_metrics(path))
 
@@ -266,7 +269,8 @@ class GRPO(Method):
         log.info("training on %d prompts from the train split", len(rows))
         run.note(max_steps=steps, train_prompts=len(rows), resumed_from=last)
 
-        callbacks = [_metrics_callback(run.metrics_path, run.reward, resumed_step, run.on_log)]
+        callbacks = [_metrics_callback(run.metrics_path, run.reward, resumed_step, run.on_log,
+                                       track=lambda step, record: run.track(self.name, step, record))]
         every = settings.own_history_refresh
         bank = OwnHistoryBank(run.partials, run.reward.matcher, profile, tokenizer, own) if own and every > 0 else None
         if bank is not None:

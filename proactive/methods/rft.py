@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -111,13 +111,15 @@ class RoundRecord:
 
 
 def train_rft(model: Any, tokenizer: Any, partials: Sequence[PartialTask], matcher: Any, profile: Profile,
-              settings: RFTSettings, store: RoundStore, metrics_path: str | Path, progress: bool = True) -> Any:
+              settings: RFTSettings, store: RoundStore, metrics_path: str | Path, progress: bool = True,
+              on_round: Callable[[dict[str, Any]], None] | None = None) -> Any:
     """``settings.rounds`` rounds of expert iteration on ``model`` (a PEFT model, trained in place):
     sample dialogues, keep each task's best so far, fine-tune on the kept questions, next round.
 
     Each round is stored whole (``store``: the adapter after it, the kept dialogues, every group) and
-    appended to ``metrics_path``; a rerun resumes after the last complete round, with its adapter and
-    kept dialogues, so it ends where an uninterrupted run would."""
+    appended to ``metrics_path`` (and handed to ``on_round``: the run's trackers); a rerun resumes after
+    the last complete round, with its adapter and kept dialogues, so it ends where an uninterrupted run
+    would."""
     from tqdm.auto import tqdm
 
     from ..dialogues import elicited_share
@@ -155,6 +157,8 @@ def train_rft(model: Any, tokenizer: Any, partials: Sequence[PartialTask], match
             kept_share=round(sum(elicited_share(d) for d in kept) / max(1, len(groups)), 4),
             sft_loss=loss, seconds=round(time.time() - started, 1))
         store.save(index + 1, model, groups, buffer, record.to_dict(), metrics_path)
+        if on_round is not None:
+            on_round(record.to_dict())
         tqdm.write(f"RFT round {record.round}/{settings.rounds}: kept {record.kept}/{record.tasks} groups "
                    f"(best share {record.kept_share:.3f}, all samples {record.mean_share:.3f}), "
                    f"{record.examples} questions fine-tuned on, loss {record.sft_loss}, {record.seconds:.0f} s")
@@ -268,7 +272,8 @@ class RFT(Method):
         if is_main_process() and not self.started(run.out):
             run.metrics_path.unlink(missing_ok=True)  # a new run's metrics start with its first round
         model = train_rft(model, run.tokenizer, run.partials, run.reward.matcher, run.profile, run.settings,
-                          self._store(run.out), run.metrics_path)
+                          self._store(run.out), run.metrics_path,
+                          on_round=lambda record: run.track(self.name, record["round"], record))
         run.done = run.settings.rounds
         return model
 
