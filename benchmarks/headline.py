@@ -1,12 +1,13 @@
-"""Does the trained policy ask better than the alternatives? Trained vs template vs untrained, on CPU.
+"""Does the trained policy ask better than the alternatives? Trained vs the best fixed list, template and untrained, on CPU.
 
     .venv/bin/python benchmarks/headline.py --profile RECIPE.yaml --out runs/headline/NAME [--train-seed N]
-        [--tasks ../shared/data/in3/train.jsonl] [--skip-training] [--pool OTHER_RUN ...]
+        [--tasks proactive/data/datasets/in3/train.jsonl] [--skip-training] [--pool OTHER_RUN ...]
 
 Trains the recipe (any ``train.method``) unless --skip-training, then on held-out tasks (the corpus's
 test split, or with --tasks the file's held-out part: IN3's held-out slice) measures the share of
 hidden facts drawn out in sampled 3-question dialogues (4 per task, T=0.7) by the trained policy, the
-untrained model and the template questions, and the ceiling (one perfect question per hidden fact).
+untrained model, the template questions and the best fixed list (chosen greedily on the training tasks,
+kept in --out's best_fixed_list.json), and the ceiling (one perfect question per hidden fact).
 Prints each paired difference with a bootstrap 95% interval and writes headline.json (per-task
 shares) into --out. With --pool, the runs' headline.json files (other training seeds of the recipe)
 are pooled: each run's difference, and the recipe's with runs and tasks resampled.
@@ -26,20 +27,25 @@ from proactive.backends import EmbeddingSimilarity
 from proactive.config import load_profile
 from proactive.evaluation import headline, headline_shares
 from proactive.files import atomic_write_json
+from proactive.fixed_list import NAME
 from proactive.matching import FactMatcher
+from proactive.run_folder import RunDir
 from proactive.stats import pooled_difference
 from proactive.system_specs import local_policy
 from proactive.task_files import load_task_set, profile_partials
 from proactive.training import train
 
-SYSTEMS = ("trained", "untrained", "template", "ceiling")
+SYSTEMS = ("trained", "untrained", "template", NAME, "ceiling")
 
 
-def measure(profile, train_dir: Path, test, turns: int) -> dict[str, list[float]]:
+def measure(profile, out: Path, train, test, turns: int) -> dict[str, list[float]]:
     matcher = FactMatcher(EmbeddingSimilarity())
+    # The strongest fixed baseline: chosen on the tasks the policy trained on, asked unchanged on the held-out ones.
+    fixed = RunDir(out, profile).best_fixed_list(matcher, train, turns)
+    print(f"best fixed list (chosen on {len(train)} training tasks): " + " / ".join(fixed.questions))
     base = local_policy(profile, name="untrained")
-    trained = local_policy(profile, train_dir, name="trained")
-    shares = headline_shares(trained, base, test, matcher, turns)
+    trained = local_policy(profile, out / "train", name="trained")
+    shares = headline_shares(trained, base, test, matcher, turns, fixed_list=fixed.questions)
     return {k: [round(float(x), 5) for x in v] for k, v in shares.items()}
 
 
@@ -49,10 +55,11 @@ def pooled(paths: list[Path]) -> dict:
     if any(r["task_ids"] != ids for r in runs):
         raise SystemExit("headline --pool: the runs were measured on different held-out tasks")
     report = {"runs": [str(p) for p in paths]}
-    for other in ("template", "untrained"):
+    for other in (o for o in (NAME, "template", "untrained") if all(o in r["shares"] for r in runs)):
         matrix = np.array([np.array(r["shares"]["trained"]) - np.array(r["shares"][other]) for r in runs])
         report[f"trained - {other}"] = pooled_difference(matrix, [str(p) for p in paths])
-    report["means"] = {k: round(float(np.mean([np.mean(r["shares"][k]) for r in runs])), 4) for k in SYSTEMS}
+    report["means"] = {k: round(float(np.mean([np.mean(r["shares"][k]) for r in runs])), 4) for k in SYSTEMS
+                       if all(k in r["shares"] for r in runs)}
     return report
 
 
@@ -78,19 +85,19 @@ def main() -> None:
     if args.train_seed is not None:
         profile = replace(profile, train=replace(profile.train, seed=args.train_seed))
     started = time.time()
+    train_set = load_task_set(args.train_tasks) if args.train_tasks else None
+    partials = profile_partials(profile, "train", train_set) if train_set else None
     if not args.skip_training:
-        train_set = load_task_set(args.train_tasks) if args.train_tasks else None
-        partials = profile_partials(profile, "train", train_set) if train_set else None
         result = train(profile, out / "train", partials=partials)
         print(f"trained ({'+'.join(profile.train.method)}) in {result.seconds:.0f} s")
     train_seconds = time.time() - started
     task_set = load_task_set(args.tasks) if args.tasks else None
     test = profile_partials(profile, "test", task_set)[: args.held_out]
-    shares = measure(profile, out / "train", test, args.turns)
+    shares = measure(profile, out, partials or profile_partials(profile, "train"), test, args.turns)
     report = headline(shares)
     print(report["verdict"])
     for name in SYSTEMS:
-        print(f"  {name:10s} {np.mean(shares[name]):.3f}")
+        print(f"  {name:15s} {np.mean(shares[name]):.3f}")
     atomic_write_json(out / "headline.json", {
         "profile": str(args.profile), "method": "+".join(profile.train.method), "train_seed": profile.train_seed,
         "tasks": args.tasks or "corpus test split", "task_ids": [p.task_id for p in test], "shares": shares,

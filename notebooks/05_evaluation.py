@@ -53,11 +53,12 @@ from IPython.display import HTML, Markdown, display
 
 from proactive.backends import EmbeddingSimilarity
 from proactive.config import load_profile
+from proactive.evaluation import elicited_by_kind, naming_the_request
 from proactive.html_views import dialogues_side_by_side_html
 from proactive.human_eval import pair_items, save_items
 from proactive.judges import EmbeddingJudge
 from proactive.matching import FactMatcher
-from proactive.pipeline import baseline_systems, evaluate_all, judge_agreement, llm_judge
+from proactive.pipeline import baseline_systems, evaluate_all, judge_agreement, kind_table_text, llm_judge
 from proactive.plots import elicitation_by_domain_figure, elicitation_by_turn_figure, setup_notebook_plots
 from proactive.results_table import results_table, table_markdown
 from proactive.run_folder import RunDir, versions_line
@@ -78,13 +79,21 @@ print(f"{len(held_out)} held-out tasks; trained adapter: {adapter}")
 # the untrained model, so they differ from it only in the questions they ask. Each system's
 # dialogues, outlines and judged coverage go to `eval/NAME.json` in the run folder, the format
 # `proactive evaluate` writes and `proactive compare` reads.
+#
+# The template's questions are one weak control. The strong one is the **best fixed list**: three
+# questions chosen greedily on the *training* tasks (the one that draws out the most, then the one
+# that adds the most after it, ...) and asked unchanged on every held-out task. It reads nothing of
+# the request, so a policy that only learned which kinds of detail are usually missing will not beat it.
 
 # %%
 similarity = EmbeddingSimilarity()
 matcher, judge = FactMatcher(similarity), EmbeddingJudge(similarity)
+fixed = run.best_fixed_list(matcher, turns=turns)
+print("best fixed list:", " / ".join(fixed.questions),
+      f"(draws out {fixed.train_shares[-1]:.3f} on {len(fixed.task_ids)} training tasks)")
 base = local_policy(config, name="untrained")
 trained = local_policy(config, adapter, name="trained")
-systems = baseline_systems(config, base, trained, endpoint or None)
+systems = baseline_systems(config, base, trained, endpoint or None, fixed_list=fixed.questions)
 results = evaluate_all(systems, held_out, matcher, judge, turns=turns, seed=config.seed,
                        run=run)
 by_name = {r.name: r for r in results}
@@ -101,6 +110,16 @@ by_name = {r.name: r for r in results}
 # %%
 table = results_table(results, judge, reference="trained")
 display(Markdown(table_markdown(table)))
+
+# %% [markdown]
+# ## What kind of detail each system reaches
+#
+# Hidden facts come in kinds (audience, budget, timeline, ... and *specifics*: the request's own
+# content). A kind question reaches its kind; only a question that names the request's content
+# reaches specifics. The last row: how many of each system's questions name the request's own subject.
+
+# %%
+print(kind_table_text(elicited_by_kind(results), naming_the_request(results)))
 
 # %% [markdown]
 # ## Question by question, and domain by domain

@@ -74,3 +74,11 @@ PLAIN_QUESTIONS: dict[str, str] = {
     "constraint": "What constraints should I know about?",
     "preference": "What style do you prefer?",
 }
+
+
+#: What the best fixed list (``fixed_list.choose_fixed_list``: the strongest baseline that reads nothing)
+#: is chosen from: every question above that the policy's training also sees (the kind questions of
+#: GRPO's template histories and RFT's misses, the plain questions of RFT's hinted rounds, the vague
+#: ones of the histories), each once, in this order (a tie goes to the earlier).
+FIXED_LIST_BANK: tuple[str, ...] = tuple(dict.fromkeys((*KIND_QUESTIONS.values(), *PLAIN_QUESTIONS.values(),
+                                                         *VAGUE_QUESTIONS)))

@@ -292,6 +292,42 @@ def pairwise(a: SystemResult, b: SystemResult, judge: Judge, kind: str = OUTLINE
     return result
 
 
+def elicited_by_kind(results: Sequence[SystemResult]) -> dict[str, dict[str, Any]]:
+    """Per kind of hidden detail (``specifics``, ``audience`` ...): how many such facts the held-out tasks
+    hide and the share of them each system's dialogues drew out. A kind prior shows here: a list of
+    kind questions reaches the named kinds and not ``specifics``, which only a question about the
+    request's own content draws out. Systems handed every fact (the oracle) are left out."""
+    table: dict[str, dict[str, Any]] = {}
+    for result in results:
+        if result.sees_all_facts:
+            continue
+        counts: dict[str, list[int]] = {}
+        for dialogue in result.dialogues:
+            got = set(dialogue.revealed_ids)
+            for fact in dialogue.partial.hidden_facts:
+                seen = counts.setdefault(fact.category or "other", [0, 0])
+                seen[0] += fact.id in got
+                seen[1] += 1
+        for kind, (drawn, total) in counts.items():
+            row = table.setdefault(kind, {"facts": total})
+            row[result.name] = round(drawn / total, 4)
+    return dict(sorted(table.items(), key=lambda item: -item[1]["facts"]))
+
+
+def naming_the_request(results: Sequence[SystemResult]) -> dict[str, float]:
+    """Per system: the share of its questions that name the request's own subject (a content word of
+    the request that is not a generic or kind word: ``questions.names_request_subject``). A fixed list
+    names none; a policy that reads the request names it where the detail it asks about is particular."""
+    from .questions import names_request_subject
+
+    shares = {}
+    for result in results:
+        asked = [(t.question, d.partial.request) for d in result.dialogues for t in d.turns if t.question.strip()]
+        if asked:
+            shares[result.name] = round(sum(names_request_subject(q, r) for q, r in asked) / len(asked), 4)
+    return shares
+
+
 # --- The headline: does the trained policy ask better than the alternatives? ------------------------
 
 #: Sampled dialogues per held-out task in the headline comparison, and their temperature.
@@ -322,20 +358,26 @@ def ceiling_shares(partials: Sequence[PartialTask], turns: int = 3) -> np.ndarra
 
 
 def headline_shares(trained: Any, untrained: Any, partials: Sequence[PartialTask], matcher: FactMatcher,
-                    turns: int = 3, samples: int = HEADLINE_SAMPLES, seed: int = 1000) -> dict[str, np.ndarray]:
+                    turns: int = 3, samples: int = HEADLINE_SAMPLES, seed: int = 1000,
+                    fixed_list: Sequence[str] | None = None) -> dict[str, np.ndarray]:
     """The headline comparison's per-task shares: the trained and untrained policies in sampled
     dialogues (same seeds, so paired), the template's fixed questions (asked through the untrained
-    model's writer) and the ceiling. The demo, chapter 5 and benchmarks/headline.py all measure here."""
+    model's writer), the best fixed list's (``fixed_list``: :mod:`proactive.fixed_list`, chosen on the
+    training tasks) and the ceiling. The demo, chapter 5 and benchmarks/headline.py all measure here."""
+    from .fixed_list import NAME, fixed_list_system
     from .systems import TemplateQuestions
 
-    return {"trained": sampled_shares(trained, partials, matcher, turns, samples=samples, seed=seed),
-            "untrained": sampled_shares(untrained, partials, matcher, turns, samples=samples, seed=seed),
-            "template": sampled_shares(TemplateQuestions(untrained), partials, matcher, turns, samples=1),
-            "ceiling": ceiling_shares(partials, turns)}
+    shares = {"trained": sampled_shares(trained, partials, matcher, turns, samples=samples, seed=seed),
+              "untrained": sampled_shares(untrained, partials, matcher, turns, samples=samples, seed=seed),
+              "template": sampled_shares(TemplateQuestions(untrained), partials, matcher, turns, samples=1)}
+    if fixed_list is not None:
+        shares[NAME] = sampled_shares(fixed_list_system(untrained, fixed_list), partials, matcher, turns, samples=1)
+    shares["ceiling"] = ceiling_shares(partials, turns)
+    return shares
 
 
 def headline(shares: dict[str, Sequence[float]], reference: str = "trained",
-             against: Sequence[str] = ("template", "untrained")) -> dict[str, Any]:
+             against: Sequence[str] = ("best fixed list", "template", "untrained")) -> dict[str, Any]:
     """Each system's mean share of hidden facts drawn out (per-task ``shares``, paired by task), and
     ``reference`` minus each of ``against`` with a bootstrap 95% interval, plus a one-sentence verdict
     computed from those intervals."""

@@ -137,7 +137,7 @@ def recorded_demo_html(data: dict[str, Any], table: bool = False) -> str:
         return f"{d['difference']:+.3f} [{d['ci_low']:+.3f}, {d['ci_high']:+.3f}]" if d else ""
 
     rows = [(esc(name), f"{means[name]:.3f}", difference(name))
-            for name in ("trained", "template", "untrained", "ceiling") if name in means]
+            for name in ("trained", "best fixed list", "template", "untrained", "ceiling") if name in means]
     rounds = "".join(
         f"<li>RFT round {m['round']}: kept {m['kept']} of {m['tasks']} training tasks' dialogues, fine-tuned on "
         f"{m['examples']} questions (loss {m['sft_loss']}), {m['seconds']:.0f} s</li>"
@@ -240,6 +240,19 @@ def report_html(report: dict[str, Any], figures: Sequence[Any], systems: Sequenc
         for e in report["examples"])
     agreement = report["judge_agreement"]
     plots = figures_fragment(figures)
+    fixed = report.get("best_fixed_list")
+    fixed_html = (f"<p>The best fixed list, chosen greedily on the {fixed['train_tasks']} training tasks and asked unchanged "
+                  f"on every held-out task: {' / '.join(esc(q) for q in fixed['questions'])}.</p>" if fixed else "")
+    by_kind = report.get("elicited_by_kind") or {}
+    kinds = list(dict.fromkeys(n for row in by_kind.values() for n in row if n != "facts"))
+    kind_html = ("<h2>By kind of hidden detail</h2><p>Share of each kind drawn out in the greedy dialogues.</p>"
+                 + html_table(("kind", "facts", *map(esc, kinds)),
+                              ((esc(kind), str(row["facts"]), *(f"{row[n]:.3f}" if n in row else "" for n in kinds))
+                               for kind, row in by_kind.items()), "border='1' cellpadding='4'") if by_kind else "")
+    naming = report.get("questions_naming_the_request") or {}
+    if naming:
+        kind_html += ("<p>Share of each system's questions that name the request's own subject: "
+                      + ", ".join(f"{esc(name)} {share:.3f}" for name, share in naming.items()) + ".</p>")
     return (
         f"<!doctype html><html><head><meta charset='utf-8'><title>proactive report</title><style>{REPORT_CSS}</style>"
         "</head><body>"
@@ -249,8 +262,8 @@ def report_html(report: dict[str, Any], figures: Sequence[Any], systems: Sequenc
         f"{report['wall_seconds']:.0f} s in all.</p>"
         f"<h2>Verdict</h2><p><b>{esc(lead['verdict'])}</b></p>"
         f"<p>Share of hidden facts drawn out in sampled 3-question dialogues ({lead['samples']} per task), paired by "
-        f"task: {means}.</p>{leading}"
-        f"<h2>Results</h2>{results_table_html(report['table'])}"
+        f"task: {means}.</p>{leading}{fixed_html}"
+        f"<h2>Results</h2>{results_table_html(report['table'])}{kind_html}"
         f"<h2>Trained minus untrained, paired by task</h2>{diffs}"
         f"<p>Judges ({esc(' vs '.join(agreement['judges']))}) agree on {agreement['agreement']:.0%} of "
         f"{agreement['tasks']} outline comparisons of {esc(' vs '.join(agreement['pair']))}.</p>"

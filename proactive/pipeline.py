@@ -18,9 +18,11 @@ from .backends import EmbeddingSimilarity, TransformersChat
 from .config import Profile
 from .evaluation import (
     SystemResult,
+    elicited_by_kind,
     evaluate_system,
     headline,
     headline_shares,
+    naming_the_request,
     paired_difference,
     pairwise,
 )
@@ -44,11 +46,17 @@ ENDPOINT_ENV = "PROACTIVE_ENDPOINT"
 
 
 def baseline_systems(profile: Profile, base: LocalPolicy, trained: LocalPolicy | None,
-                     endpoint: str | None = None) -> list[System]:
-    """The paper's comparison: no clarification, template questions, the untrained model, the trained
+                     endpoint: str | None = None, fixed_list: Sequence[str] | None = None) -> list[System]:
+    """The paper's comparison: no clarification, template questions, the best fixed list (``fixed_list``,
+    chosen on the training tasks: :func:`RunDir.best_fixed_list`), the untrained model, the trained
     adapter, an oracle that sees all facts, and (optionally) an endpoint model. Baselines write
     their outlines with the untrained model, so only their questions differ."""
-    systems: list[System] = [make_system("none", profile, base), make_system("template", profile, base), base]
+    from .fixed_list import fixed_list_system
+
+    systems: list[System] = [make_system("none", profile, base), make_system("template", profile, base)]
+    if fixed_list is not None:
+        systems.append(fixed_list_system(base, fixed_list))
+    systems.append(base)
     if trained is not None:
         systems.append(trained)
     systems.append(make_system("oracle", profile, base))
@@ -69,6 +77,22 @@ def evaluate_all(systems: Sequence[System], partials: Sequence[PartialTask], mat
             atomic_write_json(run.eval_file(system.name), result.to_dict())
         log(f"      {system.name}: {time.time() - started:.0f} s")
     return results
+
+
+def kind_table_text(by_kind: dict[str, dict[str, Any]], naming: dict[str, float] | None = None) -> str:
+    """``elicited_by_kind`` as a plain-text table: a row per kind of detail, a column per system; with
+    ``naming`` (``naming_the_request``), a last row: the share of each system's questions that name the
+    request's own subject."""
+    systems = list(dict.fromkeys(name for row in by_kind.values() for name in row if name != "facts"))
+    lines = ["share of each kind of hidden detail drawn out (dialogues, held-out tasks)",
+             f"  {'kind':12s} {'facts':>5s}  " + "  ".join(f"{name[:16]:>16s}" for name in systems)]
+    for kind, row in by_kind.items():
+        cells = "  ".join(f"{row[name]:16.3f}" if name in row else " " * 16 for name in systems)
+        lines.append(f"  {kind[:12]:12s} {row['facts']:5d}  {cells}")
+    if naming:
+        cells = "  ".join(f"{naming[name]:16.3f}" if name in naming else " " * 16 for name in systems)
+        lines.append(f"  {'questions naming the request':18s}  {cells}")
+    return "\n".join(lines)
 
 
 def llm_judge(profile: Profile, policy: LocalPolicy) -> LLMJudge:
@@ -147,11 +171,15 @@ def run_demo(profile: Profile, out: str | Path, samples: int | None = None, log=
     trained = local_policy(profile, trained_run.adapter_dir, name="trained")
     # The headline: sampled dialogues (a greedy one hides what a sampling policy usually asks), paired
     # by task, against the template's questions and the untrained model, with the ceiling beside them.
-    shares = headline_shares(trained, base, test, matcher, samples=samples, seed=profile.seed + 1000)
+    # The strongest baseline that reads nothing: questions chosen on the training tasks, asked unchanged.
+    fixed = run.best_fixed_list(matcher)
+    log(f"      best fixed list, chosen on the {len(fixed.task_ids)} training tasks: " + " / ".join(fixed.questions))
+    shares = headline_shares(trained, base, test, matcher, samples=samples, seed=profile.seed + 1000,
+                             fixed_list=fixed.questions)
     lead = headline(shares)
     log(f"      {lead['verdict']}")
     stage("sampled dialogues, both models (the headline)")
-    systems = baseline_systems(profile, base, trained, os.environ.get(ENDPOINT_ENV))
+    systems = baseline_systems(profile, base, trained, os.environ.get(ENDPOINT_ENV), fixed_list=fixed.questions)
     results = evaluate_all(systems, test, matcher, judge, seed=profile.seed, run=run, log=log)
     stage("dialogues and outlines, every system")
     by_name = {r.name: r for r in results}
@@ -169,9 +197,12 @@ def run_demo(profile: Profile, out: str | Path, samples: int | None = None, log=
         "train_unit": methods.unit(profile), "redraws": profile.redraws,
         "before": "untrained", "after": "trained",
         "headline": {**lead, "samples": samples, "shares": {k: [round(float(x), 5) for x in v] for k, v in shares.items()}},
+        "best_fixed_list": {"questions": list(fixed.questions), "train_shares": list(fixed.train_shares),
+                            "train_tasks": len(fixed.task_ids)},
         "elicited_share_sampled": paired_difference(shares["trained"], shares["untrained"]),
         "elicited_share_dialogue": paired_difference(by_name["trained"].elicited(), by_name["untrained"].elicited()),
-        "table": table, "judge_agreement": agreement,
+        "table": table, "judge_agreement": agreement, "elicited_by_kind": elicited_by_kind(results),
+        "questions_naming_the_request": naming_the_request(results),
         "examples": [{"task_id": d.partial.task_id, "request": d.partial.request,
                       **{r.name: {"turns": d_r.history(), "outline": d_r.outline}
                          for r in results for d_r in r.dialogues if d_r.partial.task_id == d.partial.task_id}}
@@ -188,6 +219,7 @@ def run_demo(profile: Profile, out: str | Path, samples: int | None = None, log=
     log("[5/5] results (mean [95% CI] over held-out tasks)")
     log(table_text(table))
     log(lead["verdict"])
+    log(kind_table_text(report["elicited_by_kind"], report["questions_naming_the_request"]))
     for key in ("elicited_share_sampled", "elicited_share_dialogue"):
         r = report[key]
         log(f"{key}: untrained {r['before']:.3f} -> trained {r['after']:.3f}, difference "

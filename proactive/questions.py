@@ -301,6 +301,13 @@ def topic_words(question: str, request: str) -> set[str]:
     return subject(question) & subject(request)
 
 
+def names_request_subject(question: str, request: str) -> bool:
+    """Whether the question names something particular to the request: a subject word of it
+    (:func:`topic_words`) that is not a kind of detail any task has ("budget", "constraints",
+    "audience"). "What type of pizza?" on a pizza request does; "Who is this for?" never does."""
+    return any(not is_kind_word(w) for w in topic_words(question, request))
+
+
 def sentences(text: str) -> list[str]:
     """``text`` cut into sentences after its "?" and "!" and after a full stop that ends a sentence
     (not "e.g." or "3.5"), each sentence also cut where a second direct question starts with nothing

@@ -9,6 +9,7 @@ left (a notebook can evaluate the demo's adapter; the demo reuses a notebook's t
                             tensorboard/ when train.report_to names it
     eval/NAME.json          one system's dialogues, outlines and coverage (``proactive evaluate``)
     human_eval_items.jsonl  trained vs untrained pairs for the human-preference widget
+    best_fixed_list.json    the strongest baseline that reads nothing, chosen on the training tasks
     report.json, .html      the demo's report
 
 Each stage reads what an earlier stage wrote here, never a notebook's memory, and makes it itself
@@ -18,18 +19,19 @@ when it is missing, so every chapter also runs on its own.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .errors import ProactiveError
-from .files import atomic_write_json, atomic_write_jsonl, iter_jsonl, read_json
+from .files import atomic_write_json, atomic_write_jsonl, is_main_process, iter_jsonl, read_json
 from .masking import PartialTask
 from .provenance import PACKAGES, provenance, versions_line  # noqa: F401  (run.json's record; the chapters import versions_line here)
 from .task_files import TaskSet, profile_partials
 
 if TYPE_CHECKING:
     from .config import Profile
+    from .fixed_list import FixedList
     from .training import TrainResult
 
 
@@ -142,7 +144,7 @@ class RunDir:
     def train(self, **train_kwargs) -> TrainResult:
         """Train the profile's policy into ``train/`` (resuming any checkpoints; keyword arguments as
         :func:`proactive.training.train`), then draw its figures into ``train/curves.html``."""
-        from .files import atomic_write_text, is_main_process
+        from .files import atomic_write_text
         from .html_views import figures_html
         from .plots import training_figures
         from .training import read_metrics, train
@@ -155,6 +157,29 @@ class RunDir:
             atomic_write_text(self.train_dir / "curves.html",
                               figures_html(training_figures(metrics, f"{self.profile.model} ({self.profile.name})")))
         return result
+
+    def best_fixed_list(self, matcher: Any, partials: Sequence[PartialTask] | None = None, turns: int = 3) -> FixedList:
+        """The best fixed list of questions (:mod:`proactive.fixed_list`), chosen on the tasks the policy
+        trains on (``partials``; default: the profile's train split) and kept in ``best_fixed_list.json``;
+        chosen again when the tasks, the bank or the number of questions differ."""
+        from .canned_questions import FIXED_LIST_BANK
+        from .fixed_list import FixedList, choose_fixed_list
+
+        partials = list(partials) if partials is not None else profile_partials(self.profile, "train")
+        path = self.root / "best_fixed_list.json"
+        if path.is_file():
+            try:
+                kept = FixedList.from_dict(read_json(path))
+            except (ProactiveError, AttributeError):
+                kept = None  # damaged: chosen again below
+            if (kept is not None and kept.task_ids == tuple(p.task_id for p in partials)
+                    and kept.bank == FIXED_LIST_BANK and len(kept.questions) == turns):
+                return kept
+        chosen = choose_fixed_list(partials, matcher, turns=turns)
+        if is_main_process():
+            self.record()
+            atomic_write_json(path, chosen.to_dict())
+        return chosen
 
     def adapter_or_train(self, log: Callable[[str], None] = print, **train_kwargs) -> Path:
         """The run's trained adapter, trained first (resuming any checkpoints) when it is missing."""

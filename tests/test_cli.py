@@ -89,13 +89,24 @@ def test_demo_runs_the_pipeline_end_to_end(tmp_path, capsys):
     assert len(report["examples"][0]["trained"]["turns"]) == 3  # a 3-question dialogue
     assert report["examples"][0]["trained"]["outline"]  # then the final outline
     systems = [row["system"] for row in report["table"]["rows"]]
-    assert systems == ["no clarification", "template questions", "untrained", "trained", "oracle (sees all facts)"]
+    assert systems == ["no clarification", "template questions", "best fixed list", "untrained", "trained",
+                       "oracle (sees all facts)"]
+    # The strongest fixed baseline, chosen on the training tasks, in the headline with its interval.
+    fixed = json.loads((out / "best_fixed_list.json").read_text())
+    assert report["best_fixed_list"]["questions"] == fixed["questions"] and len(fixed["questions"]) == 3
+    assert "best fixed list" in report["headline"]["differences"] and "best fixed list (" in report["headline"]["verdict"]
+    assert "best fixed list, chosen on the 4 training tasks: " in printed
+    assert set(report["elicited_by_kind"]) and all("trained" in row for row in report["elicited_by_kind"].values())
+    naming = report["questions_naming_the_request"]
+    assert naming["template questions"] == naming["best fixed list"] == 0.0 and 0 <= naming["trained"] <= 1
     assert report["judge_agreement"]["tasks"] == 3 and 0 <= report["judge_agreement"]["agreement"] <= 1
     assert sorted(p.name for p in (out / "eval").iterdir()) == [
-        "no-clarification.json", "oracle.json", "template-questions.json", "trained.json", "untrained.json"]
+        "best-fixed-list.json", "no-clarification.json", "oracle.json", "template-questions.json", "trained.json",
+        "untrained.json"]
     assert (out / "human_eval_items.jsonl").read_text().strip()
     page = (out / "report.html").read_text()
     assert "difference [95% CI]" in page and "plotly" in page and "not ours" in page
+    assert "By kind of hidden detail" in page and fixed["questions"][0] in page
     assert (out / "train" / "adapter" / "adapter_config.json").is_file()
     assert json.loads((out / "run.json").read_text())["profile"] == "cpu-smoke"
     # A chapter picks up the pipeline's run folder as it is (the same layout, proactive.run_folder.RunDir):
