@@ -91,7 +91,7 @@ def kind_table_text(by_kind: dict[str, dict[str, Any]], naming: dict[str, float]
         lines.append(f"  {kind[:12]:12s} {row['facts']:5d}  {cells}")
     if naming:
         cells = "  ".join(f"{naming[name]:16.3f}" if name in naming else " " * 16 for name in systems)
-        lines.append(f"  {'questions naming the request':18s}  {cells}")
+        lines.append(f"  {'names the request':18s}  {cells}")  # share of questions, same columns
     return "\n".join(lines)
 
 

@@ -151,3 +151,13 @@ def test_the_share_of_questions_naming_the_request_is_per_system(train_partials)
     fixed = SystemResult("fixed", [Dialogue(p, [Turn("Who is this for?", "a")])], [[]], [[]])
     silent = SystemResult("none", [Dialogue(p, [])], [[]], [[]])
     assert naming_the_request([reads, fixed, silent]) == {"reads": 0.5, "fixed": 0.0}
+
+
+def test_the_kind_table_prints_a_row_per_kind_and_the_naming_row_in_the_same_columns():
+    from proactive.pipeline import kind_table_text
+
+    text = kind_table_text({"specifics": {"facts": 40, "trained": 0.1, NAME: 0.0},
+                            "audience": {"facts": 10, "trained": 0.5}}, {"trained": 0.25, NAME: 0.0})
+    header, specifics, audience, naming = text.splitlines()[1:]
+    assert specifics.split() == ["specifics", "40", "0.100", "0.000"] and audience.split() == ["audience", "10", "0.500"]
+    assert naming.endswith("0.250             0.000") and len(naming) == len(specifics) == len(header)
