@@ -159,10 +159,13 @@ def test_05_evaluation(tmp_path):
     assert (run_dir / "train" / "adapter" / "adapter_config.json").is_file()  # trained, as 04 did not run
     assert json.loads((run_dir / "run.json").read_text())["profile"] == "cpu-smoke"
     names = sorted(p.stem for p in (run_dir / "eval").glob("*.json"))
-    assert names == ["no-clarification", "oracle", "template-questions", "trained", "untrained"]
+    assert names == ["best-fixed-list", "no-clarification", "oracle", "template-questions", "trained", "untrained"]
     assert (run_dir / "human_eval_items.jsonl").read_text().strip()
     outputs = _outputs(tmp_path / "05_evaluation.out.ipynb")
     text = json.dumps(outputs)
+    fixed = json.loads((run_dir / "best_fixed_list.json").read_text())  # chosen on the training tasks, kept
+    assert f"best fixed list: {' / '.join(fixed['questions'])}" in text
+    assert "share of each kind of hidden detail drawn out" in text and "names the request" in text
     assert "trained wins: outline" in text and "not ours" in text  # the table, with the paper labelled
     assert "Outline" in text and "agree on" in text  # side by side, judge agreement
     assert "Recorded on" in text and "The trained policy draws out" in text  # the full recipe's run, recorded
