@@ -20,6 +20,7 @@ import numpy as np
 
 from .dialogues import elicited_share, run_dialogues
 from .errors import ProactiveError, shown
+from .fixed_list import NAME as FIXED_LIST
 from .judges import OUTLINE, QUESTIONS, Judge, PairVerdict, judge_pair
 from .masking import PartialTask
 from .matching import FactMatcher
@@ -364,20 +365,20 @@ def headline_shares(trained: Any, untrained: Any, partials: Sequence[PartialTask
     dialogues (same seeds, so paired), the template's fixed questions (asked through the untrained
     model's writer), the best fixed list's (``fixed_list``: :mod:`proactive.fixed_list`, chosen on the
     training tasks) and the ceiling. The demo, chapter 5 and benchmarks/headline.py all measure here."""
-    from .fixed_list import NAME, fixed_list_system
+    from .fixed_list import fixed_list_system
     from .systems import TemplateQuestions
 
     shares = {"trained": sampled_shares(trained, partials, matcher, turns, samples=samples, seed=seed),
               "untrained": sampled_shares(untrained, partials, matcher, turns, samples=samples, seed=seed),
               "template": sampled_shares(TemplateQuestions(untrained), partials, matcher, turns, samples=1)}
     if fixed_list is not None:
-        shares[NAME] = sampled_shares(fixed_list_system(untrained, fixed_list), partials, matcher, turns, samples=1)
+        shares[FIXED_LIST] = sampled_shares(fixed_list_system(untrained, fixed_list), partials, matcher, turns, samples=1)
     shares["ceiling"] = ceiling_shares(partials, turns)
     return shares
 
 
 def headline(shares: dict[str, Sequence[float]], reference: str = "trained",
-             against: Sequence[str] = ("best fixed list", "template", "untrained")) -> dict[str, Any]:
+             against: Sequence[str] = (FIXED_LIST, "template", "untrained")) -> dict[str, Any]:
     """Each system's mean share of hidden facts drawn out (per-task ``shares``, paired by task), and
     ``reference`` minus each of ``against`` with a bootstrap 95% interval, plus a one-sentence verdict
     computed from those intervals."""

@@ -11,6 +11,7 @@ import html
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from .fixed_list import NAME as FIXED_LIST
 from .masking import PartialTask
 from .outlines import CUT_MARK
 from .results_table import cut_note, table_cells, table_header
@@ -137,7 +138,7 @@ def recorded_demo_html(data: dict[str, Any], table: bool = False) -> str:
         return f"{d['difference']:+.3f} [{d['ci_low']:+.3f}, {d['ci_high']:+.3f}]" if d else ""
 
     rows = [(esc(name), f"{means[name]:.3f}", difference(name))
-            for name in ("trained", "best fixed list", "template", "untrained", "ceiling") if name in means]
+            for name in ("trained", FIXED_LIST, "template", "untrained", "ceiling") if name in means]
     rounds = "".join(
         f"<li>RFT round {m['round']}: kept {m['kept']} of {m['tasks']} training tasks' dialogues, fine-tuned on "
         f"{m['examples']} questions (loss {m['sft_loss']}), {m['seconds']:.0f} s</li>"
