@@ -277,13 +277,18 @@ def paired_texts(a: SystemResult, b: SystemResult, kind: str) -> list[tuple[Part
     return pairs
 
 
-def pairwise(a: SystemResult, b: SystemResult, judge: Judge, kind: str = OUTLINE, seed: int = 0) -> dict[str, Any]:
+def pairwise(a: SystemResult, b: SystemResult, judge: Judge, kind: str = OUTLINE, seed: int = 0,
+             progress: bool = False) -> dict[str, Any]:
     """A's win rate over B on the tasks both ran (a win 1, a tie 0.5), judged in both orders per task,
     with a bootstrap 95% interval. ``kind`` is ``outline`` or ``questions`` (then only tasks on which
-    both asked something)."""
+    both asked something); ``progress`` shows a bar (an LLM judge takes seconds a pair)."""
+    from tqdm.auto import tqdm
+
+    pairs = paired_texts(a, b, kind)
     verdicts: list[tuple[str, PairVerdict]] = [
         (partial.task_id, judge_pair(judge, kind, partial, mine, theirs))
-        for partial, mine, theirs in paired_texts(a, b, kind)]
+        for partial, mine, theirs in tqdm(pairs, desc=f"{judge.name}: {a.name} vs {b.name}, {kind}s judged",
+                                          unit="pair", leave=False, disable=not progress)]
     result: dict[str, Any] = {"a": a.name, "b": b.name, "kind": kind, "judge": judge.name, "tasks": len(verdicts),
                               "wins": sum(v.winner == "a" for _, v in verdicts),
                               "ties": sum(v.winner == "tie" for _, v in verdicts),

@@ -107,7 +107,7 @@ def judge_agreement(a: SystemResult, b: SystemResult, judges: Sequence[Judge], n
 
     sample_a = replace(a, dialogues=a.dialogues[:n])
     unreadable_before = {j.name: getattr(j, "unreadable", 0) for j in judges}
-    runs = [pairwise(sample_a, b, judge, OUTLINE) for judge in judges]
+    runs = [pairwise(sample_a, b, judge, OUTLINE, progress=True) for judge in judges]
     first, second = ([_verdict(v) for v in run["verdicts"]] for run in runs[:2])
     return {"pair": [a.name, b.name], "tasks": len(first), "judges": [j.name for j in judges],
             "agreement": round(agreement_rate(first, second), 4),

@@ -118,6 +118,19 @@ class System(Protocol):
     def write_outlines(self, partials: Sequence[PartialTask], histories: Sequence[History]) -> list[str]: ...
 
 
+def _ticks(bar) -> Any:
+    """A stopping criterion that never stops: it moves ``bar`` one token per generation step."""
+    import torch
+    from transformers import StoppingCriteria, StoppingCriteriaList
+
+    class Ticks(StoppingCriteria):
+        def __call__(self, input_ids, scores, **kwargs):
+            bar.update(1)
+            return torch.zeros(input_ids.shape[0], dtype=torch.bool, device=input_ids.device)
+
+    return StoppingCriteriaList([Ticks()])
+
+
 class LocalPolicy:
     """A local causal LM (base model or base + LoRA adapter): asks questions and writes outlines in batches."""
 
@@ -146,17 +159,22 @@ class LocalPolicy:
         starts = range(0, len(prompts), self.batch_size)
         # A bar for work of more than one batch (sampled dialogues, RFT's rounds, outlines), gone when done.
         what = "outlines" if max_new_tokens == self.outline_tokens else "questions"
-        bar = tqdm(starts, desc=f"{self.name}: {what} for {len(prompts)} prompts", unit="batch", leave=False,
-                   disable=len(starts) < 2)
+        # Outlines are long (about a minute for 24 on 2 cores, often one batch): their bar counts the tokens
+        # written, batch after batch; questions are short, so theirs counts batches.
+        tokens = what == "outlines"
+        bar = tqdm(total=len(starts) * (max_new_tokens if tokens else 1), desc=f"{self.name}: {what} for {len(prompts)} prompts",
+                   unit="token" if tokens else "batch", leave=False, disable=len(starts) < 2 and not tokens)
         try:
             torch.manual_seed(seed)
-            for start in bar:
+            for number, start in enumerate(starts, 1):
                 batch = self.tokenizer(list(prompts[start : start + self.batch_size]), return_tensors="pt",
                                        padding=True, add_special_tokens=False).to(self.model.device)
                 self._check_fits(batch["input_ids"].shape[1], max_new_tokens)
                 kwargs: dict[str, Any] = {"max_new_tokens": max_new_tokens, "pad_token_id": self.tokenizer.pad_token_id}
                 if stop:
                     kwargs["eos_token_id"] = list(stop)
+                if tokens and not bar.disable:
+                    kwargs["stopping_criteria"] = _ticks(bar)
                 if temperature > 0:
                     kwargs.update(do_sample=True, temperature=temperature, top_p=1.0, top_k=0)
                 else:
@@ -168,7 +186,9 @@ class LocalPolicy:
                 if ended is not None:
                     ends = set(stop or ()) | {self.tokenizer.eos_token_id}
                     ended += [bool(ends & set(row.tolist())) or len(row) < max_new_tokens for row in new]
+                bar.update(bar.total // len(starts) * number - bar.n)  # a batch that ended early: its whole share
         finally:
+            bar.close()
             self.tokenizer.padding_side = side
         return texts
 

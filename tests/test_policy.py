@@ -150,3 +150,25 @@ def test_the_writers_stop_rule_ends_an_outline_at_a_blank_line_or_a_loop():
     # Too early to tell (one line), or no blank line and no loop: not ended by the rule.
     assert first_block("- Dear Dr. Smith,\n\nI am writing") == ("- Dear Dr. Smith,\n\nI am writing", False)
     assert first_block("- a\n- b\n- c") == ("- a\n- b\n- c", False)
+
+
+def test_the_outline_bar_counts_tokens_and_changes_no_outline(tasks, bundled_chat, monkeypatch):
+    """Outlines are the long generation (often one batch): their bar moves token by token, batch after
+    batch, and the outlines are the same as without it."""
+    from proactive import policy as policy_module
+    from proactive.policy import LocalPolicy
+
+    partials = [mask(t, "top_k", k=2) for t in tasks[:2]]
+    writer = LocalPolicy(bundled_chat.model, bundled_chat.tokenizer, outline_tokens=6, batch_size=1)
+    bars, ticks = [], policy_module._ticks
+
+    def recording(bar):
+        bars.append(bar)
+        return ticks(bar)
+
+    monkeypatch.setattr(policy_module, "_ticks", recording)
+    with_bar = writer.write_outlines(partials, [(), ()])
+    assert len(bars) == 2 and bars[0] is bars[1]  # one bar for both batches
+    assert bars[0].total == 12 and bars[0].n == 12 and bars[0].unit == "token"
+    monkeypatch.setattr(policy_module, "_ticks", lambda bar: None)
+    assert writer.write_outlines(partials, [(), ()]) == with_bar
