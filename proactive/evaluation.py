@@ -237,6 +237,18 @@ def redundant_share(dialogue: Dialogue) -> float:
     return sum(not t.revealed for t in dialogue.turns) / len(dialogue.turns)
 
 
+def drawn_coverage(covered_hidden: Sequence[bool], dialogue: Dialogue, sees_all_facts: bool = False) -> float | None:
+    """Does the writer use what its own dialogue drew out? The importance-weighted share of the hidden facts
+    the dialogue revealed (all of them for a system handed every fact) that the outline covers; None when
+    it drew out nothing, so there was nothing to use."""
+    revealed = set(dialogue.revealed_ids)
+    pairs = [(flag, fact) for flag, fact in zip(covered_hidden, dialogue.partial.hidden_facts)
+             if sees_all_facts or fact.id in revealed]
+    if not pairs:
+        return None
+    return weighted_share([flag for flag, _ in pairs], [fact for _, fact in pairs])
+
+
 def system_metrics(result: SystemResult) -> dict[str, dict[str, float] | None]:
     """Each metric's mean over tasks with its bootstrap 95% interval (None where it does not apply)."""
     dialogues = result.dialogues
@@ -247,6 +259,8 @@ def system_metrics(result: SystemResult) -> dict[str, dict[str, float] | None]:
         "elicited_share": _interval(result.elicited()),
         "redundant_share": _interval([redundant_share(d) for d in dialogues]),
         "questions_asked": _interval([float(len(d.turns)) for d in dialogues]),
+        "coverage_drawn": _interval([drawn_coverage(c, d, result.sees_all_facts)
+                                     for c, d, ok in zip(result.covered_hidden, dialogues, finished) if ok]),
         "coverage_hidden": _interval([weighted_share(c, d.partial.hidden_facts)
                                       for c, d, ok in zip(result.covered_hidden, dialogues, finished) if ok]),
         "coverage_visible": _interval([weighted_share(c, d.partial.visible_facts)

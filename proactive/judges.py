@@ -62,6 +62,51 @@ def _lines(outline: str) -> list[str]:
     return [p for p in parts if len(p) > 2]
 
 
+_WORD = re.compile(r"[a-z0-9$£€%]+(?:['.,/-][a-z0-9]+)*")
+
+#: How much of a user's sentence a line must repeat, word for word and in order, to be a quotation of
+#: it: an outline that pastes the user's answers writes nothing of its own, so it must not score as if
+#: it used them. Padding the pasted sentence with words of one's own does not make it less of a paste.
+QUOTE_SHARE = 0.6
+#: Sentences shorter than this ("Budget is $5,000.") can hardly be said in other words: never quotations.
+QUOTE_MIN_WORDS = 6
+
+
+def _longest_run(a: Sequence[str], b: Sequence[str]) -> int:
+    """The longest run of words ``a`` and ``b`` share, in order and unbroken."""
+    best, previous = 0, [0] * (len(b) + 1)
+    for x in a:
+        current = [0] * (len(b) + 1)
+        for j, y in enumerate(b, 1):
+            if x == y:
+                current[j] = previous[j - 1] + 1
+                best = max(best, current[j])
+        previous = current
+    return best
+
+
+def quotes(line: str, sentence: str, share: float = QUOTE_SHARE) -> bool:
+    """Is ``line`` the user's ``sentence`` pasted (whole, nearly whole, or padded) rather than a detail
+    written into the outline? It is when it holds one unbroken run of at least ``share`` of the sentence's
+    words, in order. Sentences under :data:`QUOTE_MIN_WORDS` words are never quotations."""
+    said = _WORD.findall(sentence.lower())
+    if len(said) < QUOTE_MIN_WORDS:
+        return False
+    return _longest_run(_WORD.findall(line.lower()), said) >= share * len(said)
+
+
+def own_lines(outline: str, said: Sequence[str]) -> list[str]:
+    """The outline's lines (and sentences) that do not paste one of the user's sentences ``said`` (the
+    request's, the answers', which the simulated user takes from the facts): what coverage reads, so
+    the trivial outline that lists the answers covers nothing, while one that writes a detail into a
+    section in fewer words ("- History: 62-year-old woman, daily headaches for 5 weeks") does."""
+    return [line for line in _lines(outline) if not any(quotes(line, s) for s in said)]
+
+
+def _sentences(text: str) -> list[str]:
+    return [part.strip() for part in re.split(r"(?<=[.!?])\s+|\n", text) if part.strip()]
+
+
 class EmbeddingJudge:
     """Offline judge on sentence embeddings (MiniLM): cosine between outline lines / questions and facts."""
 
@@ -81,13 +126,17 @@ class EmbeddingJudge:
         return self.similarity.similarity(list(texts), [f.statement for f in facts]).max(axis=0)
 
     def covered(self, outline: str, facts: Sequence[Fact]) -> list[bool]:
-        return [bool(c >= self.threshold) for c in self.closeness(_lines(outline), facts)]
+        """Each fact is covered when one of the outline's own lines (not a pasted fact: :func:`own_lines`)
+        is close enough to it."""
+        lines = own_lines(outline, [f.statement for f in facts])
+        return [bool(c >= self.threshold) for c in self.closeness(lines, facts)]
 
     def score(self, kind: str, partial: PartialTask, text: str) -> float:
-        """Outline: importance-weighted soft coverage of every fact; questions: of the hidden facts."""
+        """Outline: importance-weighted soft coverage of every fact by its own lines (pasted facts and
+        request sentences left out); questions: of the hidden facts."""
         if kind == OUTLINE:
             facts = [*partial.visible_facts, *partial.hidden_facts]
-            pieces = _lines(text)
+            pieces = own_lines(text, [f.statement for f in facts] + _sentences(partial.request))
         else:
             facts = list(partial.hidden_facts)
             pieces = [q for q in text.splitlines() if q.strip()]
@@ -115,7 +164,9 @@ class LLMJudge:
         return self.backend.chat(messages, max_new_tokens=max_new_tokens, temperature=0.0).strip().lower()
 
     def covered(self, outline: str, facts: Sequence[Fact]) -> list[bool]:
-        return [self._ask(PROMPTS["coverage"].format(outline=outline, fact=f.statement)).startswith("yes")
+        """Asked per fact about the outline's own lines (pasted facts left out, as the embedding judge does)."""
+        mine = "\n".join(f"- {line}" for line in own_lines(outline, [f.statement for f in facts]))
+        return [bool(mine) and self._ask(PROMPTS["coverage"].format(outline=mine, fact=f.statement)).startswith("yes")
                 for f in facts]
 
     def prefer(self, kind: str, partial: PartialTask, first: str, second: str) -> str:

@@ -49,8 +49,9 @@ def baseline_systems(profile: Profile, base: LocalPolicy, trained: LocalPolicy |
                      endpoint: str | None = None, fixed_list: Sequence[str] | None = None) -> list[System]:
     """The paper's comparison: no clarification, template questions, the best fixed list (``fixed_list``,
     chosen on the training tasks: :func:`RunDir.best_fixed_list`), the untrained model, the trained
-    adapter, an oracle that sees all facts, and (optionally) an endpoint model. Baselines write
-    their outlines with the untrained model, so only their questions differ."""
+    adapter, an oracle that sees all facts, and (optionally) an endpoint model. Every local system
+    writes its outline with the untrained model (the trained one switches its adapter off to write:
+    ``LocalPolicy.writes_with_adapter``), so only their dialogues differ."""
     from .fixed_list import fixed_list_system
 
     systems: list[System] = [make_system("none", profile, base), make_system("template", profile, base)]

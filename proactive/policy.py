@@ -137,8 +137,13 @@ class LocalPolicy:
     sees_all_facts = False
 
     def __init__(self, model: Any, tokenizer: Any, question_prefix: str = "", max_new_tokens: int = 24,
-                 name: str = "policy", outline_tokens: int = 128, batch_size: int = 16, redraws: int = 0):
+                 name: str = "policy", outline_tokens: int = 128, batch_size: int = 16, redraws: int = 0,
+                 writes_with_adapter: bool = False):
         self.model = model
+        #: Whether outlines are written with the LoRA adapter on. Off by default: an adapter trained to ask
+        #: writes poor outlines (on make demo's 24 held-out tasks they stopped after one line), and with it
+        #: off every system's outline comes from the same writer, so only the dialogues differ.
+        self.writes_with_adapter = writes_with_adapter
         self.redraws = redraws
         self.tokenizer = tokenizer
         self.question_prefix = question_prefix
@@ -234,6 +239,14 @@ class LocalPolicy:
         ``restates_request``). The policy sees only the request and its own dialogue, never the facts."""
         return repeats_earlier(question, [q for q, _ in history]) or restates_request(question, partial.request)
 
+    def _writer_weights(self):
+        """The weights outlines are written with: the base model's (a PEFT adapter switched off for the
+        while) unless ``writes_with_adapter``; a model without an adapter writes as it is."""
+        import contextlib
+
+        disable = getattr(self.model, "disable_adapter", None)
+        return contextlib.nullcontext() if self.writes_with_adapter or disable is None else disable()
+
     def write_outlines(self, partials: Sequence[PartialTask], histories: Sequence[History]) -> list[str]:
         """The final outline for each task after its dialogue (greedy). The writer's turn opens with
         :data:`OUTLINE_OPENING`, so it writes the deliverable rather than "I'm ready, go ahead". It ends
@@ -246,7 +259,8 @@ class LocalPolicy:
         # avoid copying the very facts it was told (measured: oracle coverage 0.33 -> 0.00). Loops that
         # greedy decoding falls into are cut by clean_outline instead.
         ended: list[bool] = []
-        texts = self._generate(prompts, self.outline_tokens, 0.0, 0, ended=ended)
+        with self._writer_weights():
+            texts = self._generate(prompts, self.outline_tokens, 0.0, 0, ended=ended)
         outlines = []
         for text, done in zip(texts, ended):
             outline, stopped = first_block(OUTLINE_OPENING + text)

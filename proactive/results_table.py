@@ -24,6 +24,7 @@ COLUMNS = (
     ("elicited_share", "elicited (share of hidden facts)"),
     ("redundant_share", "questions revealing nothing new"),
     ("questions_asked", "questions asked"),
+    ("coverage_drawn", "outline uses what its dialogue drew out"),
     ("coverage_hidden", "outline covers hidden facts"),
     ("coverage_visible", "outline covers visible facts"),
 )
@@ -73,7 +74,7 @@ def cut_note(table: dict[str, Any]) -> str:
 
 
 #: Short column names for the terminal, in ``table_header``'s order.
-SHORT = ("system", "elicited", "nothing new", "asked", "covers hidden", "covers visible", "wins: outline",
+SHORT = ("system", "elicited", "nothing new", "asked", "uses drawn", "covers hidden", "covers visible", "wins: outline",
          "wins: questions")
 
 

@@ -266,11 +266,21 @@ def test_outline_prompt_and_cleaning():
     partial = toy_partial()
     messages = outline_messages(partial, [("What is the budget?", "Budget is $5,000.")])
     assert [m["role"] for m in messages] == ["system", "user", "assistant", "user", "assistant", "user"]
-    assert messages[-1]["content"] == WRITE_NOW and "Budget is $5,000." in messages[3]["content"]
+    assert messages[-1]["content"] == f"{WRITE_NOW}\n\nThe details I gave you:\n- Budget is $5,000."
+    assert "Budget is $5,000." in messages[3]["content"]
+    # Only answers that gave a detail are listed again: not declines, nor pointers back to the request.
+    from proactive.simulator import NO_PREFERENCE, ONE_AT_A_TIME
+
+    said = [("Budget?", "Budget is $5,000."), ("Theme?", NO_PREFERENCE), ("All?", ONE_AT_A_TIME),
+            ("Venue?", "I already mentioned that: Venue is a barn."), ("Budget again?", "Budget is $5,000.")]
+    assert outline_messages(partial, said)[-1]["content"].endswith("I gave you:\n- Budget is $5,000.")
+    assert outline_messages(partial, [("Theme?", NO_PREFERENCE)])[-1]["content"] == WRITE_NOW
     assert [m["role"] for m in outline_messages(partial)] == ["system", "user"]  # no two user turns in a row
     assert all(f.statement in oracle_request(partial).request for f in partial.hidden_facts)
     looped = "**Plan**\n- Budget\n**References**\n**References**\n\n\n**References**\n- Date"
     assert clean_outline(looped) == "**Plan**\n- Budget\n**References**\n\n- Date"
+    # A numbered list loops too: "7. Headache history" says what "6. Headache history" said.
+    assert clean_outline("- 1. History\n- 2. Exam\n- 3. History") == "- 1. History\n- 2. Exam"
 
 
 @pytest.mark.parametrize("change, message", [
@@ -326,3 +336,97 @@ def test_the_terminal_table_fits_its_width():
         assert max(len(line) for line in text.splitlines()) <= width, width
         assert "template questions" in text and "0.231 [0.150, 0.312]" in text
     assert "\n  elicited" in table_text(table, 60)  # too narrow for columns: one block per system
+
+
+class ForgetfulWriter(ScriptedSystem):
+    """Asks its questions, then writes an outline that uses only the first answer it got."""
+
+    def write_outlines(self, partials, histories):
+        return ["- " + (h[0][1] if h else "nothing known") for h in histories]
+
+
+def test_coverage_of_what_the_dialogue_drew_out_counts_only_the_facts_it_revealed():
+    from proactive.evaluation import drawn_coverage
+
+    partial = toy_partial()
+    # Budget (1.0) and date (0.5) drawn out; the outline uses the budget only: 1.0 / 1.5 of what it drew out,
+    # while of all hidden facts (1.0 + 0.5 + 0.8) it covers 1.0 / 2.3.
+    result = evaluate_system(ForgetfulWriter(["What is the budget?", "What date?"]), [partial], KeywordMatcher(),
+                             KeywordJudge(), turns=2, progress=False)
+    m = system_metrics(result)
+    assert m["coverage_drawn"]["mean"] == pytest.approx(1.0 / 1.5, abs=1e-4)
+    assert m["coverage_hidden"]["mean"] == pytest.approx(1.0 / 2.3, abs=1e-4)
+    # Nothing drawn out: nothing to use (left out of the mean, not a zero).
+    silent = evaluate_system(ForgetfulWriter([]), [partial], KeywordMatcher(), KeywordJudge(), progress=False)
+    assert drawn_coverage(silent.covered_hidden[0], silent.dialogues[0]) is None
+    assert system_metrics(silent)["coverage_drawn"] is None
+    # A system handed every fact is judged on all of them.
+    assert drawn_coverage([True, False, False], silent.dialogues[0], sees_all_facts=True) == pytest.approx(1.0 / 2.3)
+
+
+def _referral():
+    from proactive.masking import PartialTask
+    from proactive.tasks import Fact
+
+    hidden = (Fact("patient", "The patient is a 62-year-old woman with new daily headaches for five weeks.", "specifics", 1.0),
+              Fact("urgency", "She needs to be seen this week and a temporal artery biopsy arranged.", "timeline", 0.9))
+    visible = (Fact("jaw", "She has jaw pain when chewing and scalp tenderness.", "specifics", 0.8),)
+    request = "Please help me write a neurology referral. She has jaw pain when chewing and scalp tenderness. Outline it."
+    return PartialTask("referral", "clinical referral letter", request, hidden, visible)
+
+
+@pytest.mark.parametrize("line, pasted", [
+    ("- The patient is a 62-year-old woman with new daily headaches for five weeks.", True),  # whole
+    ("- History: The patient is a 62-year-old woman with new daily headaches for five weeks", True),  # under a label
+    ("- 62-year-old woman with new daily headaches for five weeks", True),  # nearly whole
+    ("- Background: as I noted, the patient is a 62-year-old woman with new daily headaches, which matters", True),
+    ("- History: 62-year-old woman, new daily headaches (5 weeks)", False),  # written into the outline
+    ("- Urgency: seen this week; arrange temporal artery biopsy", False),
+    ("- Budget is $5,000.", False),  # under six words: cannot be said shorter, never a quotation
+])
+def test_a_pasted_user_sentence_is_a_quotation_and_a_detail_written_into_the_outline_is_not(line, pasted):
+    from proactive.judges import quotes
+
+    said = [f.statement for f in (*_referral().hidden_facts, *_referral().visible_facts)] + ["Budget is $5,000."]
+    assert any(quotes(line, s) for s in said) is pasted
+
+
+def test_the_paste_the_answers_outline_covers_nothing_and_does_not_win(embedder):
+    """The trivial outline (the request's and the answers' sentences, pasted as bullets) would cover every
+    fact word for word; coverage counts only what the outline says itself."""
+    partial = _referral()
+    pasted = "\n".join(f"- {f.statement}" for f in (*partial.visible_facts, *partial.hidden_facts))
+    written = ("- Reason for referral: suspected giant cell arteritis\n- History: 62-year-old woman, new daily "
+               "headaches for 5 weeks, jaw pain on chewing, scalp tender\n- Request: see this week, arrange "
+               "temporal artery biopsy")
+    judge = EmbeddingJudge(embedder)
+    assert judge.covered(pasted, partial.hidden_facts) == [False, False]
+    assert judge.covered(pasted, partial.visible_facts) == [False]
+    assert judge.covered(written, partial.hidden_facts) == [True, True]
+    assert judge.prefer(OUTLINE, partial, written, pasted) == FIRST
+    assert judge.prefer(OUTLINE, partial, pasted, written) == SECOND
+    # Padding the pasted answers with words of one's own does not make them the outline's own.
+    padded = "\n".join(f"- Important for the letter: {f.statement[:-1]}, to be considered." for f in partial.hidden_facts)
+    assert judge.covered(padded, partial.hidden_facts) == [False, False]
+
+
+def test_the_llm_judge_reads_only_the_outlines_own_lines():
+    from proactive.judges import LLMJudge
+
+    class Backend:
+        name = "recording"
+
+        def __init__(self):
+            self.prompts = []
+
+        def chat(self, messages, max_new_tokens=8, temperature=0.0):
+            self.prompts.append(messages[-1]["content"])
+            return "yes"
+
+    backend = Backend()
+    partial = _referral()
+    pasted = "\n".join(f"- {f.statement}" for f in partial.hidden_facts)
+    assert LLMJudge(backend).covered(pasted, partial.hidden_facts) == [False, False] and not backend.prompts
+    mixed = pasted + "\n- Request: see this week"
+    assert LLMJudge(backend).covered(mixed, partial.hidden_facts) == [True, True]
+    assert all("62-year-old" not in p.split("Detail:")[0] for p in backend.prompts)

@@ -152,6 +152,48 @@ def test_the_writers_stop_rule_ends_an_outline_at_a_blank_line_or_a_loop():
     assert first_block("- a\n- b\n- c") == ("- a\n- b\n- c", False)
 
 
+def test_outlines_are_written_by_the_base_model_with_the_adapter_switched_off(tasks, monkeypatch):
+    """An adapter trained to ask is off while the outline is written (every system then has the same
+    writer), on again for the next question; ``writes_with_adapter`` keeps it on."""
+    import contextlib
+
+    from proactive.policy import LocalPolicy
+
+    class _Tok:
+        def apply_chat_template(self, messages, tokenize=False, add_generation_prompt=True):
+            return "|".join(m["content"] for m in messages)
+
+    class _Peft:
+        adapter_on = True
+
+        @contextlib.contextmanager
+        def disable_adapter(self):
+            self.adapter_on = False
+            try:
+                yield
+            finally:
+                self.adapter_on = True
+
+    model = _Peft()
+    partial = mask(tasks[0], "top_k", k=2)
+    for keeps, expected in ((False, False), (True, True)):
+        policy = LocalPolicy(model, _Tok(), writes_with_adapter=keeps)
+        states = []
+
+        def generate(prompts, max_new_tokens, temperature, seed, stop=None, ended=None, states=states):
+            states.append(model.adapter_on)
+            ended += [True] * len(prompts)
+            return ["Goals\n- Budget: 8,000 euros"] * len(prompts)
+
+        monkeypatch.setattr(policy, "_generate", generate)
+        policy.write_outlines([partial], [()])
+        assert states == [expected] and model.adapter_on  # back on for the questions that follow
+    # A model with no adapter writes as it is.
+    plain = LocalPolicy(object(), _Tok())
+    monkeypatch.setattr(plain, "_generate", lambda p, *a, ended=None, **k: ended.extend([True]) or ["a\n- b"])
+    assert plain.write_outlines([partial], [()]) == ["- a\n- b"]
+
+
 def test_the_outline_bar_counts_tokens_and_changes_no_outline(tasks, bundled_chat, monkeypatch):
     """Outlines are the long generation (often one batch): their bar moves token by token, batch after
     batch, and the outlines are the same as without it."""
@@ -172,3 +214,15 @@ def test_the_outline_bar_counts_tokens_and_changes_no_outline(tasks, bundled_cha
     assert bars[0].total == 12 and bars[0].n == 12 and bars[0].unit == "token"
     monkeypatch.setattr(policy_module, "_ticks", lambda bar: None)
     assert writer.write_outlines(partials, [(), ()]) == with_bar
+
+
+def test_the_stop_rule_ends_numbered_loops_and_loops_inside_a_line():
+    from proactive.outlines import first_block
+
+    numbered = "- 1. Headaches\n- 2. Red flags\n- 3. Headache referral\n- 4. Headache referral\n- 5. Headache referral"
+    assert first_block(numbered) == ("- 1. Headaches\n- 2. Red flags\n- 3. Headache referral", True)
+    inline = "- Patient, 20 a day, type 2 diabetes, cardiology, 20 a day, type 2 diabetes, cardiology, 20 a"
+    assert first_block(inline) == ("- Patient, 20 a day, type 2 diabetes, cardiology", True)
+    # Numbers a line states are not list numbers: different amounts are different lines.
+    assert first_block("- 20 guests\n- 30 guests\n- 40 guests") == ("- 20 guests\n- 30 guests\n- 40 guests", False)
+    assert first_block("- Budget: $1,000, flexible\n- Date: May") == ("- Budget: $1,000, flexible\n- Date: May", False)
