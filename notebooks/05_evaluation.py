@@ -104,8 +104,13 @@ by_name = {r.name: r for r in results}
 # Laid out like the paper's main table. Each cell is a mean over held-out tasks with its bootstrap
 # 95% interval. *Elicited* is the importance-weighted share of hidden facts the questions drew out;
 # *revealing nothing new* counts questions whose answer added nothing; *coverage* is the share of
-# facts the final outline reflects (judged). The last two columns are the trained model's pairwise
-# win rate over each row, judged in both orders so a judge's taste for the first position cancels.
+# facts the final outline reflects (judged), and *uses what its dialogue drew out* the share of the
+# facts this system's own dialogue revealed that its outline carries: whether the writer used the
+# answers at all. Every system's outline is written by the same untrained model, so only the
+# dialogues differ, and a line that pastes the user's own sentence counts for nothing (the judge's
+# `own_lines`): an outline earns coverage by writing a detail into the deliverable, not by listing the
+# answers. The last two columns are the trained model's pairwise win rate over each row, judged in
+# both orders so a judge's taste for the first position cancels.
 
 # %%
 table = results_table(results, judge, reference="trained")
