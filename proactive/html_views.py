@@ -262,6 +262,7 @@ def report_html(report: dict[str, Any], figures: Sequence[Any], systems: Sequenc
         f"({report['train_steps']} {esc(report.get('train_unit', 'steps or rounds'))}); "
         f"{report['wall_seconds']:.0f} s in all.</p>"
         f"<h2>Verdict</h2><p><b>{esc(lead['verdict'])}</b></p>"
+        + (f"<p><b>{esc(report['outline_verdict'])}</b></p>" if report.get("outline_verdict") else "") +
         f"<p>Share of hidden facts drawn out in sampled 3-question dialogues ({lead['samples']} per task), paired by "
         f"task: {means}.</p>{leading}{fixed_html}"
         f"<h2>Results</h2>{results_table_html(report['table'])}{kind_html}"

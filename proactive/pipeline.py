@@ -34,7 +34,7 @@ from .masking import PartialTask
 from .matching import FactMatcher
 from .plots import elicitation_by_domain_figure, elicitation_by_turn_figure, training_figures
 from .policy import LocalPolicy, System
-from .results_table import results_table, table_text
+from .results_table import outline_verdict, results_table, table_text
 from .run_folder import RunDir
 from .system_specs import local_policy, make_system
 from .task_files import TaskSet, profile_partials
@@ -202,7 +202,8 @@ def run_demo(profile: Profile, out: str | Path, samples: int | None = None, log=
                             "train_tasks": len(fixed.task_ids)},
         "elicited_share_sampled": paired_difference(shares["trained"], shares["untrained"]),
         "elicited_share_dialogue": paired_difference(by_name["trained"].elicited(), by_name["untrained"].elicited()),
-        "table": table, "judge_agreement": agreement, "elicited_by_kind": elicited_by_kind(results),
+        "table": table, "outline_verdict": outline_verdict(table), "judge_agreement": agreement,
+        "elicited_by_kind": elicited_by_kind(results),
         "questions_naming_the_request": naming_the_request(results),
         "examples": [{"task_id": d.partial.task_id, "request": d.partial.request,
                       **{r.name: {"turns": d_r.history(), "outline": d_r.outline}
@@ -220,6 +221,7 @@ def run_demo(profile: Profile, out: str | Path, samples: int | None = None, log=
     log("[5/5] results (mean [95% CI] over held-out tasks)")
     log(table_text(table))
     log(lead["verdict"])
+    log(report["outline_verdict"])
     log(kind_table_text(report["elicited_by_kind"], report["questions_naming_the_request"]))
     for key in ("elicited_share_sampled", "elicited_share_dialogue"):
         r = report[key]

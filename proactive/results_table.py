@@ -46,6 +46,31 @@ def results_table(results: Sequence[SystemResult], judge: Judge, reference: str 
     return {"reference": reference, "judge": judge.name, "rows": rows, "paper": PAPER_HEADLINES}
 
 
+def outline_verdict(table: dict[str, Any], against: Sequence[str] = ("no clarification", "template questions")) -> str:
+    """One sentence on the deliverable: the reference system's outline coverage of the hidden facts beside
+    ``against``'s, how much of what its own dialogue drew out it uses, and its outline win rate over each
+    ("" when the table has no reference row)."""
+    rows = {row["system"]: row for row in table["rows"]}
+    mine = rows.get(table.get("reference") or "")
+    if mine is None:
+        return ""
+    if not mine.get("coverage_hidden"):  # coverage is over finished outlines, and none finished
+        return (f"Outlines: every outline of the {mine['system']} system ran out of tokens before it ended, so "
+                "their coverage is not measured (raise outline_tokens).")
+    others = [(name, rows[name]) for name in against if name in rows]
+    sentence = f"Outlines: the {mine['system']} system's covers {mine['coverage_hidden']['mean']:.3f} of the hidden facts"
+    covers = [f"{name} {row['coverage_hidden']['mean']:.3f}" for name, row in others if row.get("coverage_hidden")]
+    if covers:
+        sentence += f" ({', '.join(covers)})"
+    if mine.get("coverage_drawn"):
+        sentence += f" and uses {mine['coverage_drawn']['mean']:.3f} of what its dialogue drew out"
+    wins = [f"{row['outline_win_rate_of_reference']['mean']:.2f} against {name}" for name, row in others
+            if row.get("outline_win_rate_of_reference")]
+    if wins:
+        sentence += f"; its outline wins {' and '.join(wins)} (a tie is half a win, judged in both orders)"
+    return sentence + "."
+
+
 def _cell(value: dict[str, float] | None) -> str:
     if not value:
         return "-"

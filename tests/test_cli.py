@@ -95,6 +95,10 @@ def test_demo_runs_the_pipeline_end_to_end(tmp_path, capsys):
     fixed = json.loads((out / "best_fixed_list.json").read_text())
     assert report["best_fixed_list"]["questions"] == fixed["questions"] and len(fixed["questions"]) == 3
     assert "best fixed list" in report["headline"]["differences"] and "best fixed list (" in report["headline"]["verdict"]
+    # One sentence on the deliverable beside the verdict: the report, the output and the page carry it.
+    # (cpu-smoke's 32-token outlines may all be cut: then the sentence says so instead of a coverage)
+    assert report["outline_verdict"].startswith(("Outlines: the trained system's covers", "Outlines: every outline"))
+    assert report["outline_verdict"] in printed and "<p><b>Outlines: " in (tmp_path / "demo" / "report.html").read_text()
     assert "best fixed list, chosen on the 4 training tasks: " in printed
     assert set(report["elicited_by_kind"]) and all("trained" in row for row in report["elicited_by_kind"].values())
     naming = report["questions_naming_the_request"]

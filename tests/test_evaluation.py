@@ -430,3 +430,22 @@ def test_the_llm_judge_reads_only_the_outlines_own_lines():
     mixed = pasted + "\n- Request: see this week"
     assert LLMJudge(backend).covered(mixed, partial.hidden_facts) == [True, True]
     assert all("62-year-old" not in p.split("Detail:")[0] for p in backend.prompts)
+
+
+def test_the_outline_verdict_names_coverage_use_and_wins_against_both_baselines():
+    from proactive.results_table import outline_verdict
+
+    def cell(mean):
+        return {"mean": mean, "ci_low": mean, "ci_high": mean, "n": 24}
+
+    table = {"reference": "trained", "rows": [
+        {"system": "no clarification", "coverage_hidden": cell(0.073), "outline_win_rate_of_reference": cell(0.25)},
+        {"system": "template questions", "coverage_hidden": cell(0.045), "coverage_drawn": cell(0.15),
+         "outline_win_rate_of_reference": cell(0.583)},
+        {"system": "trained", "coverage_hidden": cell(0.133), "coverage_drawn": cell(0.33)}]}
+    assert outline_verdict(table) == (
+        "Outlines: the trained system's covers 0.133 of the hidden facts (no clarification 0.073, template questions "
+        "0.045) and uses 0.330 of what its dialogue drew out; its outline wins 0.25 against no clarification and 0.58 "
+        "against template questions (a tie is half a win, judged in both orders).")
+    assert outline_verdict({"reference": None, "rows": table["rows"]}) == ""
+    assert "ran out of tokens" in outline_verdict({"reference": "trained", "rows": [{"system": "trained", "coverage_hidden": None}]})
