@@ -41,13 +41,13 @@ def outline_messages(partial: PartialTask, history: Sequence[tuple[str, str]] = 
 def told_details(history: Sequence[tuple[str, str]]) -> list[str]:
     """The answers that gave a detail: not a decline ("I don't have a particular preference ..."), a
     request for one question at a time, or a pointer back to the request ("I already mentioned that")."""
-    from .simulator import NO_PREFERENCE, OFF_TOPIC_ANSWER, ONE_AT_A_TIME
+    from .simulator import ALREADY_MENTIONED, NO_PREFERENCE, OFF_TOPIC_ANSWER, ONE_AT_A_TIME
 
     declines = {NO_PREFERENCE, OFF_TOPIC_ANSWER, ONE_AT_A_TIME}
     told: list[str] = []
     for _, answer in history:
         answer = answer.strip()
-        if answer and answer not in declines and not answer.startswith("I already mentioned") and answer not in told:
+        if answer and answer not in declines and not answer.startswith(ALREADY_MENTIONED) and answer not in told:
             told.append(answer)
     return told
 

@@ -162,7 +162,7 @@ class LocalPolicy:
         side, self.tokenizer.padding_side = self.tokenizer.padding_side, "left"
         texts: list[str] = []
         starts = range(0, len(prompts), self.batch_size)
-        # A bar for work of more than one batch (sampled dialogues, RFT's rounds, outlines), gone when done.
+        # A bar, gone when done, for questions in more than one batch (sampled dialogues, RFT's rounds) and for outlines.
         what = "outlines" if max_new_tokens == self.outline_tokens else "questions"
         # Outlines are long (about a minute for 24 on 2 cores, often one batch): their bar counts the tokens
         # written, batch after batch; questions are short, so theirs counts batches.

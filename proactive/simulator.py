@@ -95,6 +95,8 @@ LIST_OF_THINGS = 3
 NO_PREFERENCE = "I don't have a particular preference about that."
 OFF_TOPIC_ANSWER = "That isn't related to what I asked you for."
 ONE_AT_A_TIME = "That's several questions at once; could you ask me one thing at a time?"
+#: How an answer that points back to what the user already said opens (then that sentence).
+ALREADY_MENTIONED = "I already mentioned that: "
 
 #: How close (cosine) the words a question brings in from outside the task
 #: (:func:`proactive.questions.foreign_words`) must be to the request or one of its facts before the
@@ -438,7 +440,7 @@ class SimulatedUser:
         # the matcher's threshold: recognising a repeat gives nothing away.
         if best_known >= self.matcher.known_threshold or (best_known >= REASK_FLOOR and best_known >= 2 * best_open):
             source = known[int(p_known.argmax())]
-            return Turn(question, f"I already mentioned that: {source}", kind=ALREADY_KNOWN, known_source=source)
+            return Turn(question, ALREADY_MENTIONED + source, kind=ALREADY_KNOWN, known_source=source)
         if not related.about_task:
             return Turn(question, NO_PREFERENCE, kind=NO_MATCH)
         return self._by_kind(question, open_facts, p_open, self._given(revealed), p_known)
@@ -461,7 +463,7 @@ class SimulatedUser:
                         tuple(round(max(float(p_open[i]), CATEGORY_CONFIDENCE), 4) for i in chosen))
         if best_given is not None:
             source = known_facts[best_given].statement
-            return Turn(question, f"I already mentioned that: {source}", kind=ALREADY_KNOWN, known_source=source)
+            return Turn(question, ALREADY_MENTIONED + source, kind=ALREADY_KNOWN, known_source=source)
         return Turn(question, NO_PREFERENCE, kind=NO_MATCH)
 
     # -- LLM role-play ----------------------------------------------------------------------
