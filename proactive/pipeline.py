@@ -36,7 +36,7 @@ from .plots import elicitation_by_domain_figure, elicitation_by_turn_figure, tra
 from .policy import LocalPolicy, System
 from .results_table import outline_verdict, results_table, table_text
 from .run_folder import RunDir
-from .system_specs import local_policy, make_system
+from .system_specs import attach_writer, local_policy, make_system
 from .task_files import TaskSet, profile_partials
 from .tasks import corpus_stats, load_tasks
 from .training import read_metrics
@@ -170,6 +170,9 @@ def run_demo(profile: Profile, out: str | Path, samples: int | None = None, log=
     samples = samples or profile.eval_samples
     base = local_policy(profile, name="untrained")
     trained = local_policy(profile, trained_run.adapter_dir, name="trained")
+    writer = attach_writer(profile, trained_run.out_dir, [base, trained])
+    if writer is not None:
+        log(f"      every system's outline is written by the writer that writer RFT trained ({writer})")
     # The headline: sampled dialogues (a greedy one hides what a sampling policy usually asks), paired
     # by task, against the template's questions and the untrained model, with the ceiling beside them.
     # The strongest baseline that reads nothing: questions chosen on the training tasks, asked unchanged.
@@ -196,6 +199,7 @@ def run_demo(profile: Profile, out: str | Path, samples: int | None = None, log=
         "train_steps": trained_run.steps, "train_seconds": round(trained_run.seconds, 1),
         "method": "+".join(profile.train.method), "training": methods.describe(profile),
         "train_unit": methods.unit(profile), "redraws": profile.redraws,
+        "outline_writer": "the writer trained by writer RFT" if writer is not None else "the untrained model",
         "before": "untrained", "after": "trained",
         "headline": {**lead, "samples": samples, "shares": {k: [round(float(x), 5) for x in v] for k, v in shares.items()}},
         "best_fixed_list": {"questions": list(fixed.questions), "train_shares": list(fixed.train_shares),

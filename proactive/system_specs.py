@@ -35,6 +35,25 @@ def local_policy(profile: Profile, adapter: str | Path | None = None, name: str 
                        redraws=profile.redraws)
 
 
+def attach_writer(profile: Profile, train_dir: str | Path, policies: list[LocalPolicy]) -> Path | None:
+    """When the run trained an outline writer (the ``writer`` stage, :mod:`proactive.methods.writer`), load
+    it and make it write the outlines of every one of ``policies`` (and of the baselines they write for).
+    Returns the writer's adapter folder, or None when the run has none."""
+    from .methods.writer import writer_adapter
+
+    path = writer_adapter(train_dir)
+    if path is None:
+        return None
+    from .policy import TRAINED_WRITER_OPENING
+
+    writer = local_policy(profile, path, name="writer")
+    writer.writes_with_adapter = True
+    writer.outline_opening = TRAINED_WRITER_OPENING  # as its training rows end (outline_rft.writer_rows)
+    for policy in policies:
+        policy.writer = writer
+    return path
+
+
 def make_system(spec: str, profile: Profile, writer: LocalPolicy | None = None, name: str | None = None) -> System:
     """A system from its spec (see ``SPECS_HELP``). Baselines write their outlines with ``writer``
     (default: the profile's untrained model), so they differ from it only in their questions."""
@@ -50,5 +69,9 @@ def make_system(spec: str, profile: Profile, writer: LocalPolicy | None = None, 
         kind: Any = {"template": TemplateQuestions, "none": NoClarification, "oracle": OracleWriter}[spec]
         return kind(writer, name=name) if name else kind(writer)
     if Path(spec).exists():
-        return local_policy(profile, spec, name=name)
+        policy = local_policy(profile, spec, name=name)
+        adapter = find_adapter(spec)
+        if adapter is not None:  # a run that trained an outline writer writes with it, as its demo did
+            attach_writer(profile, adapter.parent, [policy])
+        return policy
     raise ProactiveError(f"unknown policy {spec!r}: use {SPECS_HELP}")

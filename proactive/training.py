@@ -231,9 +231,13 @@ def _train(profile: Profile, out: Path, max_steps: int | None, resume: bool, on_
     stages = methods.stages(profile)
     adapter_dir = out / "adapter"
     metrics_path = out / "metrics.jsonl"
-    final, final_settings = stages[-1], profile.train.settings(stages[-1].name)
-    done = final.finished(out, final_settings, max_steps) if resume and (adapter_dir / "adapter_config.json").is_file() else None
-    if done is not None:
+    final = methods.policy_stages(profile)[-1]
+    done = (final.finished(out, profile.train.settings(final.name), max_steps)
+            if resume and (adapter_dir / "adapter_config.json").is_file() else None)
+    # A stage that trains no policy (the writer) is done when it says so; an older run without it trains it now.
+    others = all(m.finished(out, profile.train.settings(m.name), max_steps) is not None
+                 for m in stages if not m.trains_policy)
+    if done is not None and others:
         # Already trained this far. Resuming a finished GRPO run would make the Trainer take one more step.
         log.info("%s already holds %d %s of %s; not training again", out, done, final.unit, final.label)
         return TrainResult(out, adapter_dir, metrics_path, done, 0.0)

@@ -76,7 +76,8 @@ def test_the_registry_knows_the_built_in_methods_and_reads_stage_lists():
     rft, grpo = methods.get("rft"), methods.get("grpo")
     assert (rft.label, rft.unit, grpo.label, grpo.unit) == ("RFT", "RFT rounds", "GRPO", "steps")
     profile = load_profile("cpu-unsloth")
-    assert methods.describe(profile) == "RFT, 1 round"
+    assert methods.describe(profile) == "RFT, 1 round, then writer RFT, 1 round"
+    assert methods.unit(profile) == "RFT rounds"  # the writer trains no policy: the count is RFT's
     both = profile.train.with_method("rft+grpo")
     from dataclasses import replace
 

@@ -124,7 +124,7 @@ def test_an_outline_opens_as_an_outline_and_never_stops_mid_sentence(tasks, monk
     def generate(prompts, max_new_tokens, temperature, seed, stop=None, ended=None):
         seen["prompts"] = prompts
         ended += [True, False, False]
-        return ["Goals\n- Budget: 8,000 euros", "Goals\n- Venue: the hall\n- Choose a location that is",
+        return [" Goals\n- Budget: 8,000 euros", "Goals\n- Venue: the hall\n- Choose a location that is",
                 "One long line that never ends"]
 
     policy = LocalPolicy(None, _Tok(), "Question: What")

@@ -28,6 +28,7 @@ if TYPE_CHECKING:  # types only: the registry imports nothing of the package at 
 BUILTIN_METHODS: dict[str, str] = {
     "rft": "proactive.methods.rft",
     "grpo": "proactive.methods.grpo",
+    "writer": "proactive.methods.writer",
 }
 
 _registered: dict[str, Method] = {}
@@ -94,6 +95,9 @@ class Method:
     figure_title: ClassVar[str] = "training"
     #: Its settings dataclass (defaults: the CPU recipe). ``RANGES`` on it: key -> (low, high, low allowed).
     settings_class: ClassVar[type] = object
+    #: Whether it trains the policy (the asker). A stage that trains something else (writer RFT trains the
+    #: outline writer) hands the policy on unchanged, and a run's count is the last policy stage's.
+    trains_policy: ClassVar[bool] = True
 
     def amount(self, settings: Any, max_steps: int | None = None) -> int:
         """How much one run of it does, in :attr:`unit`."""
@@ -189,6 +193,12 @@ def describe(profile: Profile, max_steps: int | None = None) -> str:
     return ", then ".join(m.plan(profile.train.settings(m.name), max_steps) for m in stages(profile))
 
 
+def policy_stages(profile: Profile) -> list[Method]:
+    """The stages that train the policy, in order (all of them when none does)."""
+    every = stages(profile)
+    return [m for m in every if m.trains_policy] or every
+
+
 def unit(profile: Profile) -> str:
-    """What a finished run's count means: the last stage's unit."""
-    return stages(profile)[-1].unit
+    """What a finished run's count means: the last policy stage's unit."""
+    return policy_stages(profile)[-1].unit

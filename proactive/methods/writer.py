@@ -1,0 +1,171 @@
+"""Writer RFT as a stage: after the asker is trained, train the outline writer the same way.
+
+The trained policy holds dialogues on training tasks; the base model samples several outlines after
+each; the one that uses the most of what the user said, in its own words, is kept
+(:mod:`proactive.outline_rft`); a LoRA writer of its own is fine-tuned on the kept outlines and saved to
+``train/writer/adapter``. The evaluation writes every system's outline with it (one writer for all, so
+systems still differ only in their questions). The policy itself is handed on unchanged.
+"""
+
+from __future__ import annotations
+
+import random
+import shutil
+import time
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+from . import Method, StageRun
+
+#: Where in a run's ``train/`` folder the writer's adapter is saved.
+WRITER_DIR = "writer"
+
+
+def writer_adapter(train_dir: str | Path) -> Path | None:
+    """The trained writer's adapter folder in a run's ``train/`` folder, or None (no writer stage ran)."""
+    path = Path(train_dir) / WRITER_DIR / "adapter"
+    return path if (path / "adapter_config.json").is_file() else None
+
+
+@dataclass
+class WriterSettings:
+    """Writer RFT's recipe (the CPU defaults): how many training dialogues (the trained policy's, of
+    ``turns`` questions), outlines sampled after each and how warm, and the fine-tuning (epochs over the
+    kept outlines, learning rate, batch size)."""
+
+    dialogues: int = 48
+    turns: int = 3
+    samples: int = 4
+    temperature: float = 0.7
+    epochs: int = 3
+    learning_rate: float = 1e-3
+    batch_size: int = 8
+
+    RANGES: ClassVar[dict[str, tuple[float | None, float | None, bool]]] = {
+        "dialogues": (1, None, True), "turns": (1, None, True), "samples": (1, None, True),
+        "temperature": (0.01, 10, True), "epochs": (1, None, True), "learning_rate": (0, 1, False),
+        "batch_size": (1, None, True),
+    }
+
+
+@dataclass(frozen=True)
+class WriterRecord:
+    """What the writer stage did, as it goes into ``metrics.jsonl``."""
+
+    dialogues: int
+    samples: int
+    kept: int  # dialogues with a finished sample that used anything said
+    kept_share: float  # mean share of what was said that the kept outlines use
+    examples: int
+    sft_loss: float | None
+    seconds: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"method": WriterRFT.name, **asdict(self)}
+
+
+def train_writer(policy_model: Any, run: StageRun, progress: bool = True) -> WriterRecord:
+    """Writer RFT on ``run``'s training tasks: dialogues by the trained policy, outlines sampled by the base
+    model, the best kept, a LoRA writer fine-tuned on them and saved whole (or not at all) to
+    ``train/writer/adapter``."""
+    from peft import LoraConfig, get_peft_model
+    from tqdm.auto import tqdm
+
+    from ..backends import EmbeddingSimilarity
+    from ..dialogues import run_dialogues
+    from ..files import append_jsonl
+    from ..judges import EmbeddingJudge
+    from ..models import load_model_and_tokenizer, torch_dtype
+    from ..outline_rft import keep_best, sample_outlines, writer_rows
+    from ..policy import LocalPolicy
+    from .rft import sft_round
+
+    settings, profile = run.settings, run.profile
+    started = time.time()
+    tasks = list(run.partials)
+    tasks = random.Random(profile.train_seed).sample(tasks, min(settings.dialogues, len(tasks)))
+    asker = LocalPolicy(policy_model, run.tokenizer, profile.question_prefix, profile.train.max_completion_length,
+                        name="policy", batch_size=profile.eval_batch_size, redraws=profile.redraws)
+    policy_model.eval()
+    dialogues = run_dialogues(asker, tasks, run.reward.matcher, turns=settings.turns, progress=progress)
+    partials, histories = [d.partial for d in dialogues], [d.history() for d in dialogues]
+
+    # The writer is the base model with a LoRA of its own, never the asker's: loaded apart, with plain PEFT.
+    model, tokenizer = load_model_and_tokenizer(profile.model, dtype=torch_dtype(profile.train.dtype))
+    base = LocalPolicy(model, tokenizer, name="writer", outline_tokens=profile.outline_tokens,
+                       batch_size=profile.eval_batch_size)
+    samples = sample_outlines(base, partials, histories, settings.samples, settings.temperature,
+                              seed=profile.train_seed)
+    judge = EmbeddingJudge(getattr(run.reward.matcher, "similarity", None) or EmbeddingSimilarity())
+    kept = keep_best(judge, partials, histories, samples)
+    t = profile.train
+    model = get_peft_model(model, LoraConfig(r=t.lora_r, lora_alpha=t.lora_alpha, lora_dropout=t.lora_dropout,
+                                             target_modules=list(t.lora_targets), task_type="CAUSAL_LM"))
+    rows = writer_rows(tokenizer, partials, histories, kept)
+    folder = run.out / WRITER_DIR
+    model.train()
+    loss = sft_round(model, tokenizer, rows, profile, settings, folder / "sft", seed=profile.train_seed,
+                     progress=progress)
+    shutil.rmtree(folder / "sft", ignore_errors=True)
+    unfinished = folder / ".adapter.tmp"
+    shutil.rmtree(unfinished, ignore_errors=True)
+    model.save_pretrained(str(unfinished))
+    tokenizer.save_pretrained(str(unfinished))
+    shutil.rmtree(folder / "adapter", ignore_errors=True)
+    unfinished.rename(folder / "adapter")  # the writer is on disk whole or not at all
+    record = WriterRecord(dialogues=len(dialogues), samples=settings.samples, kept=len(kept),
+                          kept_share=round(sum(k.score for k in kept) / max(1, len(kept)), 4), examples=len(rows),
+                          sft_loss=loss, seconds=round(time.time() - started, 1))
+    append_jsonl(run.metrics_path, record.to_dict())
+    tqdm.write(f"writer RFT: {record.kept} of {record.dialogues} training dialogues kept an outline (uses "
+               f"{record.kept_share:.3f} of what was said), {record.examples} outlines fine-tuned on, loss "
+               f"{record.sft_loss}, {record.seconds:.0f} s")
+    return record
+
+
+class WriterRFT(Method):
+    """Rejection-sampling fine-tuning of the outline writer (:func:`train_writer`); trains no policy."""
+
+    name = "writer"
+    label = "writer RFT"
+    unit = "writer rounds"
+    counted = ("round", "rounds")
+    figure_title = "writer RFT"
+    settings_class = WriterSettings
+    trains_policy = False
+
+    def amount(self, settings: WriterSettings, max_steps: int | None = None) -> int:
+        return 1
+
+    def finished(self, out: Path, settings: WriterSettings, max_steps: int | None = None) -> int | None:
+        return 1 if writer_adapter(out) is not None else None
+
+    def clear(self, out: Path) -> None:
+        shutil.rmtree(out / WRITER_DIR, ignore_errors=True)
+
+    def remove_unfinished(self, out: Path) -> None:
+        shutil.rmtree(out / WRITER_DIR / ".adapter.tmp", ignore_errors=True)
+        shutil.rmtree(out / WRITER_DIR / "sft", ignore_errors=True)
+
+    # started() stays False: the writer never holds the policy's training, so a resumed run still
+    # replays the stages before it (RFT resumes from its stored rounds in seconds).
+
+    def train(self, model: Any, run: StageRun) -> Any:
+        from ..files import is_main_process
+
+        if run.peft_config is not None:  # an earlier stage would have wrapped it; a writer-only run trains none
+            from peft import get_peft_model
+
+            model, run.peft_config = get_peft_model(model, run.peft_config), None
+        if is_main_process() and not (run.resume and writer_adapter(run.out) is not None):
+            record = train_writer(model, run)
+            run.track(self.name, 1, record.to_dict())
+        return model
+
+    def owns(self, record: Mapping[str, Any]) -> bool:
+        return record.get("method") == self.name
+
+
+METHOD = WriterRFT()
