@@ -199,6 +199,24 @@ from proactive.methods.rft import train_rft
 display(Markdown(f"```python\n{inspect.getsource(train_rft)}```"))
 
 # %% [markdown]
+# ## The writer, trained the same way
+#
+# Asking pays only if the outline written afterwards uses the answers. A 135M writer mostly does not: it
+# drops them, pastes them (which the judge counts as nothing), or loops until it runs out of tokens.
+# `make demo`'s profile therefore ends with a second stage, `writer` (`proactive.methods.writer`):
+# rejection-sampling fine-tuning of the *writer*. The trained policy holds dialogues on training tasks,
+# the base model samples several outlines after each, and the one that uses the most of **what the user
+# said** (the request's sentences and the answers), in its own words and finished, is kept
+# (`proactive.outline_rft.keep_best`, under the judge the report uses); a LoRA writer of its own is
+# fine-tuned on the kept outlines and writes every system's outline in the evaluation. Selection reads
+# the dialogue only, never the hidden facts.
+
+# %%
+from proactive.outline_rft import keep_best
+
+display(Markdown(f"```python\n{inspect.getsource(keep_best)}```"))
+
+# %% [markdown]
 # ## Train
 #
 # `run.train` runs the profile's methods in order. For GRPO the curve redraws after every step; RFT

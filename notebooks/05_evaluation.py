@@ -62,7 +62,7 @@ from proactive.pipeline import baseline_systems, evaluate_all, judge_agreement, 
 from proactive.plots import elicitation_by_domain_figure, elicitation_by_turn_figure, setup_notebook_plots
 from proactive.results_table import results_table, table_markdown
 from proactive.run_folder import RunDir, versions_line
-from proactive.system_specs import local_policy
+from proactive.system_specs import attach_writer, local_policy
 
 setup_notebook_plots()
 config = load_profile(profile)
@@ -75,8 +75,10 @@ print(f"{len(held_out)} held-out tasks; trained adapter: {adapter}")
 # %% [markdown]
 # ## Run every system
 #
-# Each system gets the same tasks and the same simulated user. Baselines write their outline with
-# the untrained model, so they differ from it only in the questions they ask. Each system's
+# Each system gets the same tasks and the same simulated user, and one writer writes every system's
+# outline, so systems differ only in the questions they ask: the untrained model, or, where the run
+# trained one (`make demo`'s profile has the `writer` stage: writer RFT, chapter 4), the trained writer.
+# Each system's
 # dialogues, outlines and judged coverage go to `eval/NAME.json` in the run folder, the format
 # `proactive evaluate` writes and `proactive compare` reads.
 #
@@ -93,6 +95,8 @@ print("best fixed list:", " / ".join(fixed.questions),
       f"(draws out {fixed.train_shares[-1]:.3f} on {len(fixed.task_ids)} training tasks)")
 base = local_policy(config, name="untrained")
 trained = local_policy(config, adapter, name="trained")
+writer = attach_writer(config, run.train_dir, [base, trained])  # None: the untrained model writes
+print("outlines written by", writer or "the untrained model")
 systems = baseline_systems(config, base, trained, endpoint or None, fixed_list=fixed.questions)
 results = evaluate_all(systems, held_out, matcher, judge, turns=turns, seed=config.seed,
                        run=run)
@@ -106,8 +110,8 @@ by_name = {r.name: r for r in results}
 # *revealing nothing new* counts questions whose answer added nothing; *coverage* is the share of
 # facts the final outline reflects (judged), and *uses what its dialogue drew out* the share of the
 # facts this system's own dialogue revealed that its outline carries: whether the writer used the
-# answers at all. Every system's outline is written by the same untrained model, so only the
-# dialogues differ, and a line that pastes the user's own sentence counts for nothing (the judge's
+# answers at all. Every system's outline is written by the same writer, so only the dialogues
+# differ, and a line that pastes the user's own sentence counts for nothing (the judge's
 # `own_lines`): an outline earns coverage by writing a detail into the deliverable, not by listing the
 # answers. The last two columns are the trained model's pairwise win rate over each row, judged in
 # both orders so a judge's taste for the first position cancels.

@@ -122,7 +122,7 @@ def test_a_profile_starts_from_its_base_and_sets_only_what_it_changes(tmp_path):
     (tmp_path / "rft.yaml").write_text("base: cpu-unsloth\ntrain:\n  rft:\n    rounds: 2\n  rft_samples: 5\n")
     rft, unsloth = load_profile(str(tmp_path / "rft.yaml")), load_profile("cpu-unsloth")
     assert (rft.train.rft.rounds, rft.train.rft.samples, rft.train.rft.variants) == (2, 5, unsloth.train.rft.variants)
-    assert rft.train.grpo == unsloth.train.grpo and rft.train.method == ("rft",)
+    assert rft.train.grpo == unsloth.train.grpo and rft.train.method == ("rft", "writer")
     (tmp_path / "loop.yaml").write_text("base: loop.yaml\n")
     with pytest.raises(ProactiveError, match="base profiles form a loop"):
         load_profile(str(tmp_path / "loop.yaml"))

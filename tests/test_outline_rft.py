@@ -93,6 +93,10 @@ def test_the_writer_stage_trains_a_writer_that_the_demo_writes_every_outline_wit
     record = [r for r in read_metrics(out / "train" / "metrics.jsonl") if r.get("method") == "writer"]
     assert len(record) == 1 and record[0]["dialogues"] == 3 and record[0]["kept"] <= 3
     assert record[0]["examples"] == record[0]["kept"]
+    samples = [json.loads(line) for line in (out / "train" / "writer" / "samples.jsonl").read_text().splitlines()]
+    assert len(samples) == 3 and all(len(s["samples"]) == 2 for s in samples)
+    assert sum(s["kept"] is not None for s in samples) == record[0]["kept"]
+    assert all(s["kept"] is None or s["kept"] in [x["outline"] for x in s["samples"]] for s in samples)
     report = json.loads((out / "report.json").read_text())
     assert report["training"] == "GRPO, 1 step, then writer RFT, 1 round"
     assert report["outline_writer"] == "the writer trained by writer RFT"

@@ -63,7 +63,7 @@ def test_the_wheel_carries_what_the_chapters_read(installed, tmp_path):
     assert done.returncode == 0, done.stderr[-2000:]
     found = json.loads(done.stdout.strip().splitlines()[-1])
     assert found["package"].startswith(str(site)), found["package"]  # the wheel's copy, not the checkout's
-    assert "cpu-unsloth" in found["profiles"] and found["method"] == ["rft"] and found["in3"]
+    assert "cpu-unsloth" in found["profiles"] and found["method"] == ["rft", "writer"] and found["in3"]
     assert found["demo"] and found["qulac_check"] and found["chapter"]
 
 

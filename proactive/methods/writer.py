@@ -68,17 +68,17 @@ class WriterRecord:
 
 def train_writer(policy_model: Any, run: StageRun, progress: bool = True) -> WriterRecord:
     """Writer RFT on ``run``'s training tasks: dialogues by the trained policy, outlines sampled by the base
-    model, the best kept, a LoRA writer fine-tuned on them and saved whole (or not at all) to
-    ``train/writer/adapter``."""
+    model, the best kept (every sample, its score and the kept one in ``train/writer/samples.jsonl``), a LoRA
+    writer fine-tuned on them and saved whole (or not at all) to ``train/writer/adapter``."""
     from peft import LoraConfig, get_peft_model
     from tqdm.auto import tqdm
 
     from ..backends import EmbeddingSimilarity
     from ..dialogues import run_dialogues
-    from ..files import append_jsonl
+    from ..files import append_jsonl, atomic_write_jsonl
     from ..judges import EmbeddingJudge
     from ..models import load_model_and_tokenizer, torch_dtype
-    from ..outline_rft import keep_best, sample_outlines, writer_rows
+    from ..outline_rft import keep_best, said_coverage, sample_outlines, writer_rows
     from ..policy import LocalPolicy
     from .rft import sft_round
 
@@ -100,11 +100,18 @@ def train_writer(policy_model: Any, run: StageRun, progress: bool = True) -> Wri
                               seed=profile.train_seed)
     judge = EmbeddingJudge(getattr(run.reward.matcher, "similarity", None) or EmbeddingSimilarity())
     kept = keep_best(judge, partials, histories, samples)
+    folder = run.out / WRITER_DIR
+    # Every sample with its score, and which was kept: a reader sees what the writer learned from.
+    chosen = {k.index: k for k in kept}
+    atomic_write_jsonl(folder / "samples.jsonl", [
+        {"task_id": p.task_id, "history": [list(pair) for pair in h],
+         "samples": [{"outline": group[i], "score": said_coverage(judge, group[i], p, h)} for group in samples],
+         "kept": chosen[i].outline if i in chosen else None}
+        for i, (p, h) in enumerate(zip(partials, histories))])
     t = profile.train
     model = get_peft_model(model, LoraConfig(r=t.lora_r, lora_alpha=t.lora_alpha, lora_dropout=t.lora_dropout,
                                              target_modules=list(t.lora_targets), task_type="CAUSAL_LM"))
     rows = writer_rows(tokenizer, partials, histories, kept)
-    folder = run.out / WRITER_DIR
     model.train()
     loss = sft_round(model, tokenizer, rows, profile, settings, folder / "sft", seed=profile.train_seed,
                      progress=progress)
