@@ -21,6 +21,15 @@ from typing import Protocol
 import numpy as np
 
 from .backends import ChatBackend, SimilarityBackend
+from .coverage import (  # noqa: F401 (QUOTE_*, quotes: re-exported, where tests and readers look for them)
+    COVERAGE_THRESHOLD,
+    QUOTE_MIN_WORDS,
+    QUOTE_SHARE,
+    OwnWordsCoverage,
+    own_lines,
+    quotes,
+)
+from .coverage import sentences as _sentences
 from .masking import PartialTask
 from .tasks import Fact
 
@@ -57,62 +66,12 @@ class Judge(Protocol):
     def prefer(self, kind: str, partial: PartialTask, first: str, second: str) -> str: ...
 
 
-def _lines(outline: str) -> list[str]:
-    parts = [re.sub(r"^[\s\-*•#\d.)]+", "", ln).strip() for ln in re.split(r"[\n;]|(?<=[.!?])\s+", outline)]
-    return [p for p in parts if len(p) > 2]
-
-
-_WORD = re.compile(r"[a-z0-9$£€%]+(?:['.,/-][a-z0-9]+)*")
-
-#: How much of a user's sentence a line must repeat, word for word and in order, to be a quotation of
-#: it: an outline that pastes the user's answers writes nothing of its own, so it must not score as if
-#: it used them. Padding the pasted sentence with words of one's own does not make it less of a paste.
-QUOTE_SHARE = 0.6
-#: Sentences shorter than this ("Budget is $5,000.") can hardly be said in other words: never quotations.
-QUOTE_MIN_WORDS = 6
-
-
-def _longest_run(a: Sequence[str], b: Sequence[str]) -> int:
-    """The longest run of words ``a`` and ``b`` share, in order and unbroken."""
-    best, previous = 0, [0] * (len(b) + 1)
-    for x in a:
-        current = [0] * (len(b) + 1)
-        for j, y in enumerate(b, 1):
-            if x == y:
-                current[j] = previous[j - 1] + 1
-                best = max(best, current[j])
-        previous = current
-    return best
-
-
-def quotes(line: str, sentence: str, share: float = QUOTE_SHARE) -> bool:
-    """Is ``line`` the user's ``sentence`` pasted (whole, nearly whole, or padded) rather than a detail
-    written into the outline? It is when it holds one unbroken run of at least ``share`` of the sentence's
-    words, in order. Sentences under :data:`QUOTE_MIN_WORDS` words are never quotations."""
-    said = _WORD.findall(sentence.lower())
-    if len(said) < QUOTE_MIN_WORDS:
-        return False
-    return _longest_run(_WORD.findall(line.lower()), said) >= share * len(said)
-
-
-def own_lines(outline: str, said: Sequence[str]) -> list[str]:
-    """The outline's lines (and sentences) that do not paste one of the user's sentences ``said`` (the
-    request's, the answers', which the simulated user takes from the facts): what coverage reads, so
-    the trivial outline that lists the answers covers nothing, while one that writes a detail into a
-    section in fewer words ("- History: 62-year-old woman, daily headaches for 5 weeks") does."""
-    return [line for line in _lines(outline) if not any(quotes(line, s) for s in said)]
-
-
-def _sentences(text: str) -> list[str]:
-    return [part.strip() for part in re.split(r"(?<=[.!?])\s+|\n", text) if part.strip()]
-
-
 class EmbeddingJudge:
     """Offline judge on sentence embeddings (MiniLM): cosine between outline lines / questions and facts."""
 
     name = "embedding"
 
-    def __init__(self, similarity: SimilarityBackend, threshold: float = 0.6, margin: float = 0.02):
+    def __init__(self, similarity: SimilarityBackend, threshold: float = COVERAGE_THRESHOLD, margin: float = 0.02):
         #: A fact counts as covered when its closest outline line is at least this similar.
         self.threshold = threshold
         #: Pairwise scores closer than this are a tie.
@@ -127,9 +86,8 @@ class EmbeddingJudge:
 
     def covered(self, outline: str, facts: Sequence[Fact]) -> list[bool]:
         """Each fact is covered when one of the outline's own lines (not a pasted fact: :func:`own_lines`)
-        is close enough to it."""
-        lines = own_lines(outline, [f.statement for f in facts])
-        return [bool(c >= self.threshold) for c in self.closeness(lines, facts)]
+        is close enough to it (:class:`proactive.coverage.OwnWordsCoverage`, which writer RFT selects by)."""
+        return OwnWordsCoverage(self.similarity, self.threshold).covered(outline, facts)
 
     def score(self, kind: str, partial: PartialTask, text: str) -> float:
         """Outline: importance-weighted soft coverage of every fact by its own lines (pasted facts and

@@ -4,7 +4,8 @@ The paper's deliverable is the outline written after the questions. A small writ
 the user told it, or loops until it runs out of tokens. Writer RFT samples several outlines for each
 training dialogue, keeps the one that uses the most of **what the user said** (the request's sentences
 and the answers the dialogue drew out) in the writer's own words, under the judge the report uses
-(:meth:`proactive.judges.EmbeddingJudge.covered`, whose paste rule gives a pasted user sentence nothing),
+(:class:`proactive.coverage.OwnWordsCoverage`, the rule :meth:`proactive.judges.EmbeddingJudge.covered`
+applies, whose paste rule gives a pasted user sentence nothing),
 and fine-tunes a LoRA writer on the kept outlines. Selection reads only the dialogue, never the hidden
 facts: the writer learns to use what it was told, not to guess.
 """
@@ -15,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .judges import _sentences
+from .coverage import sentences
 from .masking import PartialTask
 from .outlines import is_cut, told_details
 from .tasks import Fact, weighted_share
@@ -33,13 +34,14 @@ def said(partial: PartialTask, history: History) -> list[Fact]:
     told = [Fact(id=f"answer-{i}", statement=s, category="specifics", importance=1.0)
             for i, s in enumerate(told_details(history))]
     asked = [Fact(id=f"request-{i}", statement=s, category="specifics", importance=REQUEST_WEIGHT)
-             for i, s in enumerate(_sentences(partial.request))]
+             for i, s in enumerate(sentences(partial.request))]
     return [*told, *asked]
 
 
 def said_coverage(judge: Any, outline: str, partial: PartialTask, history: History) -> float | None:
     """The importance-weighted share of what the user said (:func:`said`) that the outline's own lines
-    cover; None for a cut outline (it never finished, so it is never kept)."""
+    cover, by ``judge`` (anything with ``covered(outline, facts)``: :class:`proactive.coverage.OwnWordsCoverage`,
+    the report's embedding judge); None for a cut outline (it never finished, so it is never kept)."""
     if is_cut(outline):
         return None
     facts = said(partial, history)

@@ -74,9 +74,9 @@ def train_writer(policy_model: Any, run: StageRun, progress: bool = True) -> Wri
     from tqdm.auto import tqdm
 
     from ..backends import EmbeddingSimilarity
+    from ..coverage import OwnWordsCoverage
     from ..dialogues import run_dialogues
     from ..files import append_jsonl, atomic_write_jsonl
-    from ..judges import EmbeddingJudge
     from ..models import load_model_and_tokenizer, torch_dtype
     from ..outline_rft import keep_best, said_coverage, sample_outlines, writer_rows
     from ..policy import LocalPolicy
@@ -98,7 +98,8 @@ def train_writer(policy_model: Any, run: StageRun, progress: bool = True) -> Wri
                        batch_size=profile.eval_batch_size)
     samples = sample_outlines(base, partials, histories, settings.samples, settings.temperature,
                               seed=profile.train_seed)
-    judge = EmbeddingJudge(getattr(run.reward.matcher, "similarity", None) or EmbeddingSimilarity())
+    # The coverage rule the report's judge applies (proactive.coverage), on the reward's embedding model.
+    judge = OwnWordsCoverage(getattr(run.reward.matcher, "similarity", None) or EmbeddingSimilarity())
     kept = keep_best(judge, partials, histories, samples)
     folder = run.out / WRITER_DIR
     # Every sample with its score, and which was kept: a reader sees what the writer learned from.
