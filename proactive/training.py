@@ -225,6 +225,18 @@ def _out_of_space(exc: BaseException) -> bool:
     return "no space left" in text or "os error 28" in text or "disk quota" in text
 
 
+def _trained_policy(model: Any, run: Any, adapter_dir: Path) -> Any:
+    """``model`` with the run's saved policy adapter loaded (a PEFT model; wrapped first where the profile
+    hands a LoRA config): what the stages after the policy's read, when only they are left to train."""
+    from peft import get_peft_model, set_peft_model_state_dict
+    from safetensors.torch import load_file
+
+    if run.peft_config is not None:
+        model, run.peft_config = get_peft_model(model, run.peft_config), None
+    set_peft_model_state_dict(model, load_file(str(adapter_dir / "adapter_model.safetensors")))
+    return model
+
+
 def _train(profile: Profile, out: Path, max_steps: int | None, resume: bool, on_log, partials) -> TrainResult:
     from .methods import StageRun
 
@@ -273,8 +285,13 @@ def _train(profile: Profile, out: Path, max_steps: int | None, resume: bool, on_
         from .tracking import open_tracker
 
         run.tracker = open_tracker(profile.train.report_to, out, profile_record(profile))
+    if done is not None:  # the policy is trained; only a stage that trains something else is left
+        model = _trained_policy(model, run, adapter_dir)
+        run.done = done
     try:
         for index, method in enumerate(stages):
+            if done is not None and method.trains_policy:
+                continue  # a finished GRPO run resumed would take one more step
             if resume and any(later.started(out) for later in stages[index + 1:]):
                 continue  # a later stage's progress holds this one's result
             run.settings = profile.train.settings(method.name)
@@ -284,7 +301,7 @@ def _train(profile: Profile, out: Path, max_steps: int | None, resume: bool, on_
     finally:
         if run.tracker is not None:
             run.tracker.close()
-    if is_main_process() and not run.saved:
+    if is_main_process() and not run.saved and done is None:
         model.save_pretrained(str(adapter_dir))
         tokenizer.save_pretrained(str(adapter_dir))
     return TrainResult(out, adapter_dir, metrics_path, run.done, time.time() - started)

@@ -104,3 +104,27 @@ def test_the_writer_stage_trains_a_writer_that_the_demo_writes_every_outline_wit
     before = writer.joinpath("adapter_model.safetensors").stat().st_mtime_ns
     assert main(["train", "--profile", str(profile), "--out", str(out)]) == 0
     assert writer.joinpath("adapter_model.safetensors").stat().st_mtime_ns == before
+
+
+@pytest.mark.slow
+def test_a_finished_run_given_the_writer_stage_trains_only_the_writer(tmp_path):
+    """An older run (policy trained, no writer) rerun with the writer stage added: the policy is not trained
+    again (a finished GRPO run resumed would take one more step) and its adapter stays byte for byte; the
+    writer reads the trained policy's dialogues."""
+    from proactive.cli import main
+    from proactive.training import read_metrics
+
+    profile = tmp_path / "later.yaml"
+    common = "base: cpu-smoke\nn_tasks: 2\noutline_tokens: 48\ntrain:\n  grpo: {max_steps: 1}\n"
+    profile.write_text(common + "  method: [grpo]\n")
+    out = tmp_path / "run"
+    assert main(["train", "--profile", str(profile), "--out", str(out)]) == 0
+    adapter = out / "train" / "adapter" / "adapter_model.safetensors"
+    before = adapter.read_bytes()
+    profile.write_text(common + "  method: [grpo, writer]\n  writer: {dialogues: 2, samples: 2, epochs: 1, batch_size: 2}\n")
+    assert main(["train", "--profile", str(profile), "--out", str(out)]) == 0
+    records = read_metrics(out / "train" / "metrics.jsonl")
+    assert [r.get("method") for r in records].count("writer") == 1
+    assert len([r for r in records if r.get("method") != "writer"]) == 1  # GRPO's one step, not two
+    assert adapter.read_bytes() == before
+    assert (out / "train" / "writer" / "adapter" / "adapter_config.json").is_file()
