@@ -246,7 +246,7 @@ def test_headline_verdict_follows_the_intervals():
 def test_unknown_training_method_is_one_line(tmp_path):
     path = tmp_path / "p.yaml"
     path.write_text("train:\n  method: dpo\n")
-    with pytest.raises(ProactiveError, match="train.method 'dpo' is not a list of training methods \\(rft, grpo\\)"):
+    with pytest.raises(ProactiveError, match="train.method 'dpo' is not a list of training methods \\(rft, grpo, writer\\)"):
         load_profile(str(path))
 
 
