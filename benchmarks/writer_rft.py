@@ -2,19 +2,22 @@
 outline use what the questions drew out?
 
     .venv/bin/python benchmarks/writer_rft.py runs/demo OUT [--profile cpu-unsloth] [--dialogues 48] [--samples 4]
+        [--epochs 2] [--learning-rate 4e-4]
 
 Trains a LoRA writer (``proactive.outline_rft``) on the run's RFT-kept training dialogues (its
 ``train/rft/round-*/buffer.json``: tasks of the training split only), then rewrites every system's
 held-out outlines (``eval/*.json``) with it, greedy, and prints per system: the share of what its own
 dialogue drew out that its outline uses, its coverage of all hidden facts and of the visible ones, and cut
 outlines; beside the same figures for the run's own outlines (today's judge). Writes OUT/writer/adapter
-and OUT/eval/*.json (the rewritten results, for benchmarks/outline_use.py).
+(and its samples.jsonl) and OUT/eval/*.json (the rewritten results, for benchmarks/outline_use.py). The
+training is the `writer` stage's own (``proactive.methods.writer.fit_writer``), on other dialogues.
 """
 
 from __future__ import annotations
 
 import argparse
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from proactive.backends import EmbeddingSimilarity
@@ -22,12 +25,11 @@ from proactive.config import load_profile
 from proactive.evaluation import SystemResult, system_metrics
 from proactive.files import atomic_write_json, read_json
 from proactive.judges import EmbeddingJudge
-from proactive.models import load_model_and_tokenizer
-from proactive.outline_rft import WriterSettings, keep_best, sample_outlines, writer_rows
+from proactive.methods.writer import WRITER_DIR, fit_writer, writer_adapter
 from proactive.outlines import oracle_request, without_mark
-from proactive.policy import LocalPolicy
 from proactive.rft_store import rounds_done
 from proactive.simulator import Dialogue, turn_from_dict
+from proactive.system_specs import load_writer
 from proactive.task_files import profile_partials
 
 
@@ -52,13 +54,17 @@ def main() -> None:
     parser.add_argument("run")
     parser.add_argument("out")
     parser.add_argument("--profile", default="cpu-unsloth")
-    parser.add_argument("--dialogues", type=int, default=WriterSettings.dialogues)
-    parser.add_argument("--samples", type=int, default=WriterSettings.samples)
-    parser.add_argument("--epochs", type=int, default=WriterSettings.epochs)
+    # Each left out: the profile's train.writer setting.
+    parser.add_argument("--dialogues", type=int)
+    parser.add_argument("--samples", type=int)
+    parser.add_argument("--epochs", type=int)
+    parser.add_argument("--learning-rate", type=float)
     args = parser.parse_args()
     run, out = Path(args.run), Path(args.out)
     profile = load_profile(args.profile)
-    settings = WriterSettings(samples=args.samples, dialogues=args.dialogues, epochs=args.epochs)
+    given = {"dialogues": args.dialogues, "samples": args.samples, "epochs": args.epochs,
+             "learning_rate": args.learning_rate}
+    settings = replace(profile.train.settings("writer"), **{k: v for k, v in given.items() if v is not None})
     judge = EmbeddingJudge(EmbeddingSimilarity())
 
     store = run / "train" / "rft"
@@ -69,29 +75,12 @@ def main() -> None:
     partials, histories = [d.partial for d in dialogues], [d.history() for d in dialogues]
 
     started = time.time()
-    model, tokenizer = load_model_and_tokenizer(profile.model)
-    base = LocalPolicy(model, tokenizer, name="writer", outline_tokens=profile.outline_tokens, batch_size=24)
-    samples = sample_outlines(base, partials, histories, settings, seed=profile.train_seed)
-    kept = keep_best(judge, partials, histories, samples)
-    sampled = time.time() - started
-    print(f"sampled {settings.samples} outlines for {len(dialogues)} training dialogues in {sampled:.0f} s; kept "
-          f"{len(kept)} (mean share of what was said {sum(k.score for k in kept) / max(1, len(kept)):.3f})")
-
-    from peft import LoraConfig, get_peft_model
-
-    from proactive.methods.rft import sft_round
-
-    t = profile.train
-    model = get_peft_model(model, LoraConfig(r=t.lora_r, lora_alpha=t.lora_alpha, lora_dropout=t.lora_dropout,
-                                             target_modules=list(t.lora_targets), task_type="CAUSAL_LM"))
-    rows = writer_rows(tokenizer, partials, histories, kept)
-    loss = sft_round(model, tokenizer, rows, profile, settings, out / "sft", seed=profile.train_seed)
-    model.eval()
-    model.save_pretrained(str(out / "writer" / "adapter"))
-    print(f"fine-tuned on {len(rows)} outlines, loss {loss}, {time.time() - started - sampled:.0f} s")
-
-    writer = LocalPolicy(model, tokenizer, name="writer", outline_tokens=profile.outline_tokens, batch_size=24,
-                         writes_with_adapter=True)
+    # The stage's own fitting (sampling, selection, fine-tuning), into OUT/writer/.
+    kept, examples, loss = fit_writer(partials, histories, profile, settings, out / WRITER_DIR, judge.similarity)
+    print(f"writer RFT on {len(dialogues)} training dialogues, {settings.samples} outlines each: kept {len(kept)} "
+          f"(mean share of what was said {sum(k.score for k in kept) / max(1, len(kept)):.3f}), fine-tuned on "
+          f"{examples}, loss {loss}, {time.time() - started:.0f} s")
+    writer = load_writer(profile, writer_adapter(out))  # as the demo writes with it
     print("\n| system | uses what its dialogue drew out | covers hidden | covers visible | cut |\n|---|---|---|---|---|")
     for path in sorted((run / "eval").glob("*.json")):
         result = rejudge(SystemResult.from_dict(read_json(path)), judge)

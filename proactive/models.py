@@ -301,6 +301,14 @@ def check_lora_targets(model: Any, targets: tuple[str, ...], model_name: str) ->
                              f"its layers are {', '.join(kinds)}")
 
 
+def lora_config(settings) -> Any:
+    """PEFT's LoRA config from a profile's ``train`` settings (rank, alpha, dropout, target layers)."""
+    from peft import LoraConfig
+
+    return LoraConfig(r=settings.lora_r, lora_alpha=settings.lora_alpha, lora_dropout=settings.lora_dropout,
+                      target_modules=list(settings.lora_targets), task_type="CAUSAL_LM")
+
+
 def load_policy(profile) -> tuple[Any, Any, Any]:
     """The policy to train and its tokenizer, and the PEFT config GRPOTrainer should apply (if any).
 
@@ -333,14 +341,9 @@ def load_policy(profile) -> tuple[Any, Any, Any]:
         if tokenizer.pad_token is None:
             tokenizer.pad_token = tokenizer.eos_token
         return model, tokenizer, None
-    from peft import LoraConfig
-
     model, tokenizer = load_model_and_tokenizer(profile.model, dtype=dtype)
     check_lora_targets(model, settings.lora_targets, profile.model)
-    peft_config = LoraConfig(
-        r=settings.lora_r, lora_alpha=settings.lora_alpha, lora_dropout=settings.lora_dropout,
-        target_modules=list(settings.lora_targets), task_type="CAUSAL_LM",
-    )
+    peft_config = lora_config(settings)
     log.info("policy: transformers + PEFT LoRA r=%d on %s (%s)", settings.lora_r, profile.model,
              "cuda" if cuda_available() else "cpu")
     return model, tokenizer, peft_config

@@ -57,13 +57,23 @@ class KeptOutline:
     score: float
 
 
+def sample_scores(judge: Any, partials: Sequence[PartialTask], histories: Sequence[History],
+                  samples: Sequence[Sequence[str]]) -> list[list[float | None]]:
+    """:func:`said_coverage` of every sample, laid out as ``samples`` is (``scores[k][i]``)."""
+    return [[said_coverage(judge, group[i], partial, history)
+             for i, (partial, history) in enumerate(zip(partials, histories))] for group in samples]
+
+
 def keep_best(judge: Any, partials: Sequence[PartialTask], histories: Sequence[History],
-              samples: Sequence[Sequence[str]]) -> list[KeptOutline]:
+              samples: Sequence[Sequence[str]], scores: Sequence[Sequence[float | None]] | None = None,
+              ) -> list[KeptOutline]:
     """For each dialogue, its sampled outline (``samples[k][i]``: sample k of dialogue i) that covers
-    the most of what the user said; dialogues whose samples all were cut or covered nothing keep none."""
+    the most of what the user said; dialogues whose samples all were cut or covered nothing keep none.
+    ``scores`` (from :func:`sample_scores`) saves scoring them again."""
+    scores = scores if scores is not None else sample_scores(judge, partials, histories, samples)
     kept = []
-    for i, (partial, history) in enumerate(zip(partials, histories)):
-        scored = [(said_coverage(judge, group[i], partial, history), group[i]) for group in samples]
+    for i in range(len(partials)):
+        scored = [(score[i], group[i]) for score, group in zip(scores, samples)]
         scored = [(s, o) for s, o in scored if s]
         if scored:
             score, outline = max(scored, key=lambda pair: pair[0])

@@ -44,14 +44,20 @@ def attach_writer(profile: Profile, train_dir: str | Path, policies: list[LocalP
     path = writer_adapter(train_dir)
     if path is None:
         return None
-    from .policy import TRAINED_WRITER_OPENING
-
-    writer = local_policy(profile, path, name="writer")
-    writer.writes_with_adapter = True
-    writer.outline_opening = TRAINED_WRITER_OPENING  # as its training rows end (outline_rft.writer_rows)
+    writer = load_writer(profile, path)
     for policy in policies:
         policy.writer = writer
     return path
+
+
+def load_writer(profile: Profile, adapter: str | Path) -> LocalPolicy:
+    """A writer that writer RFT trained, ready to write: its adapter on, its prompt as its training rows end."""
+    from .policy import TRAINED_WRITER_OPENING
+
+    writer = local_policy(profile, adapter, name="writer")
+    writer.writes_with_adapter = True
+    writer.outline_opening = TRAINED_WRITER_OPENING  # as its training rows end (outline_rft.writer_rows)
+    return writer
 
 
 def make_system(spec: str, profile: Profile, writer: LocalPolicy | None = None, name: str | None = None) -> System:

@@ -228,11 +228,10 @@ def _out_of_space(exc: BaseException) -> bool:
 def _trained_policy(model: Any, run: Any, adapter_dir: Path) -> Any:
     """``model`` with the run's saved policy adapter loaded (a PEFT model; wrapped first where the profile
     hands a LoRA config): what the stages after the policy's read, when only they are left to train."""
-    from peft import get_peft_model, set_peft_model_state_dict
+    from peft import set_peft_model_state_dict
     from safetensors.torch import load_file
 
-    if run.peft_config is not None:
-        model, run.peft_config = get_peft_model(model, run.peft_config), None
+    model = run.wrapped(model)
     set_peft_model_state_dict(model, load_file(str(adapter_dir / "adapter_model.safetensors")))
     return model
 

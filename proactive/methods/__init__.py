@@ -66,6 +66,16 @@ class StageRun:
     def adapter_dir(self) -> Path:
         return self.out / "adapter"
 
+    def wrapped(self, model: Any) -> Any:
+        """``model`` with the run's LoRA attached, the first time a stage asks (``peft_config`` is then
+        spent: later stages continue on the same adapter); as it is when already wrapped."""
+        if self.peft_config is None:
+            return model
+        from peft import get_peft_model
+
+        model, self.peft_config = get_peft_model(model, self.peft_config), None
+        return model
+
     def track(self, method: str, step: int, record: Mapping[str, Any]) -> None:
         """Send one ``metrics.jsonl`` record (an RFT round, a GRPO step) to the run's trackers, if any."""
         if self.tracker is not None:

@@ -265,10 +265,7 @@ class RFT(Method):
     def train(self, model: Any, run: StageRun) -> Any:
         from ..files import is_main_process
 
-        if run.peft_config is not None:  # RFT trains the LoRA adapter itself; a later stage continues on it
-            from peft import get_peft_model
-
-            model, run.peft_config = get_peft_model(model, run.peft_config), None
+        model = run.wrapped(model)  # RFT trains the LoRA adapter itself; a later stage continues on it
         if is_main_process() and not self.started(run.out):
             run.metrics_path.unlink(missing_ok=True)  # a new run's metrics start with its first round
         model = train_rft(model, run.tokenizer, run.partials, run.reward.matcher, run.profile, run.settings,

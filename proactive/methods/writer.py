@@ -12,12 +12,19 @@ from __future__ import annotations
 import random
 import shutil
 import time
-from collections.abc import Mapping
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from . import Method, StageRun
+
+if TYPE_CHECKING:  # types only
+    from ..config import Profile
+    from ..masking import PartialTask
+    from ..outline_rft import KeptOutline
+
+History = Sequence[tuple[str, str]]
 
 #: Where in a run's ``train/`` folder the writer's adapter is saved.
 WRITER_DIR = "writer"
@@ -39,8 +46,8 @@ class WriterSettings:
     turns: int = 3
     samples: int = 4
     temperature: float = 0.7
-    epochs: int = 3
-    learning_rate: float = 1e-3
+    epochs: int = 2
+    learning_rate: float = 4e-4
     batch_size: int = 8
 
     RANGES: ClassVar[dict[str, tuple[float | None, float | None, bool]]] = {
@@ -66,31 +73,22 @@ class WriterRecord:
         return {"method": WriterRFT.name, **asdict(self)}
 
 
-def train_writer(policy_model: Any, run: StageRun, progress: bool = True) -> WriterRecord:
-    """Writer RFT on ``run``'s training tasks: dialogues by the trained policy, outlines sampled by the base
-    model, the best kept (every sample, its score and the kept one in ``train/writer/samples.jsonl``), a LoRA
-    writer fine-tuned on them and saved whole (or not at all) to ``train/writer/adapter``."""
-    from peft import LoraConfig, get_peft_model
-    from tqdm.auto import tqdm
+def fit_writer(partials: Sequence[PartialTask], histories: Sequence[History], profile: Profile,
+               settings: WriterSettings, folder: Path, similarity: Any = None, progress: bool = True,
+               ) -> tuple[list[KeptOutline], int, float | None]:
+    """Writer RFT on given dialogues: the base model samples ``settings.samples`` outlines after each, the
+    best is kept (every sample, its score and the kept one in ``folder/samples.jsonl``), and a LoRA writer
+    fine-tuned on them is saved whole (or not at all) to ``folder/adapter``. Returns what was kept, how
+    many rows were fine-tuned on, and the loss."""
+    from peft import get_peft_model
 
     from ..backends import EmbeddingSimilarity
     from ..coverage import OwnWordsCoverage
-    from ..dialogues import run_dialogues
-    from ..files import append_jsonl, atomic_write_jsonl
-    from ..models import load_model_and_tokenizer, torch_dtype
-    from ..outline_rft import keep_best, said_coverage, sample_outlines, writer_rows
+    from ..files import atomic_write_jsonl
+    from ..models import load_model_and_tokenizer, lora_config, torch_dtype
+    from ..outline_rft import keep_best, sample_outlines, sample_scores, writer_rows
     from ..policy import LocalPolicy
     from .rft import sft_round
-
-    settings, profile = run.settings, run.profile
-    started = time.time()
-    tasks = list(run.partials)
-    tasks = random.Random(profile.train_seed).sample(tasks, min(settings.dialogues, len(tasks)))
-    asker = LocalPolicy(policy_model, run.tokenizer, profile.question_prefix, profile.train.max_completion_length,
-                        name="policy", batch_size=profile.eval_batch_size, redraws=profile.redraws)
-    policy_model.eval()
-    dialogues = run_dialogues(asker, tasks, run.reward.matcher, turns=settings.turns, progress=progress)
-    partials, histories = [d.partial for d in dialogues], [d.history() for d in dialogues]
 
     # The writer is the base model with a LoRA of its own, never the asker's: loaded apart, with plain PEFT.
     model, tokenizer = load_model_and_tokenizer(profile.model, dtype=torch_dtype(profile.train.dtype))
@@ -99,19 +97,17 @@ def train_writer(policy_model: Any, run: StageRun, progress: bool = True) -> Wri
     samples = sample_outlines(base, partials, histories, settings.samples, settings.temperature,
                               seed=profile.train_seed)
     # The coverage rule the report's judge applies (proactive.coverage), on the reward's embedding model.
-    judge = OwnWordsCoverage(getattr(run.reward.matcher, "similarity", None) or EmbeddingSimilarity())
-    kept = keep_best(judge, partials, histories, samples)
-    folder = run.out / WRITER_DIR
+    judge = OwnWordsCoverage(similarity or EmbeddingSimilarity())
+    scores = sample_scores(judge, partials, histories, samples)
+    kept = keep_best(judge, partials, histories, samples, scores)
     # Every sample with its score, and which was kept: a reader sees what the writer learned from.
     chosen = {k.index: k for k in kept}
     atomic_write_jsonl(folder / "samples.jsonl", [
         {"task_id": p.task_id, "history": [list(pair) for pair in h],
-         "samples": [{"outline": group[i], "score": said_coverage(judge, group[i], p, h)} for group in samples],
+         "samples": [{"outline": group[i], "score": score[i]} for group, score in zip(samples, scores)],
          "kept": chosen[i].outline if i in chosen else None}
         for i, (p, h) in enumerate(zip(partials, histories))])
-    t = profile.train
-    model = get_peft_model(model, LoraConfig(r=t.lora_r, lora_alpha=t.lora_alpha, lora_dropout=t.lora_dropout,
-                                             target_modules=list(t.lora_targets), task_type="CAUSAL_LM"))
+    model = get_peft_model(model, lora_config(profile.train))
     rows = writer_rows(tokenizer, partials, histories, kept)
     model.train()
     loss = sft_round(model, tokenizer, rows, profile, settings, folder / "sft", seed=profile.train_seed,
@@ -123,8 +119,31 @@ def train_writer(policy_model: Any, run: StageRun, progress: bool = True) -> Wri
     tokenizer.save_pretrained(str(unfinished))
     shutil.rmtree(folder / "adapter", ignore_errors=True)
     unfinished.rename(folder / "adapter")  # the writer is on disk whole or not at all
+    return kept, len(rows), loss
+
+
+def train_writer(policy_model: Any, run: StageRun, progress: bool = True) -> WriterRecord:
+    """Writer RFT on ``run``'s training tasks: dialogues by the trained policy (``settings.dialogues`` of
+    the training tasks, ``settings.turns`` questions each), then :func:`fit_writer` into ``train/writer/``."""
+    from tqdm.auto import tqdm
+
+    from ..dialogues import run_dialogues
+    from ..files import append_jsonl
+    from ..policy import LocalPolicy
+
+    settings, profile = run.settings, run.profile
+    started = time.time()
+    tasks = list(run.partials)
+    tasks = random.Random(profile.train_seed).sample(tasks, min(settings.dialogues, len(tasks)))
+    asker = LocalPolicy(policy_model, run.tokenizer, profile.question_prefix, profile.train.max_completion_length,
+                        name="policy", batch_size=profile.eval_batch_size, redraws=profile.redraws)
+    policy_model.eval()
+    dialogues = run_dialogues(asker, tasks, run.reward.matcher, turns=settings.turns, progress=progress)
+    kept, examples, loss = fit_writer([d.partial for d in dialogues], [d.history() for d in dialogues], profile,
+                                      settings, run.out / WRITER_DIR, getattr(run.reward.matcher, "similarity", None),
+                                      progress)
     record = WriterRecord(dialogues=len(dialogues), samples=settings.samples, kept=len(kept),
-                          kept_share=round(sum(k.score for k in kept) / max(1, len(kept)), 4), examples=len(rows),
+                          kept_share=round(sum(k.score for k in kept) / max(1, len(kept)), 4), examples=examples,
                           sft_loss=loss, seconds=round(time.time() - started, 1))
     append_jsonl(run.metrics_path, record.to_dict())
     tqdm.write(f"writer RFT: {record.kept} of {record.dialogues} training dialogues kept an outline (uses "
@@ -163,17 +182,11 @@ class WriterRFT(Method):
     def train(self, model: Any, run: StageRun) -> Any:
         from ..files import is_main_process
 
-        if run.peft_config is not None:  # an earlier stage would have wrapped it; a writer-only run trains none
-            from peft import get_peft_model
-
-            model, run.peft_config = get_peft_model(model, run.peft_config), None
+        model = run.wrapped(model)  # a writer-only run still saves a (blank) policy adapter
         if is_main_process() and not (run.resume and writer_adapter(run.out) is not None):
             record = train_writer(model, run)
             run.track(self.name, 1, record.to_dict())
         return model
-
-    def owns(self, record: Mapping[str, Any]) -> bool:
-        return record.get("method") == self.name
 
 
 METHOD = WriterRFT()
