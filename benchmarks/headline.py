@@ -7,7 +7,8 @@ Trains the recipe (any ``train.method``) unless --skip-training, then on held-ou
 test split, or with --tasks the file's held-out part: IN3's held-out slice) measures the share of
 hidden facts drawn out in sampled 3-question dialogues (4 per task, T=0.7) by the trained policy, the
 untrained model, the template questions and the best fixed list (chosen greedily on the training tasks,
-kept in --out's best_fixed_list.json), and the ceiling (one perfect question per hidden fact).
+kept in --out's best_fixed_list.json), the task file's own inquiries where it has them (IN3's: people's
+questions for those very details, the reference) and the ceiling (one perfect question per hidden fact).
 Prints each paired difference with a bootstrap 95% interval and writes headline.json (per-task
 shares) into --out. With --pool, the runs' headline.json files (other training seeds of the recipe)
 are pooled: each run's difference, and the recipe's with runs and tasks resampled.
@@ -25,7 +26,7 @@ import numpy as np
 
 from proactive.backends import EmbeddingSimilarity
 from proactive.config import load_profile
-from proactive.evaluation import headline, headline_shares
+from proactive.evaluation import INQUIRIES, headline, headline_shares, share_of
 from proactive.files import atomic_write_json
 from proactive.fixed_list import NAME
 from proactive.matching import FactMatcher
@@ -35,7 +36,7 @@ from proactive.system_specs import local_policy
 from proactive.task_files import load_task_set, profile_partials
 from proactive.training import train
 
-SYSTEMS = ("trained", "untrained", "template", NAME, "ceiling")
+SYSTEMS = ("trained", "untrained", "template", NAME, INQUIRIES, "ceiling")
 
 
 def measure(profile, out: Path, train, test, turns: int) -> dict[str, list[float]]:
@@ -60,6 +61,11 @@ def pooled(paths: list[Path]) -> dict:
         report[f"trained - {other}"] = pooled_difference(matrix, [str(p) for p in paths])
     report["means"] = {k: round(float(np.mean([np.mean(r["shares"][k]) for r in runs])), 4) for k in SYSTEMS
                        if all(k in r["shares"] for r in runs)}
+    if all(INQUIRIES in r["shares"] for r in runs):
+        # What share of the dataset's own inquiries the trained policy reaches: its per-task share averaged
+        # over the runs, against the inquiries' (the same in every run), tasks resampled.
+        mine = np.mean([r["shares"]["trained"] for r in runs], axis=0)
+        report["trained share of inquiries"] = share_of(mine, runs[0]["shares"][INQUIRIES])
     return report
 
 
@@ -96,8 +102,8 @@ def main() -> None:
     shares = measure(profile, out, partials or profile_partials(profile, "train"), test, args.turns)
     report = headline(shares)
     print(report["verdict"])
-    for name in SYSTEMS:
-        print(f"  {name:15s} {np.mean(shares[name]):.3f}")
+    for name in (n for n in SYSTEMS if n in shares):
+        print(f"  {name:20s} {np.mean(shares[name]):.3f}")
     atomic_write_json(out / "headline.json", {
         "profile": str(args.profile), "method": "+".join(profile.train.method), "train_seed": profile.train_seed,
         "tasks": args.tasks or "corpus test split", "task_ids": [p.task_id for p in test], "shares": shares,

@@ -58,11 +58,19 @@ from proactive.html_views import dialogues_side_by_side_html
 from proactive.human_eval import pair_items, save_items
 from proactive.judges import EmbeddingJudge
 from proactive.matching import FactMatcher
-from proactive.pipeline import baseline_systems, evaluate_all, judge_agreement, kind_table_text, llm_judge
+from proactive.pipeline import (
+    baseline_systems,
+    evaluate_all,
+    in3_section,
+    judge_agreement,
+    kind_table_text,
+    llm_judge,
+)
 from proactive.plots import elicitation_by_domain_figure, elicitation_by_turn_figure, setup_notebook_plots
 from proactive.results_table import results_table, table_markdown
 from proactive.run_folder import RunDir, versions_line
 from proactive.system_specs import attach_writer, local_policy
+from proactive.task_files import in3_partials
 
 setup_notebook_plots()
 config = load_profile(profile)
@@ -129,6 +137,25 @@ display(Markdown(table_markdown(table)))
 
 # %%
 print(kind_table_text(elicited_by_kind(results), naming_the_request(results)))
+
+# %% [markdown]
+# ## On public tasks nobody here wrote
+#
+# The corpus's tasks were written here, and most of their hidden facts are of a kind a list can name.
+# IN3's are not: people typed the requests and annotators listed what each leaves open ("Type of
+# pizza", "Which directory"), with a question of their own for each detail. On IN3's held-out side
+# (never trained on) the same headline runs again, with those people's questions as the reference:
+# how much of what *they* draw out does the trained policy reach, and which kinds of detail?
+
+# %%
+in3 = in3_section(trained, base, in3_partials("test", config.in3_held_out or 4), matcher, fixed.questions,
+                  samples=config.eval_samples, seed=config.seed + 1000)
+print(in3["headline"]["verdict"])
+print(kind_table_text(in3["elicited_by_kind"], in3["questions_naming_the_request"]))
+for example in in3["examples"][:3]:
+    print(f"\n{example['request']}")
+    for name in ("untrained", "trained", "dataset's inquiries"):
+        print(f"  {name:20s} " + " / ".join(example[name]))
 
 # %% [markdown]
 # ## Question by question, and domain by domain

@@ -76,6 +76,7 @@ RANGES: dict[str, tuple[float | None, float | None, bool]] = {
     "qulac_pairs": (1, None, True), "fidelity_tasks": (1, None, True), "redraws": (0, 10, True),
     "train.max_completion_length": (1, None, True), "train.lora_r": (1, None, True),
     "train.lora_alpha": (1, None, True), "train.lora_dropout": (0, 0.99, True), "train.train_tasks": (1, None, True),
+    "train.in3_tasks": (0, None, True), "in3_held_out": (0, None, True),
     "train.max_seq_length": (16, None, True), "train.seed": (0, MAX_SEED, True),
 }
 
@@ -118,6 +119,11 @@ class TrainSettings:
     lora_targets: tuple[str, ...] = ("q_proj", "k_proj", "v_proj", "o_proj")
     #: Training tasks used (None: the whole train split).
     train_tasks: int | None = None
+    #: Tasks from the train side of the bundled IN3 split trained on beside the corpus's (public vague
+    #: tasks nobody here wrote, whose details are mostly of no kind a fixed list reaches: only a question
+    #: about the request's own content draws them out); 0: the corpus alone. IN3's held-out side is never
+    #: trained on (``proactive.data.in3.in3_split``).
+    in3_tasks: int = 0
     #: GPU only: load the base model in 4 bit (QLoRA) and the context length Unsloth reserves.
     load_in_4bit: bool = True
     max_seq_length: int = 1024
@@ -227,6 +233,9 @@ class Profile:
     eval_batch_size: int = 16
     #: Sampled 3-question dialogues per held-out task in the demo's headline, for each model.
     eval_samples: int = 8
+    #: Tasks of IN3's held-out side (never trained on) the demo also measures its headline on, with IN3's
+    #: own inquiries (people's questions for those very details) as the reference; 0: the corpus alone.
+    in3_held_out: int = 0
     #: Held-out tasks on which the demo measures how often its two judges agree.
     agreement_tasks: int = 12
     #: Held-out Qulac questions chapters 2 and 3 check the simulated user on (None: all of them).

@@ -317,20 +317,28 @@ def elicited_by_kind(results: Sequence[SystemResult]) -> dict[str, dict[str, Any
     hide and the share of them each system's dialogues drew out. A kind prior shows here: a list of
     kind questions reaches the named kinds and not ``specifics``, which only a question about the
     request's own content draws out. Systems handed every fact (the oracle) are left out."""
+    return kind_shares({r.name: r.dialogues for r in results if not r.sees_all_facts})
+
+
+def kind_shares(dialogues: dict[str, Sequence[Dialogue]]) -> dict[str, dict[str, Any]]:
+    """:func:`elicited_by_kind` for any named dialogues (a system's greedy ones, or the headline's
+    samples, :func:`headline_dialogues`): per kind, the facts the tasks hide (counted once per task
+    of the first system) and the share of them each system drew out."""
     table: dict[str, dict[str, Any]] = {}
-    for result in results:
-        if result.sees_all_facts:
-            continue
+    for name, held in dialogues.items():
         counts: dict[str, list[int]] = {}
-        for dialogue in result.dialogues:
+        facts: dict[str, set[tuple[str, str]]] = {}  # a task sampled 4 times still hides each fact once
+        for dialogue in held:
             got = set(dialogue.revealed_ids)
             for fact in dialogue.partial.hidden_facts:
-                seen = counts.setdefault(fact.category or "other", [0, 0])
+                kind = fact.category or "other"
+                seen = counts.setdefault(kind, [0, 0])
                 seen[0] += fact.id in got
                 seen[1] += 1
+                facts.setdefault(kind, set()).add((dialogue.partial.task_id, fact.id))
         for kind, (drawn, total) in counts.items():
-            row = table.setdefault(kind, {"facts": total})
-            row[result.name] = round(drawn / total, 4)
+            row = table.setdefault(kind, {"facts": len(facts[kind])})
+            row[name] = round(drawn / total, 4)
     return dict(sorted(table.items(), key=lambda item: -item[1]["facts"]))
 
 
@@ -338,13 +346,18 @@ def naming_the_request(results: Sequence[SystemResult]) -> dict[str, float]:
     """Per system: the share of its questions that name the request's own subject (a content word of
     the request that is not a generic or kind word: ``questions.names_request_subject``). A fixed list
     names none; a policy that reads the request names it where the detail it asks about is particular."""
+    return naming_shares({r.name: r.dialogues for r in results})
+
+
+def naming_shares(dialogues: dict[str, Sequence[Dialogue]]) -> dict[str, float]:
+    """:func:`naming_the_request` for any named dialogues."""
     from .questions import names_request_subject
 
     shares = {}
-    for result in results:
-        asked = [(t.question, d.partial.request) for d in result.dialogues for t in d.turns if t.question.strip()]
+    for name, held in dialogues.items():
+        asked = [(t.question, d.partial.request) for d in held for t in d.turns if t.question.strip()]
         if asked:
-            shares[result.name] = round(sum(names_request_subject(q, r) for q, r in asked) / len(asked), 4)
+            shares[name] = round(sum(names_request_subject(q, r) for q, r in asked) / len(asked), 4)
     return shares
 
 
@@ -355,16 +368,27 @@ HEADLINE_SAMPLES = 4
 HEADLINE_TEMPERATURE = 0.7
 
 
+def sampled_dialogues(system: Any, partials: Sequence[PartialTask], matcher: FactMatcher, turns: int = 3,
+                      samples: int = HEADLINE_SAMPLES, temperature: float = HEADLINE_TEMPERATURE,
+                      seed: int = 1000) -> list[Dialogue]:
+    """``samples`` sampled dialogues of ``turns`` questions per task, task by task (all generated in one
+    batch per turn). A system that does not sample (the template) gives the same dialogue each time."""
+    repeated = [p for p in partials for _ in range(samples)]
+    return run_dialogues(system, repeated, matcher, turns=turns, temperature=temperature, seed=seed, progress=False)
+
+
+def per_task_shares(dialogues: Sequence[Dialogue], tasks: int) -> np.ndarray:
+    """Per task: the mean share of hidden facts drawn out over its dialogues (``sampled_dialogues``'
+    order: each task's samples together)."""
+    return np.array([elicited_share(d) for d in dialogues]).reshape(tasks, -1).mean(axis=1)
+
+
 def sampled_shares(system: Any, partials: Sequence[PartialTask], matcher: FactMatcher, turns: int = 3,
                    samples: int = HEADLINE_SAMPLES, temperature: float = HEADLINE_TEMPERATURE,
                    seed: int = 1000) -> np.ndarray:
     """Per task: the share of hidden facts drawn out, averaged over ``samples`` sampled dialogues of
-    ``turns`` questions (all generated in one batch per turn). A system that does not sample (the
-    template) gives the same dialogue each time."""
-    repeated = [p for p in partials for _ in range(samples)]
-    dialogues = run_dialogues(system, repeated, matcher, turns=turns, temperature=temperature, seed=seed,
-                              progress=False)
-    return np.array([elicited_share(d) for d in dialogues]).reshape(len(partials), samples).mean(axis=1)
+    ``turns`` questions (:func:`sampled_dialogues`)."""
+    return per_task_shares(sampled_dialogues(system, partials, matcher, turns, samples, temperature, seed), len(partials))
 
 
 def ceiling_shares(partials: Sequence[PartialTask], turns: int = 3) -> np.ndarray:
@@ -377,21 +401,44 @@ def ceiling_shares(partials: Sequence[PartialTask], turns: int = 3) -> np.ndarra
     return np.array(shares)
 
 
-def headline_shares(trained: Any, untrained: Any, partials: Sequence[PartialTask], matcher: FactMatcher,
-                    turns: int = 3, samples: int = HEADLINE_SAMPLES, seed: int = 1000,
-                    fixed_list: Sequence[str] | None = None) -> dict[str, np.ndarray]:
-    """The headline comparison's per-task shares: the trained and untrained policies in sampled
-    dialogues (same seeds, so paired), the template's fixed questions (asked through the untrained
-    model's writer), the best fixed list's (``fixed_list``: :mod:`proactive.fixed_list`, chosen on the
-    training tasks) and the ceiling. The demo, chapter 5 and benchmarks/headline.py all measure here."""
+#: The headline's name for a task file's own example questions (IN3's annotator-written inquiries).
+INQUIRIES = "dataset's inquiries"
+
+
+def headline_dialogues(trained: Any, untrained: Any, partials: Sequence[PartialTask], matcher: FactMatcher,
+                       turns: int = 3, samples: int = HEADLINE_SAMPLES, seed: int = 1000,
+                       fixed_list: Sequence[str] | None = None) -> dict[str, list[Dialogue]]:
+    """The headline comparison's dialogues, task by task: the trained and untrained policies sampled
+    (``samples`` per task, same seeds, so paired), the template's fixed questions (asked through the
+    untrained model's writer), the best fixed list's (``fixed_list``: :mod:`proactive.fixed_list`,
+    chosen on the training tasks) and, where every task has them, the task file's own example
+    inquiries (IN3's, :func:`proactive.fidelity.inquiry_dialogue`): one dialogue per task each."""
+    from .fidelity import inquiries_of, inquiry_dialogue
     from .fixed_list import fixed_list_system
     from .systems import TemplateQuestions
 
-    shares = {"trained": sampled_shares(trained, partials, matcher, turns, samples=samples, seed=seed),
-              "untrained": sampled_shares(untrained, partials, matcher, turns, samples=samples, seed=seed),
-              "template": sampled_shares(TemplateQuestions(untrained), partials, matcher, turns, samples=1)}
+    found = {"trained": sampled_dialogues(trained, partials, matcher, turns, samples=samples, seed=seed),
+             "untrained": sampled_dialogues(untrained, partials, matcher, turns, samples=samples, seed=seed),
+             "template": sampled_dialogues(TemplateQuestions(untrained), partials, matcher, turns, samples=1)}
     if fixed_list is not None:
-        shares[FIXED_LIST] = sampled_shares(fixed_list_system(untrained, fixed_list), partials, matcher, turns, samples=1)
+        found[FIXED_LIST] = sampled_dialogues(fixed_list_system(untrained, fixed_list), partials, matcher, turns,
+                                              samples=1)
+    if partials and all(inquiries_of(p) for p in partials):
+        found[INQUIRIES] = [inquiry_dialogue(p, matcher, turns) for p in partials]
+    return found
+
+
+def headline_shares(trained: Any, untrained: Any, partials: Sequence[PartialTask], matcher: FactMatcher,
+                    turns: int = 3, samples: int = HEADLINE_SAMPLES, seed: int = 1000,
+                    fixed_list: Sequence[str] | None = None,
+                    dialogues: dict[str, list[Dialogue]] | None = None) -> dict[str, np.ndarray]:
+    """The headline comparison's per-task shares (:func:`headline_dialogues`' systems, and the ceiling).
+    The demo, chapter 5 and benchmarks/headline.py all measure here. Pass ``dialogues`` (an empty dict)
+    to keep the dialogues too."""
+    found = headline_dialogues(trained, untrained, partials, matcher, turns, samples, seed, fixed_list)
+    if dialogues is not None:
+        dialogues.update(found)
+    shares = {name: per_task_shares(held, len(partials)) for name, held in found.items()}
     shares["ceiling"] = ceiling_shares(partials, turns)
     return shares
 
@@ -414,7 +461,29 @@ def headline(shares: dict[str, Sequence[float]], reference: str = "trained",
         parts.append(f"{word} {name} ({d['difference']:+.3f} [{d['ci_low']:+.3f}, {d['ci_high']:+.3f}])")
     verdict = (f"The {reference} policy draws out {means[reference]:.3f} of the hidden facts: "
                + "; ".join(parts) + "." if reference in means else "")
+    reached = share_of(shares[reference], shares[INQUIRIES]) if reference in means and INQUIRIES in means else None
+    if reached is not None:
+        verdict += (f" The {INQUIRIES} (people's questions for these very details) draw out {means[INQUIRIES]:.3f}: "
+                    f"the {reference} policy reaches {reached['share']:.2f} of that [{reached['ci_low']:.2f}, "
+                    f"{reached['ci_high']:.2f}].")
     if "ceiling" in means:
         verdict += f" The best possible in these turns is {means['ceiling']:.3f}."
-    return {"means": means, "differences": diffs, "verdict": verdict,
-            "tasks": len(next(iter(shares.values()))) if shares else 0}
+    report = {"means": means, "differences": diffs, "verdict": verdict,
+              "tasks": len(next(iter(shares.values()))) if shares else 0}
+    if reached is not None:
+        report["share_of_inquiries"] = reached
+    return report
+
+
+def share_of(mine: Sequence[float], reference: Sequence[float], seed: int = 0) -> dict[str, float] | None:
+    """What share of ``reference``'s mean ``mine``'s reaches (ratio of means over paired tasks), with a
+    bootstrap 95% interval over tasks; None where the reference draws out nothing."""
+    pairs = np.column_stack([np.asarray(mine, dtype=float), np.asarray(reference, dtype=float)])
+    if not len(pairs) or pairs[:, 1].mean() <= 0:
+        return None
+
+    def ratio(rows: np.ndarray) -> float:
+        return float(rows[:, 0].mean() / rows[:, 1].mean()) if rows[:, 1].mean() > 0 else 0.0
+
+    value, low, high = bootstrap_ci(pairs, statistic=ratio, seed=seed)
+    return {"share": round(value, 4), "ci_low": round(low, 4), "ci_high": round(high, 4), "tasks": len(pairs)}

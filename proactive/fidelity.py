@@ -26,7 +26,17 @@ from tqdm.auto import tqdm
 
 from .masking import PartialTask
 from .matching import FactMatcher
-from .simulator import ALREADY_KNOWN, NO_MATCH, OFF_TOPIC, REFUSED, REVEALED, SEVERAL, SimulatedUser, Turn
+from .simulator import (
+    ALREADY_KNOWN,
+    NO_MATCH,
+    OFF_TOPIC,
+    REFUSED,
+    REVEALED,
+    SEVERAL,
+    Dialogue,
+    SimulatedUser,
+    Turn,
+)
 
 #: How an inquiry asked alone was answered, in the order tables show them.
 ANSWER_KINDS: tuple[str, ...] = (
@@ -98,6 +108,22 @@ class InquiryCheck:
                    examples=data.get("examples", {}))
 
 
+def inquiry_dialogue(partial: PartialTask, matcher: FactMatcher, turns: int = 3,
+                     user: SimulatedUser | None = None) -> Dialogue:
+    """The task's own inquiries asked most important detail first, up to ``turns`` of them; one whose
+    detail an earlier answer already gave is skipped, as a person asking would. What the dataset's
+    people would draw out: the reference a trained policy is measured against on IN3."""
+    user = user or SimulatedUser(partial, matcher)
+    inquiries = inquiries_of(partial)
+    dialogue = Dialogue(partial)
+    for fact in sorted(partial.hidden_facts, key=lambda f: -f.importance):
+        if len(dialogue.turns) == turns:
+            break
+        if fact.id in inquiries and fact.id not in dialogue.revealed_ids:
+            dialogue.turns.append(user.answer(inquiries[fact.id], dialogue.turns))
+    return dialogue
+
+
 def inquiry_check(partials: Sequence[PartialTask], matcher: FactMatcher, turns: int = 3, examples: int = 3,
                   progress: bool = True) -> InquiryCheck:
     """Ask every task's own inquiries: each alone, then most important first in ``turns``-turn dialogues
@@ -120,13 +146,8 @@ def inquiry_check(partials: Sequence[PartialTask], matcher: FactMatcher, turns: 
                 if len(found.setdefault(kind, [])) < examples:
                     found[kind].append([inquiries[fact.id], fact.statement, turn.answer])
         order = sorted(partial.hidden_facts, key=lambda f: -f.importance)
-        history: list[Turn] = []
-        for fact in order:
-            if len(history) == turns:
-                break
-            if fact.id in inquiries and fact.id not in {r for t in history for r in t.revealed}:
-                history.append(user.answer(inquiries[fact.id], history))
-        drawn += partial.share_of([r for t in history for r in t.revealed])
+        dialogue = inquiry_dialogue(partial, matcher, turns, user)
+        drawn += partial.share_of(dialogue.revealed_ids)
         ceiling += partial.share_of([f.id for f in order[:turns]])
     n = used or 1
     return InquiryCheck(used, {k: counts[k] for k in ANSWER_KINDS if counts[k]}, drawn / n, ceiling / n, turns, found)

@@ -217,6 +217,39 @@ def figures_html(figures: Sequence[Any]) -> str:
     return f"<!DOCTYPE html><html><head><meta charset='utf-8'></head><body>{figures_fragment(figures)}</body></html>"
 
 
+def kind_table_html(by_kind: dict[str, dict[str, Any]]) -> str:
+    """``evaluation.kind_shares`` as a table: a row per kind of hidden detail, a column per system."""
+    names = list(dict.fromkeys(n for row in by_kind.values() for n in row if n != "facts"))
+    return html_table(("kind", "facts", *map(esc, names)),
+                      ((esc(kind), str(row["facts"]), *(f"{row[n]:.3f}" if n in row else "" for n in names))
+                       for kind, row in by_kind.items()), "border='1' cellpadding='4'")
+
+
+def in3_section_html(section: dict[str, Any]) -> str:
+    """The report's IN3 part (``pipeline.in3_section``): the headline on IN3's held-out tasks with IN3's own
+    inquiries as the reference, the per-kind table and the first tasks' questions before and after."""
+    lead = section["headline"]
+    rows = html_table(
+        ("trained minus", "trained", "other", "difference [95% CI]"),
+        ((esc(name), f"{d['after']:.3f}", f"{d['before']:.3f}",
+          f"{d['difference']:+.3f} [{d['ci_low']:+.3f}, {d['ci_high']:+.3f}]") for name, d in lead["differences"].items()),
+        "border='1' cellpadding='4'")
+    means = ", ".join(f"{esc(k)} {v:.3f}" for k, v in lead["means"].items())
+    naming = section.get("questions_naming_the_request") or {}
+    examples = "".join(
+        f"<h4>{esc(e['task_id'])}</h4><blockquote>{esc(e['request'])}</blockquote>"
+        + "".join(f"<p><b>{esc(name)}</b>: {' / '.join(esc(q) for q in e[name]) or '(asked nothing)'}</p>"
+                  for name in ("untrained", "trained", "dataset's inquiries") if name in e)
+        for e in section.get("examples", []))
+    return (f"<h2>On public tasks nobody here wrote: IN3's held-out side</h2>"
+            f"<p>{section['tasks']} tasks never trained on ({esc(section['source'])}).</p>"
+            f"<p><b>{esc(lead['verdict'])}</b></p><p>Share drawn out, paired by task: {means}.</p>{rows}"
+            f"<h3>By kind of hidden detail (sampled dialogues)</h3>{kind_table_html(section['elicited_by_kind'])}"
+            + (("<p>Share of each system's questions that name the request's own subject: "
+                + ", ".join(f"{esc(n)} {v:.3f}" for n, v in naming.items()) + ".</p>") if naming else "")
+            + f"<h3>Questions before and after training, beside IN3's own (first sample, first tasks)</h3>{examples}")
+
+
 def report_html(report: dict[str, Any], figures: Sequence[Any], systems: Sequence[str]) -> str:
     """The demo's one self-contained page: results table, paired differences, figures (plotly, the
     first carrying plotly.js), judge agreement and each example's dialogues and outlines."""
@@ -245,15 +278,13 @@ def report_html(report: dict[str, Any], figures: Sequence[Any], systems: Sequenc
     fixed_html = (f"<p>The best fixed list, chosen greedily on the {fixed['train_tasks']} training tasks and asked unchanged "
                   f"on every held-out task: {' / '.join(esc(q) for q in fixed['questions'])}.</p>" if fixed else "")
     by_kind = report.get("elicited_by_kind") or {}
-    kinds = list(dict.fromkeys(n for row in by_kind.values() for n in row if n != "facts"))
     kind_html = ("<h2>By kind of hidden detail</h2><p>Share of each kind drawn out in the greedy dialogues.</p>"
-                 + html_table(("kind", "facts", *map(esc, kinds)),
-                              ((esc(kind), str(row["facts"]), *(f"{row[n]:.3f}" if n in row else "" for n in kinds))
-                               for kind, row in by_kind.items()), "border='1' cellpadding='4'") if by_kind else "")
+                 + kind_table_html(by_kind) if by_kind else "")
     naming = report.get("questions_naming_the_request") or {}
     if naming:
         kind_html += ("<p>Share of each system's questions that name the request's own subject: "
                       + ", ".join(f"{esc(name)} {share:.3f}" for name, share in naming.items()) + ".</p>")
+    in3_html = in3_section_html(report["in3"]) if report.get("in3") else ""
     return (
         f"<!doctype html><html><head><meta charset='utf-8'><title>proactive report</title><style>{REPORT_CSS}</style>"
         "</head><body>"
@@ -265,7 +296,7 @@ def report_html(report: dict[str, Any], figures: Sequence[Any], systems: Sequenc
         + (f"<p><b>{esc(report['outline_verdict'])}</b></p>" if report.get("outline_verdict") else "") +
         f"<p>Share of hidden facts drawn out in sampled 3-question dialogues ({lead['samples']} per task), paired by "
         f"task: {means}.</p>{leading}{fixed_html}"
-        f"<h2>Results</h2>{results_table_html(report['table'])}{kind_html}"
+        f"{in3_html}<h2>Results</h2>{results_table_html(report['table'])}{kind_html}"
         f"<h2>Trained minus untrained, paired by task</h2>{diffs}"
         f"<p>Judges ({esc(' vs '.join(agreement['judges']))}) agree on {agreement['agreement']:.0%} of "
         f"{agreement['tasks']} outline comparisons of {esc(' vs '.join(agreement['pair']))}.</p>"

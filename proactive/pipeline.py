@@ -17,11 +17,14 @@ from . import methods
 from .backends import EmbeddingSimilarity, TransformersChat
 from .config import Profile
 from .evaluation import (
+    INQUIRIES,
     SystemResult,
     elicited_by_kind,
     evaluate_system,
     headline,
     headline_shares,
+    kind_shares,
+    naming_shares,
     naming_the_request,
     paired_difference,
     pairwise,
@@ -37,7 +40,7 @@ from .policy import LocalPolicy, System
 from .results_table import outline_verdict, results_table, table_text
 from .run_folder import RunDir
 from .system_specs import attach_writer, local_policy, make_system
-from .task_files import TaskSet, profile_partials
+from .task_files import TaskSet, in3_partials, profile_partials
 from .tasks import corpus_stats, load_tasks
 from .training import read_metrics
 
@@ -94,6 +97,32 @@ def kind_table_text(by_kind: dict[str, dict[str, Any]], naming: dict[str, float]
         cells = "  ".join(f"{naming[name]:16.3f}" if name in naming else " " * 16 for name in systems)
         lines.append(f"  {'names the request':18s}  {cells}")  # share of questions, same columns
     return "\n".join(lines)
+
+
+def in3_section(trained: LocalPolicy, base: LocalPolicy, partials: Sequence[PartialTask], matcher: FactMatcher,
+                fixed_list: Sequence[str], samples: int, seed: int, examples: int = 5) -> dict[str, Any]:
+    """The headline again on IN3's held-out side (public tasks nobody here wrote, never trained on), with
+    IN3's own inquiries as the reference: per system the share drawn out, per kind of detail, the share of
+    questions that name the request, and ``examples`` tasks' questions before (untrained) and after
+    (trained) training beside the inquiries, the first tasks in order (not chosen)."""
+    found: dict[str, Any] = {}
+    shares = headline_shares(trained, base, partials, matcher, samples=samples, seed=seed, fixed_list=fixed_list,
+                             dialogues=found)
+    lead = headline(shares)
+
+    def questions(name: str, index: int) -> list[str]:
+        per_task = len(found[name]) // len(partials)  # each task's samples sit together
+        return [t.question for t in found[name][index * per_task].turns]
+
+    shown = [{"task_id": p.task_id, "request": p.request,
+              "hidden": [f.statement for f in p.hidden_facts],
+              **{name: questions(name, i) for name in ("untrained", "trained", INQUIRIES) if name in found}}
+             for i, p in enumerate(partials[:examples])]
+    return {"tasks": len(partials), "source": "IN3 (bundled train split), held-out side",
+            "headline": {**lead, "samples": samples,
+                         "shares": {k: [round(float(x), 5) for x in v] for k, v in shares.items()}},
+            "elicited_by_kind": kind_shares({k: v for k, v in found.items()}),
+            "questions_naming_the_request": naming_shares(found), "examples": shown}
 
 
 def llm_judge(profile: Profile, policy: LocalPolicy) -> LLMJudge:
@@ -156,6 +185,9 @@ def run_demo(profile: Profile, out: str | Path, samples: int | None = None, log=
     log(f"[2/5] {len(test)} held-out tasks ({how}); the simulated user holds their hidden facts")
     stage("corpus and masking")
     log(f"[3/5] training ({methods.describe(profile)}) on {profile.model} -> {run.train_dir}")
+    if profile.train.in3_tasks:
+        log(f"      on the corpus's training tasks and {profile.train.in3_tasks} of IN3's (public tasks nobody here "
+            "wrote; its held-out side is never trained on)")
     trained_run = run.train()
     log(f"      {trained_run.steps} {methods.unit(profile)} in {trained_run.seconds:.0f} s")
     stage("training (model loading and sampling included)")
@@ -183,6 +215,13 @@ def run_demo(profile: Profile, out: str | Path, samples: int | None = None, log=
     lead = headline(shares)
     log(f"      {lead['verdict']}")
     stage("sampled dialogues, both models (the headline)")
+    in3 = in3_partials("test", profile.in3_held_out) if profile.in3_held_out and task_set is None else []
+    in3_report = None
+    if in3:
+        log(f"      the same on {len(in3)} of IN3's held-out tasks, with IN3's own inquiries beside them")
+        in3_report = in3_section(trained, base, in3, matcher, fixed.questions, samples, seed=profile.seed + 1000)
+        log(f"      IN3: {in3_report['headline']['verdict']}")
+        stage("sampled dialogues on IN3's held-out tasks")
     systems = baseline_systems(profile, base, trained, os.environ.get(ENDPOINT_ENV), fixed_list=fixed.questions)
     results = evaluate_all(systems, test, matcher, judge, seed=profile.seed, run=run, log=log)
     stage("dialogues and outlines, every system")
@@ -213,6 +252,7 @@ def run_demo(profile: Profile, out: str | Path, samples: int | None = None, log=
                       **{r.name: {"turns": d_r.history(), "outline": d_r.outline}
                          for r in results for d_r in r.dialogues if d_r.partial.task_id == d.partial.task_id}}
                      for d in by_name["trained"].dialogues[:5]],
+        "in3": in3_report,
         "wall_seconds": round(time.time() - started, 1),
         "stage_seconds": stages,
     }
@@ -227,6 +267,9 @@ def run_demo(profile: Profile, out: str | Path, samples: int | None = None, log=
     log(lead["verdict"])
     log(report["outline_verdict"])
     log(kind_table_text(report["elicited_by_kind"], report["questions_naming_the_request"]))
+    if in3_report:
+        log(f"IN3's held-out side ({in3_report['tasks']} tasks, sampled dialogues): {in3_report['headline']['verdict']}")
+        log(kind_table_text(in3_report["elicited_by_kind"], in3_report["questions_naming_the_request"]))
     for key in ("elicited_share_sampled", "elicited_share_dialogue"):
         r = report[key]
         log(f"{key}: untrained {r['before']:.3f} -> trained {r['after']:.3f}, difference "

@@ -175,7 +175,8 @@ def load_task_set(paths: str | Path | Iterable[str | Path]) -> TaskSet:
 def profile_partials(profile: Profile, split: str, task_set: TaskSet | None = None) -> list[PartialTask]:
     """The masked tasks a profile uses for ``split``: the bundled corpus split by task, then masked
     with the profile's strategy and seed, as many as the profile asks for (``n_tasks`` for held-out
-    splits, ``train.train_tasks`` for training).
+    splits, ``train.train_tasks`` for training), and for training ``train.in3_tasks`` of IN3's train side
+    after them (:func:`in3_partials`).
 
     With a ``task_set`` of one's own, every task in it is used whatever the split and the profile's
     size (the user chose them for this purpose), masked with the profile's strategy unless it is
@@ -194,4 +195,18 @@ def profile_partials(profile: Profile, split: str, task_set: TaskSet | None = No
     if task_set is not None:
         return mask_many(list(task_set.tasks), profile.mask_strategy, seed=profile.seed)
     tasks = split_tasks(load_tasks(), seed=profile.seed)[split]
-    return mask_many(tasks[:limit] if limit else tasks, profile.mask_strategy, seed=profile.seed)
+    partials = mask_many(tasks[:limit] if limit else tasks, profile.mask_strategy, seed=profile.seed)
+    if split == "train" and profile.train.in3_tasks:
+        partials += in3_partials("train", profile.train.in3_tasks)
+    return partials
+
+
+def in3_partials(side: str, limit: int | None = None) -> list[PartialTask]:
+    """The first ``limit`` tasks of one side of the bundled IN3 split (``"train"``, or ``"test"``: the
+    held-out fifth, never trained on), in file order."""
+    from .data.in3 import bundled_in3_path
+
+    if side not in ("train", "test"):
+        raise ProactiveError(f"unknown IN3 side {side!r}; use train or test")
+    partials = [p for p in load_in3(bundled_in3_path()) if p.meta.get("split") == side]
+    return partials[:limit] if limit else partials

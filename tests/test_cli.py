@@ -80,7 +80,7 @@ def test_demo_runs_the_pipeline_end_to_end(tmp_path, capsys):
     report = json.loads((out / "report.json").read_text())
     assert report["train_steps"] == 2 and report["held_out_tasks"] == 3
     stages = report["stage_seconds"]  # each stage timed, in the output and in the report
-    assert next(iter(stages)) == "corpus and masking" and len(stages) == 5
+    assert next(iter(stages)) == "corpus and masking" and len(stages) == 6
     assert 0 < sum(stages.values()) <= report["wall_seconds"] + 1
     assert all(f"      {name}: " in printed for name in stages)
     for key in ("elicited_share_sampled", "elicited_share_dialogue"):
@@ -99,7 +99,15 @@ def test_demo_runs_the_pipeline_end_to_end(tmp_path, capsys):
     # (cpu-smoke's 32-token outlines may all be cut: then the sentence says so instead of a coverage)
     assert report["outline_verdict"].startswith(("Outlines: the trained system's covers", "Outlines: every outline"))
     assert report["outline_verdict"] in printed and "<p><b>Outlines: " in (tmp_path / "demo" / "report.html").read_text()
-    assert "best fixed list, chosen on the 4 training tasks: " in printed
+    assert "best fixed list, chosen on the 6 training tasks: " in printed  # 4 of the corpus's, 2 of IN3's
+    assert "on the corpus's training tasks and 2 of IN3's" in printed
+    # IN3's held-out side: the headline again, people's own inquiries as the reference, per kind, examples.
+    in3 = report["in3"]
+    assert in3["tasks"] == 2 and set(in3["headline"]["shares"]) == {
+        "trained", "untrained", "template", "best fixed list", "dataset's inquiries", "ceiling"}
+    assert "dataset's inquiries (people's questions for these very details) draw out" in in3["headline"]["verdict"]
+    assert in3["headline"]["verdict"] in printed and "specifics" in in3["elicited_by_kind"]
+    assert len(in3["examples"]) == 2 and all(e["dataset's inquiries"] for e in in3["examples"])
     assert set(report["elicited_by_kind"]) and all("trained" in row for row in report["elicited_by_kind"].values())
     naming = report["questions_naming_the_request"]
     assert naming["template questions"] == naming["best fixed list"] == 0.0 and 0 <= naming["trained"] <= 1
@@ -111,6 +119,7 @@ def test_demo_runs_the_pipeline_end_to_end(tmp_path, capsys):
     page = (out / "report.html").read_text()
     assert "difference [95% CI]" in page and "plotly" in page and "not ours" in page
     assert "By kind of hidden detail" in page and fixed["questions"][0] in page
+    assert "IN3's held-out side" in page and in3["examples"][0]["dataset's inquiries"][0].replace("'", "&#x27;") in page
     assert (out / "train" / "adapter" / "adapter_config.json").is_file()
     assert json.loads((out / "run.json").read_text())["profile"] == "cpu-smoke"
     # A chapter picks up the pipeline's run folder as it is (the same layout, proactive.run_folder.RunDir):
