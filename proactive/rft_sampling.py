@@ -121,13 +121,25 @@ def hinted_groups(policy: Any, partials: Sequence[PartialTask], matcher: Any, sa
     first; with ``inquiries``, then the task file's example inquiry for it, :func:`task_inquiries`),
     and the first that draws out a new fact without stating one
     (:func:`leaks`) is asked; a task whose candidates all fail moves on to its next fact without
-    losing a turn, until it has ``turns`` questions or no fact is left to try. All tasks' candidates
-    are generated in one batch per pass. Returns one-dialogue groups, so :func:`keep_best` treats them
-    like sampled ones."""
+    losing a turn, until it has ``turns`` questions or no fact is left to try. The policy samples only
+    for targets the plain question and the inquiry missed, all tasks' in one batch per pass. Returns
+    one-dialogue groups, so :func:`keep_best` treats them like sampled ones."""
     users = [SimulatedUser(p, matcher) for p in partials]
     dialogues = [Dialogue(p) for p in partials]
     queues = [sorted(p.hidden_facts, key=lambda f: -f.importance) for p in partials]
     examples = [task_inquiries(p) if inquiries else {} for p in partials]
+
+    def ask_first_that_draws(i: int, candidates: Sequence[str]) -> bool:
+        """Ask task ``i``'s user the first candidate that draws out a new fact without stating one."""
+        for question in candidates:
+            if leaks(question, partials[i].hidden_facts):
+                continue
+            answer = users[i].answer(question, dialogues[i].turns)
+            if answer.kind == REVEALED and answer.revealed:
+                dialogues[i].turns.append(answer)
+                return True
+        return False
+
     for attempt in range(max((len(p.hidden_facts) for p in partials), default=0)):
         targets = []
         for i, dialogue in enumerate(dialogues):
@@ -137,25 +149,25 @@ def hinted_groups(policy: Any, partials: Sequence[PartialTask], matcher: Any, sa
                 targets.append((i, queues[i].pop(0)))
         if not targets:
             break
-        asked = [(i, fact) for i, fact in targets for _ in range(samples)]
+        # The questions that need no generating go first (the kind's plain question, then the task's own
+        # inquiry), so the policy samples only for targets they missed: the same dialogues as sampling for
+        # every target and trying those first, at a fraction of the generating.
+        given = [[PLAIN_QUESTIONS[fact.category]] if plain_questions and fact.category in PLAIN_QUESTIONS else []
+                 for _, fact in targets]
+        for k, (i, fact) in enumerate(targets):
+            if fact.id in examples[i]:
+                given[k].append(examples[i][fact.id])
+        pending = [(i, fact) for k, (i, fact) in enumerate(targets) if not ask_first_that_draws(i, given[k])]
+        if not pending:
+            continue
+        asked = [(i, fact) for i, fact in pending for _ in range(samples)]
         hints = [hint_for(fact, policy.question_prefix, kind_openings) for _, fact in asked]
         questions = policy.ask_many([partials[i] for i, _ in asked], [dialogues[i].history() for i, _ in asked],
                                     temperature=temperature, seed=seed + attempt,
                                     system_prompts=[rules for rules, _ in hints],
                                     prefixes=[opening for _, opening in hints])
-        for k, (i, fact) in enumerate(targets):
-            candidates = questions[k * samples:(k + 1) * samples]
-            if inquiries and fact.id in examples[i]:
-                candidates = [examples[i][fact.id], *candidates]
-            if plain_questions and fact.category in PLAIN_QUESTIONS:
-                candidates = [PLAIN_QUESTIONS[fact.category], *candidates]
-            for question in candidates:
-                if leaks(question, partials[i].hidden_facts):
-                    continue
-                answer = users[i].answer(question, dialogues[i].turns)
-                if answer.kind == REVEALED and answer.revealed:
-                    dialogues[i].turns.append(answer)
-                    break
+        for k, (i, _) in enumerate(pending):
+            ask_first_that_draws(i, questions[k * samples:(k + 1) * samples])
     groups = []
     for dialogue in dialogues:
         scores, kept = choose([dialogue])

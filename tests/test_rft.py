@@ -194,6 +194,19 @@ def test_with_plain_questions_a_facts_inquiry_is_tried_after_its_kinds_plain_que
     assert without.best.revealed_ids == ["money", "when"]  # the policy's own "What is it?" found no size
 
 
+def test_the_policy_samples_only_for_targets_the_plain_question_and_the_inquiry_missed():
+    """Generating is the hinted round's cost: a target a given question already drew out gets no samples."""
+    policy = _EchoPolicy()
+    inquiries = {"size": "How large is the room, in square units?"}
+    partial = PartialTask("kitchen", "home", PARTIAL.request, FACTS, meta={"inquiries": inquiries})
+    hinted_groups(policy, [partial], _SizeToo(), samples=2, turns=3, plain_questions=True, inquiries=True)
+    assert policy.calls == []  # size by its inquiry, budget and deadline by their plain questions
+    policy = _EchoPolicy()
+    (group,) = hinted_groups(policy, [PARTIAL], _SizeToo(), samples=2, turns=3, plain_questions=True)
+    assert policy.calls == [["Question: What", "Question: What"]]  # only the size, which has no kind
+    assert [t.question for t in group.best.turns] == [PLAIN_QUESTIONS["budget"], PLAIN_QUESTIONS["timeline"]]
+
+
 def test_variants_reask_the_kept_questions_in_other_orders_and_after_a_miss():
     kept = Dialogue(PARTIAL, [Turn("What is your budget?", "8,000 euros.", ("money",), REVEALED),
                               Turn("What colour?", NO_PREFERENCE),
