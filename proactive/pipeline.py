@@ -121,7 +121,7 @@ def in3_section(trained: LocalPolicy, base: LocalPolicy, partials: Sequence[Part
     return {"tasks": len(partials), "source": "IN3 (bundled train split), held-out side",
             "headline": {**lead, "samples": samples,
                          "shares": {k: [round(float(x), 5) for x in v] for k, v in shares.items()}},
-            "elicited_by_kind": kind_shares({k: v for k, v in found.items()}),
+            "elicited_by_kind": kind_shares(found),
             "questions_naming_the_request": naming_shares(found), "examples": shown}
 
 

@@ -155,3 +155,17 @@ def test_the_method_is_a_list_of_stages_and_old_spellings_still_load(tmp_path):
     assert (changed.grpo.max_steps, changed.method, changed.rft) == (7, ("rft", "grpo"), profile.train.rft)
     with pytest.raises(ProactiveError, match="unknown training method"):
         profile.train.with_method("dpo")
+
+
+def test_the_plain_fallback_runs_make_demo_s_recipe():
+    """``make demo`` falls back to cpu-rft where Unsloth's CPU backend does not import: the same stages,
+    settings, tasks and evaluation, so its report measures the same thing (the two files drifted once)."""
+    plain, unsloth = load_profile("cpu-rft"), load_profile("cpu-unsloth")
+    assert plain.train.method == unsloth.train.method
+    for name in unsloth.train.method:
+        assert plain.train.settings(name) == unsloth.train.settings(name), name
+    for key in ("train_tasks", "in3_tasks", "max_completion_length", "lora_r", "lora_alpha", "dtype"):
+        assert getattr(plain.train, key) == getattr(unsloth.train, key), key
+    for key in ("n_tasks", "in3_held_out", "eval_samples", "eval_batch_size", "eval_dtype", "redraws", "question_prefix"):
+        assert getattr(plain, key) == getattr(unsloth, key), key
+    assert not plain.use_unsloth and unsloth.use_unsloth
