@@ -270,7 +270,7 @@ def test_one_rft_round_on_the_bundled_model_trains_resumes_and_logs(tmp_path):
     from proactive.training import read_metrics, train
 
     profile = load_profile("cpu-smoke")
-    train_settings = replace(profile.train, train_tasks=3).with_method("rft").with_settings(
+    train_settings = replace(profile.train, train_tasks=3, in3_tasks=0).with_method("rft").with_settings(
         "rft", rounds=1, hinted_rounds=1, samples=2, turns=2, epochs=1)
     profile = replace(profile, train=train_settings)
     result = train(profile, tmp_path / "train")

@@ -160,6 +160,7 @@ def test_a_cpu_smoke_run_shows_rft_rounds_and_grpo_steps_in_tensorboard(tmp_path
         "train:\n"
         "  method: [rft, grpo]\n"
         "  train_tasks: 3\n"
+        "  in3_tasks: 0\n"
         "  rft: {rounds: 1, hinted_rounds: 1, samples: 2, turns: 2, epochs: 1}\n")
     run = tmp_path / "run"
     assert main(["train", "--profile", str(recipe), "--out", str(run), "--report-to", "tensorboard"]) == 0
