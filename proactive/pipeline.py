@@ -88,13 +88,15 @@ def kind_table_text(by_kind: dict[str, dict[str, Any]], naming: dict[str, float]
     ``naming`` (``naming_the_request``), a last row: the share of each system's questions that name the
     request's own subject."""
     systems = list(dict.fromkeys(name for row in by_kind.values() for name in row if name != "facts"))
+    # Columns as wide as the longest name ("dataset's inquiries", "template questions"), 16 to 19 characters.
+    width = max(16, min(19, max((len(name) for name in systems), default=16)))
     lines = ["share of each kind of hidden detail drawn out (dialogues, held-out tasks)",
-             f"  {'kind':12s} {'facts':>5s}  " + "  ".join(f"{name[:16]:>16s}" for name in systems)]
+             f"  {'kind':12s} {'facts':>5s}  " + "  ".join(f"{name[:width]:>{width}s}" for name in systems)]
     for kind, row in by_kind.items():
-        cells = "  ".join(f"{row[name]:16.3f}" if name in row else " " * 16 for name in systems)
+        cells = "  ".join(f"{row[name]:{width}.3f}" if name in row else " " * width for name in systems)
         lines.append(f"  {kind[:12]:12s} {row['facts']:5d}  {cells}")
     if naming:
-        cells = "  ".join(f"{naming[name]:16.3f}" if name in naming else " " * 16 for name in systems)
+        cells = "  ".join(f"{naming[name]:{width}.3f}" if name in naming else " " * width for name in systems)
         lines.append(f"  {'names the request':18s}  {cells}")  # share of questions, same columns
     return "\n".join(lines)
 

@@ -161,3 +161,4 @@ def test_the_kind_table_prints_a_row_per_kind_and_the_naming_row_in_the_same_col
     header, specifics, audience, naming = text.splitlines()[1:]
     assert specifics.split() == ["specifics", "40", "0.100", "0.000"] and audience.split() == ["audience", "10", "0.500"]
     assert naming.endswith("0.250             0.000") and len(naming) == len(specifics) == len(header)
+    assert "dataset's inquiries" in kind_table_text({"specifics": {"facts": 1, "dataset's inquiries": 1.0}})
