@@ -201,15 +201,14 @@ del policy, model  # training loads its own copy (4-bit through Unsloth on a GPU
 
 # %%
 from proactive.canned_questions import PLAIN_QUESTIONS
-from proactive.fidelity import inquiries_of
 from proactive.simulator import SimulatedUser
 from proactive.task_files import in3_partials
 
 in3_task = next(p for p in in3_partials("train", 40)
-                if any(f.category == "specifics" and f.id in inquiries_of(p) for f in p.hidden_facts))
+                if any(f.category == "specifics" and f.id in p.inquiries() for f in p.hidden_facts))
 specific = max((f for f in in3_task.hidden_facts if f.category == "specifics"), key=lambda f: f.importance)
 print(f"request: {in3_task.request}\nhidden (specifics): {specific.statement}\n")
-for question in (*(PLAIN_QUESTIONS[k] for k in ("audience", "goal", "constraint")), inquiries_of(in3_task)[specific.id]):
+for question in (*(PLAIN_QUESTIONS[k] for k in ("audience", "goal", "constraint")), in3_task.inquiries()[specific.id]):
     turn = SimulatedUser(in3_task, reward.matcher).answer(question)
     print(f"Q: {question}\nA: {turn.answer}  [{'drew out ' + ', '.join(turn.revealed) if turn.revealed else turn.kind}]\n")
 

@@ -246,7 +246,7 @@ def cmd_fidelity(args: argparse.Namespace) -> int:
     default), beside the reward-hacking suite: both sides of the judge in one table."""
     from .backends import EmbeddingSimilarity
     from .data.in3 import bundled_in3_path
-    from .fidelity import fidelity_rows, inquiries_of, inquiry_check
+    from .fidelity import fidelity_rows, inquiry_check
     from .matching import FactMatcher
     from .reward import ElicitationReward
     from .reward_hacking import run_suite
@@ -255,7 +255,7 @@ def cmd_fidelity(args: argparse.Namespace) -> int:
 
     # A file of one's own without IN3's split is checked whole.
     source = args.tasks or bundled_in3_path()
-    partials = [p for p in load_task_set(source).partials if inquiries_of(p)
+    partials = [p for p in load_task_set(source).partials if p.inquiries()
                 and (args.split == "all" or p.meta.get("split", args.split) == args.split)][: args.limit or None]
     if not partials:
         raise ProactiveError(f"{source}: no task with example inquiries in split {args.split!r}; use --split all, "

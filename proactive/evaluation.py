@@ -413,7 +413,7 @@ def headline_dialogues(trained: Any, untrained: Any, partials: Sequence[PartialT
     untrained model's writer), the best fixed list's (``fixed_list``: :mod:`proactive.fixed_list`,
     chosen on the training tasks) and, where every task has them, the task file's own example
     inquiries (IN3's, :func:`proactive.fidelity.inquiry_dialogue`): one dialogue per task each."""
-    from .fidelity import inquiries_of, inquiry_dialogue
+    from .fidelity import inquiry_dialogue
     from .fixed_list import fixed_list_system
     from .systems import TemplateQuestions
 
@@ -423,7 +423,7 @@ def headline_dialogues(trained: Any, untrained: Any, partials: Sequence[PartialT
     if fixed_list is not None:
         found[FIXED_LIST] = sampled_dialogues(fixed_list_system(untrained, fixed_list), partials, matcher, turns,
                                               samples=1)
-    if partials and all(inquiries_of(p) for p in partials):
+    if partials and all(p.inquiries() for p in partials):
         found[INQUIRIES] = [inquiry_dialogue(p, matcher, turns) for p in partials]
     return found
 

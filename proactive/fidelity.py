@@ -59,15 +59,6 @@ def answer_kind(turn: Turn, own: str) -> str:
             REFUSED: "refused"}.get(turn.kind, "refused")
 
 
-def inquiries_of(partial: PartialTask) -> dict[str, str]:
-    """A task's example inquiry for each hidden fact, by fact id (IN3's ``inquiry``), where it has one."""
-    given = partial.meta.get("inquiries") if isinstance(partial.meta, dict) else None
-    if not isinstance(given, dict):
-        return {}
-    return {f.id: given[f.id].strip() for f in partial.hidden_facts
-            if isinstance(given.get(f.id), str) and given[f.id].strip()}
-
-
 @dataclass(frozen=True)
 class InquiryCheck:
     """The simulated user against a task file's own inquiries (see the module docstring)."""
@@ -114,7 +105,7 @@ def inquiry_dialogue(partial: PartialTask, matcher: FactMatcher, turns: int = 3,
     detail an earlier answer already gave is skipped, as a person asking would. What the dataset's
     people would draw out: the reference a trained policy is measured against on IN3."""
     user = user or SimulatedUser(partial, matcher)
-    inquiries = inquiries_of(partial)
+    inquiries = partial.inquiries()
     dialogue = Dialogue(partial)
     for fact in sorted(partial.hidden_facts, key=lambda f: -f.importance):
         if len(dialogue.turns) == turns:
@@ -133,7 +124,7 @@ def inquiry_check(partials: Sequence[PartialTask], matcher: FactMatcher, turns: 
     found: dict[str, list[list[str]]] = {}
     drawn, ceiling, used = 0.0, 0.0, 0
     for partial in tqdm(partials, desc="inquiries", unit="task", disable=not progress):
-        inquiries = inquiries_of(partial)
+        inquiries = partial.inquiries()
         if not inquiries:
             continue
         used += 1

@@ -225,17 +225,29 @@ def kind_table_html(by_kind: dict[str, dict[str, Any]]) -> str:
                        for kind, row in by_kind.items()), "border='1' cellpadding='4'")
 
 
-def in3_section_html(section: dict[str, Any]) -> str:
-    """The report's IN3 part (``pipeline.in3_section``): the headline on IN3's held-out tasks with IN3's own
-    inquiries as the reference, the per-kind table and the first tasks' questions before and after."""
-    lead = section["headline"]
-    rows = html_table(
+def differences_table_html(lead: dict[str, Any]) -> str:
+    """A headline's paired differences (``evaluation.headline``): trained minus each other system, with its interval."""
+    return html_table(
         ("trained minus", "trained", "other", "difference [95% CI]"),
         ((esc(name), f"{d['after']:.3f}", f"{d['before']:.3f}",
           f"{d['difference']:+.3f} [{d['ci_low']:+.3f}, {d['ci_high']:+.3f}]") for name, d in lead["differences"].items()),
         "border='1' cellpadding='4'")
+
+
+def naming_html(naming: dict[str, float]) -> str:
+    """``evaluation.naming_shares`` as a sentence (nothing where no system asked)."""
+    if not naming:
+        return ""
+    return ("<p>Share of each system's questions that name the request's own subject: "
+            + ", ".join(f"{esc(name)} {share:.3f}" for name, share in naming.items()) + ".</p>")
+
+
+def in3_section_html(section: dict[str, Any]) -> str:
+    """The report's IN3 part (``pipeline.in3_section``): the headline on IN3's held-out tasks with IN3's own
+    inquiries as the reference, the per-kind table and the first tasks' questions before and after."""
+    lead = section["headline"]
+    rows = differences_table_html(lead)
     means = ", ".join(f"{esc(k)} {v:.3f}" for k, v in lead["means"].items())
-    naming = section.get("questions_naming_the_request") or {}
     examples = "".join(
         f"<h4>{esc(e['task_id'])}</h4><blockquote>{esc(e['request'])}</blockquote>"
         + "".join(f"<p><b>{esc(name)}</b>: {' / '.join(esc(q) for q in e[name]) or '(asked nothing)'}</p>"
@@ -245,8 +257,7 @@ def in3_section_html(section: dict[str, Any]) -> str:
             f"<p>{section['tasks']} tasks never trained on ({esc(section['source'])}).</p>"
             f"<p><b>{esc(lead['verdict'])}</b></p><p>Share drawn out, paired by task: {means}.</p>{rows}"
             f"<h3>By kind of hidden detail (sampled dialogues)</h3>{kind_table_html(section['elicited_by_kind'])}"
-            + (("<p>Share of each system's questions that name the request's own subject: "
-                + ", ".join(f"{esc(n)} {v:.3f}" for n, v in naming.items()) + ".</p>") if naming else "")
+            + naming_html(section.get("questions_naming_the_request") or {})
             + f"<h3>Questions before and after training, beside IN3's own (first sample, first tasks)</h3>{examples}")
 
 
@@ -254,11 +265,7 @@ def report_html(report: dict[str, Any], figures: Sequence[Any], systems: Sequenc
     """The demo's one self-contained page: results table, paired differences, figures (plotly, the
     first carrying plotly.js), judge agreement and each example's dialogues and outlines."""
     lead = report["headline"]
-    leading = html_table(
-        ("trained minus", "trained", "other", "difference [95% CI]"),
-        ((esc(name), f"{d['after']:.3f}", f"{d['before']:.3f}",
-          f"{d['difference']:+.3f} [{d['ci_low']:+.3f}, {d['ci_high']:+.3f}]") for name, d in lead["differences"].items()),
-        "border='1' cellpadding='4'")
+    leading = differences_table_html(lead)
     means = ", ".join(f"{esc(k)} {v:.3f}" for k, v in lead["means"].items())
     diffs = html_table(
         ("metric", "untrained", "trained", "difference [95% CI]"),
@@ -280,10 +287,7 @@ def report_html(report: dict[str, Any], figures: Sequence[Any], systems: Sequenc
     by_kind = report.get("elicited_by_kind") or {}
     kind_html = ("<h2>By kind of hidden detail</h2><p>Share of each kind drawn out in the greedy dialogues.</p>"
                  + kind_table_html(by_kind) if by_kind else "")
-    naming = report.get("questions_naming_the_request") or {}
-    if naming:
-        kind_html += ("<p>Share of each system's questions that name the request's own subject: "
-                      + ", ".join(f"{esc(name)} {share:.3f}" for name, share in naming.items()) + ".</p>")
+    kind_html += naming_html(report.get("questions_naming_the_request") or {})
     in3_html = in3_section_html(report["in3"]) if report.get("in3") else ""
     return (
         f"<!doctype html><html><head><meta charset='utf-8'><title>proactive report</title><style>{REPORT_CSS}</style>"

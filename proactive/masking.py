@@ -65,6 +65,15 @@ class PartialTask:
         """Total importance of the hidden facts: the most a perfect interviewer can elicit."""
         return sum(f.importance for f in self.hidden_facts)
 
+    def inquiries(self) -> dict[str, str]:
+        """The example inquiry the task's file gives for each hidden fact (IN3's annotator-written
+        ``inquiry``, kept in ``meta``), by fact id; blank or non-text ones left out."""
+        given = self.meta.get("inquiries") if isinstance(self.meta, dict) else None
+        if not isinstance(given, dict):
+            return {}
+        return {f.id: given[f.id].strip() for f in self.hidden_facts
+                if isinstance(given.get(f.id), str) and given[f.id].strip()}
+
     def share_of(self, fact_ids, confidence=None) -> float:
         """The importance-weighted share of the hidden facts among ``fact_ids`` (the paper's
         elicitation): each counted once, ids that are not hidden facts ignored, each weighted by its

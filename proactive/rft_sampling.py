@@ -118,7 +118,7 @@ def hinted_groups(policy: Any, partials: Sequence[PartialTask], matcher: Any, sa
     """One dialogue per task built from hinted questions: the most important fact still hidden is the
     target (:func:`hint_for`: its kind opens the question, or it is given as a hint), ``samples``
     questions are sampled for it (with ``plain_questions``, its kind's ``canned_questions.PLAIN_QUESTIONS`` tried
-    first; with ``inquiries``, then the task file's example inquiry for it, :func:`task_inquiries`),
+    first; with ``inquiries``, then the task file's example inquiry for it, ``PartialTask.inquiries``),
     and the first that draws out a new fact without stating one
     (:func:`leaks`) is asked; a task whose candidates all fail moves on to its next fact without
     losing a turn, until it has ``turns`` questions or no fact is left to try. The policy samples only
@@ -127,7 +127,7 @@ def hinted_groups(policy: Any, partials: Sequence[PartialTask], matcher: Any, sa
     users = [SimulatedUser(p, matcher) for p in partials]
     dialogues = [Dialogue(p) for p in partials]
     queues = [sorted(p.hidden_facts, key=lambda f: -f.importance) for p in partials]
-    examples = [task_inquiries(p) if inquiries else {} for p in partials]
+    examples = [p.inquiries() if inquiries else {} for p in partials]
 
     def ask_first_that_draws(i: int, candidates: Sequence[str]) -> bool:
         """Ask task ``i``'s user the first candidate that draws out a new fact without stating one."""
@@ -175,17 +175,8 @@ def hinted_groups(policy: Any, partials: Sequence[PartialTask], matcher: Any, sa
     return groups
 
 
-def task_inquiries(partial: PartialTask) -> dict[str, str]:
-    """The example inquiry a task's file gives for each hidden fact (IN3's ``inquiry``), by fact id."""
-    inquiries = partial.meta.get("inquiries") if isinstance(partial.meta, dict) else None
-    if not isinstance(inquiries, dict):
-        return {}
-    return {f.id: inquiries[f.id].strip() for f in partial.hidden_facts
-            if isinstance(inquiries.get(f.id), str) and inquiries[f.id].strip()}
-
-
 def inquiry_groups(partials: Sequence[PartialTask], matcher: Any, turns: int = 3) -> list[DialogueGroup]:
-    """One dialogue per task from its file's example inquiries (:func:`task_inquiries`), most important
+    """One dialogue per task from its file's example inquiries (``PartialTask.inquiries``), most important
     fact first: each is put to the simulated user in turn and kept only if its answer draws out a new
     fact, up to ``turns`` questions. Questions written by people for exactly these details are the
     first round's targets, as STaR-GATE seeds its first round with an oracle's; nothing is generated."""
@@ -193,7 +184,7 @@ def inquiry_groups(partials: Sequence[PartialTask], matcher: Any, turns: int = 3
     for partial in partials:
         user = SimulatedUser(partial, matcher)
         dialogue = Dialogue(partial)
-        inquiries = task_inquiries(partial)
+        inquiries = partial.inquiries()
         for fact in sorted(partial.hidden_facts, key=lambda f: -f.importance):
             if len(dialogue.turns) >= turns:
                 break

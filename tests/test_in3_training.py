@@ -11,7 +11,7 @@ import pytest
 from proactive.config import load_profile
 from proactive.errors import ProactiveError
 from proactive.evaluation import INQUIRIES, headline, headline_dialogues, kind_shares, naming_shares, share_of
-from proactive.fidelity import inquiries_of, inquiry_check, inquiry_dialogue
+from proactive.fidelity import inquiry_check, inquiry_dialogue
 from proactive.fixed_list import NAME
 from proactive.simulator import Dialogue, Turn
 from proactive.systems import TemplateQuestions
@@ -58,7 +58,7 @@ def test_a_negative_in3_count_is_refused_when_the_profile_loads(tmp_path, key, v
 def test_the_inquiry_dialogue_asks_people_s_questions_most_important_first(held_out, matcher):
     partial = held_out[0]
     dialogue = inquiry_dialogue(partial, matcher, turns=3)
-    inquiries = inquiries_of(partial)
+    inquiries = partial.inquiries()
     assert 0 < len(dialogue.turns) <= 3
     order = [f.id for f in sorted(partial.hidden_facts, key=lambda f: -f.importance) if f.id in inquiries]
     assert dialogue.turns[0].question == inquiries[order[0]]

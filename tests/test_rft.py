@@ -24,7 +24,6 @@ from proactive.rft_sampling import (
     inquiry_groups,
     keep_best,
     leaks,
-    task_inquiries,
 )
 from proactive.rft_targets import sft_examples, training_dialogues, variants
 from proactive.simulator import NO_MATCH, NO_PREFERENCE, REVEALED, Dialogue, Turn
@@ -164,9 +163,9 @@ def test_a_tasks_example_inquiries_seed_its_dialogue_and_only_those_that_draw_ou
     (short,) = inquiry_groups([partial], _ByWordMatcher(), turns=1)  # no more questions than turns
     assert short.best.revealed_ids == ["money"]
     # A task without inquiries (or with blank or non-text ones) gives nothing to ask and nothing kept.
-    assert task_inquiries(PARTIAL) == {}
+    assert PARTIAL.inquiries() == {}
     odd = PartialTask("kitchen", "home", PARTIAL.request, FACTS, meta={"inquiries": {"size": " ", "money": 3}})
-    assert task_inquiries(odd) == {}
+    assert odd.inquiries() == {}
     (empty,) = inquiry_groups([odd], _ByWordMatcher())
     assert empty.kept is None and empty.dialogues[0].turns == []
 

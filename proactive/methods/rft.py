@@ -172,7 +172,7 @@ def sample_round(policy: Any, partials: Sequence[PartialTask], matcher: Any, set
                  seed: int) -> list[DialogueGroup]:
     """Round ``index``'s groups: hinted dialogues in the first ``hinted_rounds`` (a task's example
     inquiries where the settings say so), the policy's own sampled dialogues after."""
-    from ..rft_sampling import hinted_groups, inquiry_groups, sample_groups, task_inquiries
+    from ..rft_sampling import hinted_groups, inquiry_groups, sample_groups
 
     options = {"turns": settings.turns, "temperature": settings.temperature, "seed": seed}
     if index >= settings.hinted_rounds:
@@ -180,8 +180,8 @@ def sample_round(policy: Any, partials: Sequence[PartialTask], matcher: Any, set
     # Tasks whose file gives example inquiries use them (when the settings say so); the rest are hinted.
     # With plain questions every task is hinted, its inquiries tried after the plain question.
     alone = settings.inquiries and not settings.plain_questions
-    asked = [p for p in partials if alone and task_inquiries(p)]
-    rest = [p for p in partials if not (alone and task_inquiries(p))]
+    asked = [p for p in partials if alone and p.inquiries()]
+    rest = [p for p in partials if not (alone and p.inquiries())]
     groups = inquiry_groups(asked, matcher, settings.turns) if asked else []
     if rest:
         groups += hinted_groups(policy, rest, matcher, settings.samples, kind_openings=settings.kind_openings,
