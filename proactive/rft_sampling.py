@@ -114,11 +114,13 @@ def leaks(question: str, facts: Sequence[Fact]) -> bool:
 
 def hinted_groups(policy: Any, partials: Sequence[PartialTask], matcher: Any, samples: int, turns: int = 3,
                   temperature: float = 1.0, seed: int = 0, kind_openings: bool = True,
-                  plain_questions: bool = False, inquiries: bool = False) -> list[DialogueGroup]:
+                  plain_questions: bool = False, inquiries: bool = False, inquiries_first: bool = False,
+                  ) -> list[DialogueGroup]:
     """One dialogue per task built from hinted questions: the most important fact still hidden is the
     target (:func:`hint_for`: its kind opens the question, or it is given as a hint), ``samples``
     questions are sampled for it (with ``plain_questions``, its kind's ``canned_questions.PLAIN_QUESTIONS`` tried
-    first; with ``inquiries``, then the task file's example inquiry for it, ``PartialTask.inquiries``),
+    first; with ``inquiries``, then the task file's example inquiry for it, ``PartialTask.inquiries``;
+    with ``inquiries_first``, the inquiry before the plain question),
     and the first that draws out a new fact without stating one
     (:func:`leaks`) is asked; a task whose candidates all fail moves on to its next fact without
     losing a turn, until it has ``turns`` questions or no fact is left to try. The policy samples only
@@ -156,7 +158,7 @@ def hinted_groups(policy: Any, partials: Sequence[PartialTask], matcher: Any, sa
                  for _, fact in targets]
         for k, (i, fact) in enumerate(targets):
             if fact.id in examples[i]:
-                given[k].append(examples[i][fact.id])
+                given[k].insert(0 if inquiries_first else len(given[k]), examples[i][fact.id])
         pending = [(i, fact) for k, (i, fact) in enumerate(targets) if not ask_first_that_draws(i, given[k])]
         if not pending:
             continue

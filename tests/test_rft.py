@@ -193,6 +193,32 @@ def test_with_plain_questions_a_facts_inquiry_is_tried_after_its_kinds_plain_que
     assert without.best.revealed_ids == ["money", "when"]  # the policy's own "What is it?" found no size
 
 
+def test_with_inquiries_first_a_facts_inquiry_is_tried_before_its_kinds_plain_question():
+    """What the policy learns for a detail is the first question that draws it out: inquiries first, the
+    annotators' question that names the request ("Is there a deadline for the kitchen?") is kept, not the
+    kind's plain one; a fact whose inquiry draws nothing still falls back to the plain question."""
+    inquiries = {"size": "How large is the room, in square units?", "money": "Any limits at all?",
+                 "when": "Is there a deadline for the kitchen?"}
+    partial = PartialTask("kitchen", "home", PARTIAL.request, FACTS, meta={"inquiries": inquiries})
+    (group,) = hinted_groups(_EchoPolicy(), [partial], _SizeToo(), samples=2, turns=3, plain_questions=True,
+                             inquiries=True, inquiries_first=True)
+    assert [t.question for t in group.best.turns] == [inquiries["size"], PLAIN_QUESTIONS["budget"],
+                                                      inquiries["when"]]
+    (after,) = hinted_groups(_EchoPolicy(), [partial], _SizeToo(), samples=2, turns=3, plain_questions=True,
+                             inquiries=True)
+    assert after.best.turns[2].question == PLAIN_QUESTIONS["timeline"]
+
+
+def test_an_open_prefix_makes_every_kept_question_a_row_whatever_its_opening():
+    """With the prompt ending in the label alone ("Question:"), a kept "Is there ...?" or "How ...?" is a
+    row; with the seed word "What" only questions that start with it can be (the others are dropped)."""
+    dialogue = _dialogue(("Is there a budget?", "money"), ("What is the size?", "size"))
+    assert [r["completion"] for r in sft_examples([dialogue], _Tok(), "Question:")] == [" Is there a budget?",
+                                                                                        " What is the size?"]
+    assert [r["completion"] for r in sft_examples([dialogue], _Tok(), "Question: What")] == [" is the size?"]
+    assert sft_examples([dialogue], _Tok(), "Question:")[0]["prompt"].endswith("Question:")
+
+
 def test_the_policy_samples_only_for_targets_the_plain_question_and_the_inquiry_missed():
     """Generating is the hinted round's cost: a target a given question already drew out gets no samples."""
     policy = _EchoPolicy()

@@ -53,6 +53,12 @@ class RFTSettings:
     #: With ``plain_questions`` the round stays hinted: a fact's inquiry is tried after its kind's plain
     #: question, before the policy's own samples.
     inquiries: bool = False
+    #: With ``inquiries`` and ``plain_questions``: a fact's inquiry is tried before its kind's plain
+    #: question, not after. A plain question ("What style do you prefer?") draws out most IN3 details of a
+    #: named kind, so tried first it is what the policy learns for them, and it learns kinds, not the
+    #: request; the inquiry names the request's own content ("What type of accommodation do you prefer
+    #: in Paris?").
+    inquiries_first: bool = False
     #: Train on each kept dialogue's fact-drawing questions in up to this many other orders too, each
     #: re-asked of the simulated user (``rft_targets.variants``); 0: the kept order only. A small policy
     #: copies the questions in its history; seeing what else was worth asking after each one is how it
@@ -185,7 +191,8 @@ def sample_round(policy: Any, partials: Sequence[PartialTask], matcher: Any, set
     groups = inquiry_groups(asked, matcher, settings.turns) if asked else []
     if rest:
         groups += hinted_groups(policy, rest, matcher, settings.samples, kind_openings=settings.kind_openings,
-                                plain_questions=settings.plain_questions, inquiries=settings.inquiries, **options)
+                                plain_questions=settings.plain_questions, inquiries=settings.inquiries,
+                                inquiries_first=settings.inquiries_first, **options)
     return groups
 
 
