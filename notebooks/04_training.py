@@ -196,8 +196,10 @@ del policy, model  # training loads its own copy (4-bit through Unsloth on a GPU
 # something else. Below, one IN3 training task: the kind questions, then the annotator's question for
 # its most important specific detail, each put to the simulated user. That is why `make demo` trains on
 # IN3's training tasks beside the corpus's (`train.in3_tasks`), with IN3's questions tried in the hinted
-# round after the plain kind question (`train.rft.inquiries`): the policy sees requests whose own
-# content it has to ask about, and questions that do.
+# round before the plain kind question (`train.rft.inquiries`, `inquiries_first`): the policy sees
+# requests whose own content it has to ask about, and questions that do. Its turn opens with
+# `Question:` alone, so a kept question that opens as people's do ("Which ...", "Do you ...") is
+# something it can be fine-tuned on.
 
 # %%
 from proactive.canned_questions import PLAIN_QUESTIONS
