@@ -217,6 +217,12 @@ def test_an_open_prefix_makes_every_kept_question_a_row_whatever_its_opening():
                                                                                         " What is the size?"]
     assert [r["completion"] for r in sft_examples([dialogue], _Tok(), "Question: What")] == [" is the size?"]
     assert sft_examples([dialogue], _Tok(), "Question:")[0]["prompt"].endswith("Question:")
+    # make demo trains on IN3's inquiries, 78% of which open otherwise than "What": its prefix has no seed word.
+    from proactive.config import load_profile
+    from proactive.policy import prefix_seed
+
+    demo = load_profile("cpu-unsloth")
+    assert prefix_seed(demo.question_prefix) == "" and demo.train.rft.inquiries and demo.train.rft.inquiries_first
 
 
 def test_the_policy_samples_only_for_targets_the_plain_question_and_the_inquiry_missed():
