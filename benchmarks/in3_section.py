@@ -3,7 +3,8 @@
     .venv-unsloth/bin/python benchmarks/in3_section.py RECIPE.yaml runs/headline/NAME [--tasks 48]
 
 Runs ``pipeline.in3_section`` (what `make demo`'s report shows) on the run's adapter (``NAME/train``) and the best
-fixed list headline.py chose on its training tasks (``NAME/best_fixed_list.json``): on the first ``--tasks`` of
+fixed list headline.py chose on the recipe's training tasks (``NAME/best_fixed_list.json``; chosen there first
+if it is missing, as headline.py chooses it): on the first ``--tasks`` of
 IN3's held-out side, the share of hidden facts drawn out by the trained policy, the untrained model, the template,
 the fixed list, IN3's own inquiries and the ceiling (sampled 3-question dialogues, the demo's seeds), each paired
 with a 95% interval; the share per kind of detail (``specifics``: details only a question about the request's own
@@ -14,7 +15,6 @@ content draws out); the share of each system's questions that name the request; 
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from pathlib import Path
 
@@ -23,6 +23,7 @@ from proactive.config import load_profile
 from proactive.files import atomic_write_json
 from proactive.matching import FactMatcher
 from proactive.pipeline import in3_section, kind_table_text
+from proactive.run_folder import RunDir
 from proactive.system_specs import local_policy
 from proactive.task_files import in3_partials
 
@@ -34,14 +35,13 @@ def main() -> None:
     parser.add_argument("--tasks", type=int, default=48)
     args = parser.parse_args()
     profile, run = load_profile(args.recipe), Path(args.run)
-    fixed_file = run / "best_fixed_list.json"
-    if not fixed_file.is_file():
-        raise SystemExit(f"{fixed_file}: not found; run benchmarks/headline.py --out {run} first")
-    fixed = json.loads(fixed_file.read_text())["questions"]
     started = time.time()
+    matcher = FactMatcher(EmbeddingSimilarity())
+    # The list headline.py kept for these training tasks (the run folder's own reader, which checks it is theirs).
+    fixed = RunDir(run, profile).best_fixed_list(matcher)
     base = local_policy(profile, name="untrained")
     trained = local_policy(profile, run / "train", name="trained")
-    report = in3_section(trained, base, in3_partials("test", args.tasks), FactMatcher(EmbeddingSimilarity()), fixed,
+    report = in3_section(trained, base, in3_partials("test", args.tasks), matcher, fixed.questions,
                          profile.eval_samples, seed=profile.seed + 1000)
     report["seconds"] = round(time.time() - started, 1)
     atomic_write_json(run / "in3_section.json", report)
