@@ -6,9 +6,10 @@
 Trains the recipe (any ``train.method``) unless --skip-training, then on held-out tasks (the corpus's
 test split, or with --tasks the file's held-out part: IN3's held-out slice) measures the share of
 hidden facts drawn out in sampled 3-question dialogues (4 per task, T=0.7) by the trained policy, the
-untrained model, the template questions and the best fixed list (chosen greedily on the training tasks,
-kept in --out's best_fixed_list.json), the task file's own inquiries where it has them (IN3's: people's
-questions for those very details, the reference) and the ceiling (one perfect question per hidden fact).
+untrained model, the template questions and the best fixed list (chosen greedily on training tasks of the
+held-out set's kind: the corpus's alone, or the --tasks file's training part; kept in --out's
+best_fixed_list.json), the task file's own inquiries where it has them (IN3's: people's questions for those
+very details, the reference) and the ceiling (one perfect question per hidden fact).
 Prints each paired difference with a bootstrap 95% interval and writes headline.json (per-task
 shares) into --out. With --pool, the runs' headline.json files (other training seeds of the recipe)
 are pooled: each run's difference, and the recipe's with runs and tasks resampled.
@@ -99,7 +100,10 @@ def main() -> None:
     train_seconds = time.time() - started
     task_set = load_task_set(args.tasks) if args.tasks else None
     test = profile_partials(profile, "test", task_set)[: args.held_out]
-    shares = measure(profile, out, partials or profile_partials(profile, "train"), test, args.turns)
+    # The fixed list is chosen on training tasks of the held-out set's own kind: the corpus's alone for the
+    # corpus's test split (not the IN3 tasks a recipe also trains on), the task file's training part for --tasks.
+    chooser = partials or profile_partials(profile, "train", task_set, with_in3=False)
+    shares = measure(profile, out, chooser, test, args.turns)
     report = headline(shares)
     print(report["verdict"])
     for name in (n for n in SYSTEMS if n in shares):

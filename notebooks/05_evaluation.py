@@ -70,7 +70,7 @@ from proactive.plots import elicitation_by_domain_figure, elicitation_by_turn_fi
 from proactive.results_table import results_table, table_markdown
 from proactive.run_folder import RunDir, versions_line
 from proactive.system_specs import attach_writer, local_policy
-from proactive.task_files import in3_partials
+from proactive.task_files import in3_fixed_list_tasks, in3_partials
 
 setup_notebook_plots()
 config = load_profile(profile)
@@ -145,11 +145,17 @@ print(kind_table_text(elicited_by_kind(results), naming_the_request(results)))
 # IN3's are not: people typed the requests and annotators listed what each leaves open ("Type of
 # pizza", "Which directory"), with a question of their own for each detail. On IN3's held-out side
 # (never trained on) the same headline runs again, with those people's questions as the reference:
-# how much of what *they* draw out does the trained policy reach, and which kinds of detail?
+# how much of what *they* draw out does the trained policy reach, and which kinds of detail? Its best
+# fixed list is chosen on IN3's own training tasks: a list chosen on the corpus's tasks would be a weak
+# control on IN3 ("Do you have any preferences?" alone reaches most of IN3's preference details).
 
 # %%
-in3 = in3_section(trained, base, in3_partials("test", config.in3_held_out or 4), matcher, fixed.questions,
-                  samples=config.eval_samples, seed=config.seed + 1000)
+in3_held_out = in3_partials("test", config.in3_held_out or 4)
+# Its fixed list is chosen on IN3's training side: one chosen on the corpus's tasks is a weak control here.
+fixed_in3 = run.best_fixed_list(matcher, in3_fixed_list_tasks(config, len(in3_held_out)), turns=turns,
+                                name="best_fixed_list_in3")
+print("best fixed list for IN3:", " / ".join(fixed_in3.questions))
+in3 = in3_section(trained, base, in3_held_out, matcher, fixed_in3, samples=config.eval_samples, seed=config.seed + 1000)
 print(in3["headline"]["verdict"])
 print(kind_table_text(in3["elicited_by_kind"], in3["questions_naming_the_request"]))
 for example in in3["examples"][:3]:

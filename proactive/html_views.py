@@ -253,8 +253,11 @@ def in3_section_html(section: dict[str, Any]) -> str:
         + "".join(f"<p><b>{esc(name)}</b>: {' / '.join(esc(q) for q in e[name]) or '(asked nothing)'}</p>"
                   for name in ("untrained", "trained", "dataset's inquiries") if name in e)
         for e in section.get("examples", []))
+    fixed = section.get("best_fixed_list")
+    fixed_html = (f" The best fixed list here is chosen on {fixed['train_tasks']} of IN3's training tasks: "
+                  f"{' / '.join(esc(q) for q in fixed['questions'])}." if fixed else "")
     return (f"<h2>On public tasks nobody here wrote: IN3's held-out side</h2>"
-            f"<p>{section['tasks']} tasks never trained on ({esc(section['source'])}).</p>"
+            f"<p>{section['tasks']} tasks never trained on ({esc(section['source'])}).{fixed_html}</p>"
             f"<p><b>{esc(lead['verdict'])}</b></p><p>Share drawn out, paired by task: {means}.</p>{rows}"
             f"<h3>By kind of hidden detail (sampled dialogues)</h3>{kind_table_html(section['elicited_by_kind'])}"
             + naming_html(section.get("questions_naming_the_request") or {})
@@ -282,7 +285,7 @@ def report_html(report: dict[str, Any], figures: Sequence[Any], systems: Sequenc
     agreement = report["judge_agreement"]
     plots = figures_fragment(figures)
     fixed = report.get("best_fixed_list")
-    fixed_html = (f"<p>The best fixed list, chosen greedily on the {fixed['train_tasks']} training tasks and asked unchanged "
+    fixed_html = (f"<p>The best fixed list, chosen greedily on the corpus's {fixed['train_tasks']} training tasks and asked unchanged "
                   f"on every held-out task: {' / '.join(esc(q) for q in fixed['questions'])}.</p>" if fixed else "")
     by_kind = report.get("elicited_by_kind") or {}
     kind_html = ("<h2>By kind of hidden detail</h2><p>Share of each kind drawn out in the greedy dialogues.</p>"

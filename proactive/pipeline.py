@@ -30,6 +30,7 @@ from .evaluation import (
     pairwise,
 )
 from .files import atomic_write_json, atomic_write_text
+from .fixed_list import FixedList
 from .html_views import report_html
 from .human_eval import pair_items, save_items
 from .judges import OUTLINE, EmbeddingJudge, Judge, LLMJudge, agreement_rate
@@ -40,7 +41,7 @@ from .policy import LocalPolicy, System
 from .results_table import outline_verdict, results_table, table_text
 from .run_folder import RunDir
 from .system_specs import attach_writer, local_policy, make_system
-from .task_files import TaskSet, in3_partials, profile_partials
+from .task_files import TaskSet, in3_fixed_list_tasks, in3_partials, profile_partials
 from .tasks import corpus_stats, load_tasks
 from .training import read_metrics
 
@@ -102,14 +103,15 @@ def kind_table_text(by_kind: dict[str, dict[str, Any]], naming: dict[str, float]
 
 
 def in3_section(trained: LocalPolicy, base: LocalPolicy, partials: Sequence[PartialTask], matcher: FactMatcher,
-                fixed_list: Sequence[str], samples: int, seed: int, examples: int = 5) -> dict[str, Any]:
+                fixed_list: FixedList, samples: int, seed: int, examples: int = 5) -> dict[str, Any]:
     """The headline again on IN3's held-out side (public tasks nobody here wrote, never trained on), with
-    IN3's own inquiries as the reference: per system the share drawn out, per kind of detail, the share of
-    questions that name the request, and ``examples`` tasks' questions before (untrained) and after
-    (trained) training beside the inquiries, the first tasks in order (not chosen)."""
+    IN3's own inquiries as the reference and the best fixed list chosen on IN3's training side
+    (:func:`proactive.task_files.in3_fixed_list_tasks`): per system the share drawn out, per kind of
+    detail, the share of questions that name the request, and ``examples`` tasks' questions before
+    (untrained) and after (trained) training beside the inquiries, the first tasks in order (not chosen)."""
     found: dict[str, Any] = {}
-    shares = headline_shares(trained, base, partials, matcher, samples=samples, seed=seed, fixed_list=fixed_list,
-                             dialogues=found)
+    shares = headline_shares(trained, base, partials, matcher, samples=samples, seed=seed,
+                             fixed_list=fixed_list.questions, dialogues=found)
     lead = headline(shares)
 
     def questions(name: str, index: int) -> list[str]:
@@ -121,6 +123,8 @@ def in3_section(trained: LocalPolicy, base: LocalPolicy, partials: Sequence[Part
               **{name: questions(name, i) for name in ("untrained", "trained", INQUIRIES) if name in found}}
              for i, p in enumerate(partials[:examples])]
     return {"tasks": len(partials), "source": "IN3 (bundled train split), held-out side",
+            "best_fixed_list": {"questions": list(fixed_list.questions), "train_shares": list(fixed_list.train_shares),
+                                "train_tasks": len(fixed_list.task_ids)},
             "headline": {**lead, "samples": samples,
                          "shares": {k: [round(float(x), 5) for x in v] for k, v in shares.items()}},
             "elicited_by_kind": kind_shares(found),
@@ -209,9 +213,10 @@ def run_demo(profile: Profile, out: str | Path, samples: int | None = None, log=
         log(f"      every system's outline is written by the writer that writer RFT trained ({writer})")
     # The headline: sampled dialogues (a greedy one hides what a sampling policy usually asks), paired
     # by task, against the template's questions and the untrained model, with the ceiling beside them.
-    # The strongest baseline that reads nothing: questions chosen on the training tasks, asked unchanged.
+    # The strongest baseline that reads nothing: questions chosen on the training tasks of the held-out set's
+    # own kind (the corpus's here; IN3's below), asked unchanged.
     fixed = run.best_fixed_list(matcher)
-    log(f"      best fixed list, chosen on the {len(fixed.task_ids)} training tasks: " + " / ".join(fixed.questions))
+    log(f"      best fixed list, chosen on the corpus's {len(fixed.task_ids)} training tasks: " + " / ".join(fixed.questions))
     shares = headline_shares(trained, base, test, matcher, samples=samples, seed=profile.seed + 1000,
                              fixed_list=fixed.questions)
     lead = headline(shares)
@@ -221,7 +226,10 @@ def run_demo(profile: Profile, out: str | Path, samples: int | None = None, log=
     in3_report = None
     if in3:
         log(f"      the same on {len(in3)} of IN3's held-out tasks, with IN3's own inquiries beside them")
-        in3_report = in3_section(trained, base, in3, matcher, fixed.questions, samples, seed=profile.seed + 1000)
+        fixed_in3 = run.best_fixed_list(matcher, in3_fixed_list_tasks(profile, len(in3)), name="best_fixed_list_in3")
+        log(f"      best fixed list for IN3, chosen on {len(fixed_in3.task_ids)} of IN3's training tasks: "
+            + " / ".join(fixed_in3.questions))
+        in3_report = in3_section(trained, base, in3, matcher, fixed_in3, samples, seed=profile.seed + 1000)
         log(f"      IN3: {in3_report['headline']['verdict']}")
         stage("sampled dialogues on IN3's held-out tasks")
     systems = baseline_systems(profile, base, trained, os.environ.get(ENDPOINT_ENV), fixed_list=fixed.questions)

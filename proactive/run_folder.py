@@ -9,7 +9,8 @@ left (a notebook can evaluate the demo's adapter; the demo reuses a notebook's t
                             tensorboard/ when train.report_to names it
     eval/NAME.json          one system's dialogues, outlines and coverage (``proactive evaluate``)
     human_eval_items.jsonl  trained vs untrained pairs for the human-preference widget
-    best_fixed_list.json    the strongest baseline that reads nothing, chosen on the training tasks
+    best_fixed_list.json    the strongest baseline that reads nothing, chosen on the corpus's training tasks
+    best_fixed_list_in3.json  the same for IN3's held-out side, chosen on IN3's training side
     report.json, .html      the demo's report
 
 Each stage reads what an earlier stage wrote here, never a notebook's memory, and makes it itself
@@ -158,15 +159,19 @@ class RunDir:
                               figures_html(training_figures(metrics, f"{self.profile.model} ({self.profile.name})")))
         return result
 
-    def best_fixed_list(self, matcher: Any, partials: Sequence[PartialTask] | None = None, turns: int = 3) -> FixedList:
-        """The best fixed list of questions (:mod:`proactive.fixed_list`), chosen on the tasks the policy
-        trains on (``partials``; default: the profile's train split) and kept in ``best_fixed_list.json``;
-        chosen again when the tasks, the bank or the number of questions differ."""
+    def best_fixed_list(self, matcher: Any, partials: Sequence[PartialTask] | None = None, turns: int = 3,
+                        name: str = "best_fixed_list") -> FixedList:
+        """The best fixed list of questions (:mod:`proactive.fixed_list`), chosen on training tasks of the
+        kind it is measured on (``partials``; default: the corpus's train split, without the IN3 tasks a
+        profile also trains on, for the corpus's held-out tasks) and kept in ``NAME.json``; chosen again
+        when the tasks, the bank or the number of questions differ. Each held-out set gets the list chosen
+        on its own training side (``name="best_fixed_list_in3"`` with IN3's), the strongest control for it."""
         from .canned_questions import FIXED_LIST_BANK
         from .fixed_list import FixedList, choose_fixed_list
 
-        partials = list(partials) if partials is not None else profile_partials(self.profile, "train")
-        path = self.root / "best_fixed_list.json"
+        partials = (list(partials) if partials is not None
+                    else profile_partials(self.profile, "train", with_in3=False))
+        path = self.root / f"{name}.json"
         if path.is_file():
             try:
                 kept = FixedList.from_dict(read_json(path))

@@ -99,7 +99,13 @@ def test_demo_runs_the_pipeline_end_to_end(tmp_path, capsys):
     # (cpu-smoke's 32-token outlines may all be cut: then the sentence says so instead of a coverage)
     assert report["outline_verdict"].startswith(("Outlines: the trained system's covers", "Outlines: every outline"))
     assert report["outline_verdict"] in printed and "<p><b>Outlines: " in (tmp_path / "demo" / "report.html").read_text()
-    assert "best fixed list, chosen on the 6 training tasks: " in printed  # 4 of the corpus's, 2 of IN3's
+    # Each held-out set's list is chosen on its own training side: the corpus's 4 training tasks (not the 2
+    # IN3 tasks cpu-smoke also trains on) for the corpus's held-out tasks, IN3's 2 for IN3's.
+    assert "best fixed list, chosen on the corpus's 4 training tasks: " in printed
+    assert not any(t.startswith("in3") for t in fixed["task_ids"])
+    fixed_in3 = json.loads((out / "best_fixed_list_in3.json").read_text())
+    assert len(fixed_in3["task_ids"]) == 2 and all(t.startswith("in3") for t in fixed_in3["task_ids"])
+    assert "best fixed list for IN3, chosen on 2 of IN3's training tasks: " in printed
     assert "on the corpus's training tasks and 2 of IN3's" in printed
     # IN3's held-out side: the headline again, people's own inquiries as the reference, per kind, examples.
     in3 = report["in3"]
@@ -108,6 +114,9 @@ def test_demo_runs_the_pipeline_end_to_end(tmp_path, capsys):
     assert "dataset's inquiries (people's questions for these very details) draw out" in in3["headline"]["verdict"]
     assert in3["headline"]["verdict"] in printed and "specifics" in in3["elicited_by_kind"]
     assert len(in3["examples"]) == 2 and all(e["dataset's inquiries"] for e in in3["examples"])
+    assert in3["best_fixed_list"]["questions"] == fixed_in3["questions"]
+    held_out_ids = {e["task_id"] for e in in3["examples"]}
+    assert not held_out_ids & set(fixed_in3["task_ids"])  # never chosen on the tasks it is measured on
     assert set(report["elicited_by_kind"]) and all("trained" in row for row in report["elicited_by_kind"].values())
     naming = report["questions_naming_the_request"]
     assert naming["template questions"] == naming["best fixed list"] == 0.0 and 0 <= naming["trained"] <= 1

@@ -95,6 +95,44 @@ def test_the_run_folder_keeps_the_list_and_chooses_again_when_the_tasks_change(t
     assert json.loads((tmp_path / "best_fixed_list.json").read_text())["questions"] == list(first.questions)
 
 
+def test_each_held_out_set_gets_the_list_chosen_on_its_own_training_side(tmp_path, matcher, monkeypatch):
+    # A list chosen on a mix of the corpus's and IN3's training tasks is a weak control on either: each held-out
+    # set is compared with the list chosen on its own kind of training task, kept in a file of its own.
+    from dataclasses import replace
+
+    from proactive import fixed_list as module
+    from proactive.config import load_profile
+    from proactive.run_folder import RunDir
+    from proactive.task_files import in3_fixed_list_tasks, in3_partials, profile_partials
+
+    profile = load_profile("cpu-smoke")
+    assert profile.train.in3_tasks == 2
+    corpus_only = profile_partials(profile, "train", with_in3=False)
+    assert [p.task_id for p in profile_partials(profile, "train")] == [
+        *(p.task_id for p in corpus_only), *(p.task_id for p in in3_partials("train", 2))]
+    assert not any(p.meta.get("source") == "IN3" for p in corpus_only)
+    # IN3's list: IN3's training side, as many tasks as the profile trains on, or as are held out when none.
+    assert [p.meta.get("split") for p in in3_fixed_list_tasks(profile, 5)] == ["train", "train"]
+    untrained_on_in3 = replace(profile, train=replace(profile.train, in3_tasks=0))
+    chosen_on = in3_fixed_list_tasks(untrained_on_in3, 5)
+    assert len(chosen_on) == 5 and all(p.meta.get("split") == "train" for p in chosen_on)
+    assert not {p.task_id for p in chosen_on} & {p.task_id for p in in3_partials("test")}
+
+    def chosen(partials, matcher, turns=3, **kw):  # which tasks it was chosen on is what this test is about
+        return FixedList(("Who is this for?",) * turns, (0.1,) * turns, tuple(p.task_id for p in partials),
+                         FIXED_LIST_BANK)
+
+    monkeypatch.setattr(module, "choose_fixed_list", chosen)
+    run = RunDir(tmp_path, profile)
+    corpus_list = run.best_fixed_list(matcher)
+    in3_list = run.best_fixed_list(matcher, in3_fixed_list_tasks(profile, 2), name="best_fixed_list_in3")
+    assert corpus_list.task_ids == tuple(p.task_id for p in corpus_only)
+    assert all(t.startswith("in3") for t in in3_list.task_ids)
+    # Two files: asking for one never chooses the other again.
+    assert json.loads((tmp_path / "best_fixed_list.json").read_text())["task_ids"] == list(corpus_list.task_ids)
+    assert json.loads((tmp_path / "best_fixed_list_in3.json").read_text())["task_ids"] == list(in3_list.task_ids)
+
+
 def test_the_headline_compares_the_trained_policy_with_the_best_fixed_list_first():
     rng = np.random.default_rng(0)
     trained = rng.uniform(0.2, 0.6, 30)

@@ -165,6 +165,8 @@ def test_05_evaluation(tmp_path):
     text = json.dumps(outputs)
     fixed = json.loads((run_dir / "best_fixed_list.json").read_text())  # chosen on the training tasks, kept
     assert f"best fixed list: {' / '.join(fixed['questions'])}" in text
+    fixed_in3 = json.loads((run_dir / "best_fixed_list_in3.json").read_text())  # chosen on IN3's training side
+    assert f"best fixed list for IN3: {' / '.join(fixed_in3['questions'])}" in text
     assert "share of each kind of hidden detail drawn out" in text and "names the request" in text
     assert "trained wins: outline" in text and "not ours" in text  # the table, with the paper labelled
     assert "Outline" in text and "agree on" in text  # side by side, judge agreement
