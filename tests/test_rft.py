@@ -4,6 +4,7 @@ the headline comparison's ceiling and verdict, and one real RFT round on the bun
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -333,3 +334,40 @@ def test_a_runs_figures_follow_its_method():
     assert [f.layout.title.text for f in both] == ["RFT rounds", "GRPO training"]
     assert list(both[1].data[0].y) == [0.1 * s for s in (1, 2, 3)]
     assert [f.layout.title.text for f in training_figures(grpo)] == ["GRPO training"]
+
+
+@pytest.mark.parametrize("grouped, sampler", [(True, "group_by_length"), (False, "random")])
+def test_fine_tuning_batches_rows_of_about_the_same_length_unless_told_not_to(tmp_path, monkeypatch, grouped, sampler):
+    # A batch is padded to its longest row: grouped by length, the round computes on its rows, not on padding.
+    import trl
+
+    from proactive.methods.rft import RFTSettings, sft_round
+
+    seen = {}
+
+    class Trainer:
+        def __init__(self, model, args, train_dataset, processing_class):
+            seen["strategy"] = args.train_sampling_strategy
+
+        def remove_callback(self, callback):
+            pass
+
+        def train(self):
+            from types import SimpleNamespace
+            return SimpleNamespace(training_loss=1.0)
+
+    class Model:
+        training = False
+
+        def train(self, mode=True):
+            pass
+
+    monkeypatch.setattr(trl, "SFTTrainer", Trainer)
+    monkeypatch.setattr("proactive.training.quiet_progress", lambda trainer: None)
+    settings = RFTSettings(group_by_length=grouped)
+    rows = [{"prompt": "Q" * n, "completion": " What?"} for n in (5, 50)]
+    assert sft_round(Model(), None, rows, load_profile("cpu-smoke"), settings, tmp_path, seed=0, progress=False) == 1.0
+    assert seen["strategy"] == sampler
+    assert RFTSettings().group_by_length  # the default; recipes measured before it pin it off
+    assert not load_profile(str(Path(__file__).parents[1] / "benchmarks/recipes/corpus-in3-open.yaml")
+                            ).train.rft.group_by_length

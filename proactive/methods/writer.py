@@ -49,6 +49,8 @@ class WriterSettings:
     epochs: int = 2
     learning_rate: float = 4e-4
     batch_size: int = 8
+    #: Batches of outlines of about the same length (as ``RFTSettings.group_by_length``).
+    group_by_length: bool = True
 
     RANGES: ClassVar[dict[str, tuple[float | None, float | None, bool]]] = {
         "dialogues": (1, None, True), "turns": (1, None, True), "samples": (1, None, True),
