@@ -23,11 +23,9 @@ import numpy as np
 
 from proactive.backends import EmbeddingSimilarity
 from proactive.config import load_profile
-from proactive.files import read_json
 from proactive.matching import FactMatcher
-from proactive.rft_store import rounds_done
+from proactive.rft_store import RoundStore
 from proactive.rft_targets import sft_examples, training_dialogues
-from proactive.simulator import Dialogue, turn_from_dict
 from proactive.task_files import profile_partials
 
 
@@ -49,12 +47,10 @@ def main() -> None:
 
     tokenizer = AutoTokenizer.from_pretrained(resolve_model(profile.model))
     root = Path(args.run) / "train" / "rft"
-    last = rounds_done(root)
+    last, buffer = RoundStore(root).buffer(profile_partials(profile, "train"))
     if not last:
         raise SystemExit(f"sft_speed: {root} holds no finished RFT round; train the recipe first (headline.py)")
-    by_id = {p.task_id: p for p in profile_partials(profile, "train")}
-    stored = read_json(root / f"round-{last}" / "buffer.json")
-    kept = [Dialogue(by_id[tid], [turn_from_dict(t) for t in turns]) for tid, turns in stored.items() if tid in by_id]
+    kept = list(buffer.values())
     settings = profile.train.rft
     dialogues = training_dialogues(kept, FactMatcher(EmbeddingSimilarity()), settings.turns, settings.variants,
                                    settings.misses)

@@ -62,7 +62,7 @@ class RoundStore:
     def resume(self, model: Any, partials: Sequence[PartialTask]) -> tuple[int, dict[str, Dialogue]]:
         """Load the last complete round's adapter into ``model`` (a PEFT model) and return how many rounds
         are done and the buffer of kept dialogues they left (0 and an empty buffer for a new run)."""
-        start = self.rounds_done()
+        start, buffer = self.buffer(partials)
         if not start:
             return 0, {}
         from peft import set_peft_model_state_dict
@@ -70,12 +70,19 @@ class RoundStore:
 
         last = self.root / f"round-{start}"
         set_peft_model_state_dict(model, load_file(str(last / "adapter" / "adapter_model.safetensors")))
-        by_id = {p.task_id: p for p in partials}
-        stored = read_json(last / "buffer.json")
-        buffer = {tid: Dialogue(by_id[tid], [turn_from_dict(t) for t in turns])
-                  for tid, turns in stored.items() if tid in by_id}
         log.info("RFT: resuming after round %d (%s)", start, last)
         return start, buffer
+
+    def buffer(self, partials: Sequence[PartialTask]) -> tuple[int, dict[str, Dialogue]]:
+        """How many rounds are done and the kept dialogues the last one left, on ``partials`` (0 and an empty
+        buffer for a new run); no model is touched."""
+        start = self.rounds_done()
+        if not start:
+            return 0, {}
+        by_id = {p.task_id: p for p in partials}
+        stored = read_json(self.root / f"round-{start}" / "buffer.json")
+        return start, {tid: Dialogue(by_id[tid], [turn_from_dict(t) for t in turns])
+                       for tid, turns in stored.items() if tid in by_id}
 
     def save(self, number: int, model: Any, groups: Sequence[DialogueGroup], buffer: Mapping[str, Dialogue],
              record: Mapping[str, Any], metrics_path: str | Path) -> None:
