@@ -1,21 +1,21 @@
-"""Writer RFT on a finished run: does fine-tuning the outline writer on its own best samples make the
-outline use what the questions drew out?
+"""Writer RFT on a finished run: does fine-tuning the note writer on its own best notes make the outline
+use what the questions drew out?
 
-    .venv/bin/python benchmarks/writer_rft.py runs/demo OUT [--profile cpu-unsloth] [--dialogues 48] [--samples 4]
+    .venv/bin/python benchmarks/writer_rft.py runs/demo OUT [--profile cpu-unsloth] [--tasks 48] [--samples 6]
         [--epochs 2] [--learning-rate 4e-4]
 
-Trains a LoRA writer (``proactive.outline_rft``) on the run's RFT-kept training dialogues (its
-``train/rft/round-*/buffer.json``: tasks of the training split only), then rewrites every system's
-held-out outlines (``eval/*.json``) with it, greedy, and prints per system: the share of what its own
-dialogue drew out that its outline uses, its coverage of all hidden facts and of the visible ones, and cut
-outlines; beside the same figures for the run's own outlines (today's judge). Writes OUT/writer/adapter
-(and its samples.jsonl) and OUT/eval/*.json (the rewritten results, for benchmarks/outline_use.py). The
-training is the `writer` stage's own (``proactive.methods.writer.fit_writer``), on other dialogues.
+Trains a LoRA note writer (``proactive.outline_rft``) on the hidden facts of the profile's training tasks
+(as the ``writer`` stage does: ``proactive.methods.writer.fit_writer``), then rewrites every system's
+held-out outlines (the run's ``eval/*.json``) with it, greedy, and prints per system: the share of what its
+own dialogue drew out that its outline uses, its coverage of all hidden facts and of the visible ones, and
+cut outlines; beside the same figures for the run's own outlines (today's judge). Writes OUT/writer/adapter
+(and its samples.jsonl) and OUT/eval/*.json (the rewritten results, for benchmarks/outline_use.py).
 """
 
 from __future__ import annotations
 
 import argparse
+import random
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -26,9 +26,8 @@ from proactive.evaluation import SystemResult, system_metrics
 from proactive.files import atomic_write_json, read_json
 from proactive.judges import EmbeddingJudge
 from proactive.methods.writer import WRITER_DIR, fit_writer, writer_adapter
+from proactive.outline_rft import training_details
 from proactive.outlines import oracle_request, without_mark
-from proactive.rft_store import rounds_done
-from proactive.simulator import Dialogue, turn_from_dict
 from proactive.system_specs import load_writer
 from proactive.task_files import profile_partials
 
@@ -55,30 +54,25 @@ def main() -> None:
     parser.add_argument("out")
     parser.add_argument("--profile", default="cpu-unsloth")
     # Each left out: the profile's train.writer setting.
-    parser.add_argument("--dialogues", type=int)
+    parser.add_argument("--tasks", type=int)
     parser.add_argument("--samples", type=int)
     parser.add_argument("--epochs", type=int)
     parser.add_argument("--learning-rate", type=float)
     args = parser.parse_args()
     run, out = Path(args.run), Path(args.out)
     profile = load_profile(args.profile)
-    given = {"dialogues": args.dialogues, "samples": args.samples, "epochs": args.epochs,
+    given = {"tasks": args.tasks, "samples": args.samples, "epochs": args.epochs,
              "learning_rate": args.learning_rate}
     settings = replace(profile.train.settings("writer"), **{k: v for k, v in given.items() if v is not None})
     judge = EmbeddingJudge(EmbeddingSimilarity())
 
-    store = run / "train" / "rft"
-    buffer = read_json(store / f"round-{rounds_done(store)}" / "buffer.json")
-    by_id = {p.task_id: p for p in profile_partials(profile, "train")}
-    dialogues = [Dialogue(by_id[tid], [turn_from_dict(t) for t in turns]) for tid, turns in buffer.items() if tid in by_id]
-    dialogues = dialogues[: settings.dialogues]
-    partials, histories = [d.partial for d in dialogues], [d.history() for d in dialogues]
-
+    tasks = profile_partials(profile, "train")
+    details = training_details(random.Random(profile.train_seed).sample(tasks, min(settings.tasks, len(tasks))))
     started = time.time()
     # The stage's own fitting (sampling, selection, fine-tuning), into OUT/writer/.
-    kept, examples, loss = fit_writer(partials, histories, profile, settings, out / WRITER_DIR, judge.similarity)
-    print(f"writer RFT on {len(dialogues)} training dialogues, {settings.samples} outlines each: kept {len(kept)} "
-          f"(mean share of what was said {sum(k.score for k in kept) / max(1, len(kept)):.3f}), fine-tuned on "
+    kept, examples, loss = fit_writer(details, profile, settings, out / WRITER_DIR, judge.similarity)
+    print(f"writer RFT on {len(details)} users' sentences, {settings.samples} notes each: kept {len(kept)} "
+          f"(closeness {sum(k.closeness for k in kept) / max(1, len(kept)):.3f}), fine-tuned on "
           f"{examples}, loss {loss}, {time.time() - started:.0f} s")
     writer = load_writer(profile, writer_adapter(out))  # as the demo writes with it
     print("\n| system | uses what its dialogue drew out | covers hidden | covers visible | cut |\n|---|---|---|---|---|")
@@ -87,7 +81,8 @@ def main() -> None:
         print(line(f"{result.name} (run's writer)", result))
         # As the systems do: the oracle's writer reads every fact in the request, and no dialogue.
         if result.sees_all_facts:
-            outlines = writer.write_outlines([oracle_request(d.partial) for d in result.dialogues], [()] * len(result.dialogues))
+            outlines = writer.write_outlines([oracle_request(d.partial) for d in result.dialogues], [()] * len(result.dialogues),
+                                             details=[[f.statement for f in d.partial.hidden_facts] for d in result.dialogues])
         else:
             outlines = writer.write_outlines([d.partial for d in result.dialogues], [d.history() for d in result.dialogues])
         for d, o in zip(result.dialogues, outlines):

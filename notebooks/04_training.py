@@ -234,20 +234,22 @@ display(Markdown(f"```python\n{inspect.getsource(train_rft)}```"))
 # %% [markdown]
 # ## The writer, trained the same way
 #
-# Asking pays only if the outline written afterwards uses the answers. A 135M writer mostly does not: it
-# drops them, pastes them (which the judge counts as nothing), or loops until it runs out of tokens.
-# `make demo`'s profile therefore ends with a second stage, `writer` (`proactive.methods.writer`):
-# rejection-sampling fine-tuning of the *writer*. The trained policy holds dialogues on training tasks,
-# the base model samples several outlines after each, and the one that uses the most of **what the user
-# said** (the request's sentences and the answers), in its own words and finished, is kept
-# (`proactive.outline_rft.keep_best`, under the judge the report uses); a LoRA writer of its own is
-# fine-tuned on the kept outlines and writes every system's outline in the evaluation. Selection reads
-# the dialogue only, never the hidden facts.
+# Asking pays only if the outline written afterwards uses the answers. A 135M writer asked for a whole
+# outline after a dialogue mostly does not: it drops them, pastes them (which the judge counts as
+# nothing), or loops until it runs out of tokens. Asked about *one* answer at a time ("rewrite this as a
+# note for the outline") it often can. So every outline is the writer's plan for the request, then one
+# note per detail the user gave (`proactive.outline_notes`). `make demo`'s profile ends with a second
+# stage, `writer` (`proactive.methods.writer`): rejection-sampling fine-tuning of the *note writer*. For
+# the sentences users give on training tasks (their hidden facts, which the simulated user answers with),
+# the base model samples several notes each; the one that covers the sentence closest in its own words,
+# with its numbers unchanged, is kept (`proactive.outline_rft.keep_best_notes`, under the judge the report
+# uses, whose paste rule gives a copied sentence nothing); a LoRA note writer of its own is fine-tuned on
+# the kept notes and writes every system's notes in the evaluation.
 
 # %%
-from proactive.outline_rft import keep_best
+from proactive.outline_rft import keep_best_notes
 
-display(Markdown(f"```python\n{inspect.getsource(keep_best)}```"))
+display(Markdown(f"```python\n{inspect.getsource(keep_best_notes)}```"))
 
 # %% [markdown]
 # ## Train

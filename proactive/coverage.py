@@ -49,10 +49,15 @@ def quotes(line: str, sentence: str, share: float = QUOTE_SHARE) -> bool:
     """Is ``line`` the user's ``sentence`` pasted (whole, nearly whole, or padded) rather than a detail
     written into the outline? It is when it holds one unbroken run of at least ``share`` of the sentence's
     words, in order. Sentences under :data:`QUOTE_MIN_WORDS` words are never quotations."""
-    said = _WORD.findall(sentence.lower())
-    if len(said) < QUOTE_MIN_WORDS:
+    if len(_WORD.findall(sentence.lower())) < QUOTE_MIN_WORDS:
         return False
-    return _longest_run(_WORD.findall(line.lower()), said) >= share * len(said)
+    return copied_share(line, sentence) >= share
+
+
+def copied_share(line: str, sentence: str) -> float:
+    """The share of ``sentence``'s words that ``line`` repeats in one unbroken run, in order (0 to 1)."""
+    said = _WORD.findall(sentence.lower())
+    return _longest_run(_WORD.findall(line.lower()), said) / len(said) if said else 0.0
 
 
 def own_lines(outline: str, said: Sequence[str]) -> list[str]:

@@ -97,17 +97,31 @@ def _line_key(line: str) -> str:
 _LIST_MARK = re.compile(r"^\s*(?:[-*•#]+\s*)*(?:\d+[.)]\s+)?")
 
 
-def first_block(text: str, min_lines: int = 2) -> tuple[str, bool]:
+#: The most points an outline has: the shape asked for is short, and a 135M writer that goes on past
+#: this many lines is listing (times of day, "Guests: 100" x 7) until it runs out of tokens.
+OUTLINE_MAX_LINES = 8
+
+
+def first_block(text: str, min_lines: int = 2, max_lines: int = OUTLINE_MAX_LINES) -> tuple[str, bool]:
     """The writer's stop rule: once an outline has ``min_lines`` lines it ends at its first blank line
     (a list of bullet points is over before the small model moves on to a letter or a question to
-    itself) or at the first line it already wrote (the model has started to loop). Returns the outline
-    and whether the rule ended it."""
+    itself) or at the first line it already wrote (the model has started to loop); it ends at
+    ``max_lines`` lines, and at a second bullet with nothing after it ("-" alone, another loop a small
+    model falls into; such bullets are dropped). Returns the outline and whether the rule ended it."""
     kept: list[str] = []
     seen: set[str] = set()
     written = 0  # non-blank lines kept so far
+    bare = 0  # bullets with nothing after them
     for line in text.strip().split("\n"):
         key = _line_key(line)
+        if not key and line.strip():
+            bare += 1
+            if bare > 1:
+                return "\n".join(kept).rstrip(), True
+            continue
         if written >= min_lines and (not key or key in seen):
+            return "\n".join(kept).rstrip(), True
+        if written >= max_lines and key:
             return "\n".join(kept).rstrip(), True
         seen.add(key)
         written += bool(key)
@@ -116,7 +130,7 @@ def first_block(text: str, min_lines: int = 2) -> tuple[str, bool]:
             kept.append(line[:looped].rstrip(" ,;"))
             return "\n".join(kept).rstrip(), True
         kept.append(line)
-    return text, False
+    return "\n".join(kept) if bare else text, False
 
 
 def _inline_loop_start(line: str) -> int | None:

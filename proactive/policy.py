@@ -14,18 +14,14 @@ from typing import Any, Protocol
 
 from .errors import ProactiveError
 from .masking import PartialTask
-from .outlines import clean_outline, first_block, outline_messages, whole_lines
+from .outline_notes import NOTE_TOKENS, note_from, note_prompt, with_notes
+from .outlines import clean_outline, first_block, outline_messages, told_details, whole_lines
 from .questions import repeats_earlier, restates_request
 
 History = Sequence[tuple[str, str]]
 
 #: How the writer's turn opens: the first bullet of the outline.
 OUTLINE_OPENING = "- "
-#: The opening a trained writer's prompt ends with (:mod:`proactive.outline_rft`): the bullet alone, since
-#: the tokenizer puts the space in the first word's token (" History"), as its training rows have it. The
-#: untrained writer keeps :data:`OUTLINE_OPENING`: on make demo's held-out dialogues it used more of what
-#: they drew out with it (0.33 against 0.22, benchmarks/README).
-TRAINED_WRITER_OPENING = OUTLINE_OPENING.rstrip()
 
 
 #: A redrawn question is sampled (at least this warm): greedy decoding would draw the same one again.
@@ -147,6 +143,8 @@ class LocalPolicy:
     """A local causal LM (base model or base + LoRA adapter): asks questions and writes outlines in batches."""
 
     sees_all_facts = False
+    #: Its outlines end with a note per detail the user gave (:meth:`write_notes`); the oracle hands it its facts.
+    writes_notes = True
 
     def __init__(self, model: Any, tokenizer: Any, question_prefix: str = "", max_new_tokens: int = 24,
                  name: str = "policy", outline_tokens: int = 128, batch_size: int = 16, redraws: int = 0,
@@ -163,11 +161,14 @@ class LocalPolicy:
         self.outline_tokens = outline_tokens
         self.batch_size = batch_size
         self.name = name
-        #: The model that writes this system's outlines, when not this one: a writer trained by writer
+        #: The model that writes this system's outlines, when not this one: a note writer trained by writer
         #: RFT (:mod:`proactive.outline_rft`), shared by every system so only the dialogues differ.
         self.writer: LocalPolicy | None = None
-        #: How this model's outline turn opens (:data:`TRAINED_WRITER_OPENING` for a trained writer).
+        #: How this model's outline turn opens.
         self.outline_opening = OUTLINE_OPENING
+        #: Whether the notes (:mod:`proactive.outline_notes`) are written with the LoRA adapter on: a note
+        #: writer trained by writer RFT writes them with its own; anything else with the base weights.
+        self.notes_with_adapter = False
 
     def _generate(self, prompts: Sequence[str], max_new_tokens: int, temperature: float, seed: int,
                   stop: Sequence[int] | None = None, ended: list[bool] | None = None) -> list[str]:
@@ -180,7 +181,7 @@ class LocalPolicy:
         texts: list[str] = []
         starts = range(0, len(prompts), self.batch_size)
         # A bar, gone when done, for questions in more than one batch (sampled dialogues, RFT's rounds) and for outlines.
-        what = "outlines" if max_new_tokens == self.outline_tokens else "questions"
+        what = "outlines" if max_new_tokens == self.outline_tokens else "notes" if max_new_tokens == NOTE_TOKENS else "questions"
         # Outlines are long (about a minute for 24 on 2 cores, often one batch): their bar counts the tokens
         # written, batch after batch; questions are short, so theirs counts batches.
         tokens = what == "outlines"
@@ -265,15 +266,18 @@ class LocalPolicy:
         return contextlib.nullcontext() if self.writes_with_adapter or disable is None else disable()
 
     def write_outlines(self, partials: Sequence[PartialTask], histories: Sequence[History],
-                       temperature: float = 0.0, seed: int = 0) -> list[str]:
-        """The final outline for each task after its dialogue (greedy unless ``temperature``: writer RFT
-        samples). With a :attr:`writer` (a trained outline writer, :mod:`proactive.outline_rft`), that model
-        writes. The writer's turn opens with :data:`OUTLINE_OPENING`, so it writes the deliverable rather
-        than "I'm ready, go ahead". It ends where the model ends it or at its first blank line after two
-        lines (``outlines.first_block``); one that runs out of ``outline_tokens`` before either is cut at
-        its last complete line and marked (``outlines.CUT_MARK``: left out of coverage)."""
+                       temperature: float = 0.0, seed: int = 0,
+                       details: Sequence[Sequence[str]] | None = None) -> list[str]:
+        """The final outline for each task after its dialogue (greedy unless ``temperature``): the plan for
+        the request, then a note for each detail the user gave (``details``; by default the answers that gave
+        one, ``outlines.told_details``), each written on its own (:mod:`proactive.outline_notes`). With a
+        :attr:`writer` (a note writer trained by writer RFT), that model writes. The plan's turn opens with
+        :data:`OUTLINE_OPENING`, so it writes the deliverable rather than "I'm ready, go ahead". It ends where
+        the model ends it or by the stop rule (``outlines.first_block``); one that runs out of
+        ``outline_tokens`` before either is cut at its last complete line and marked (``outlines.CUT_MARK``:
+        left out of coverage)."""
         if self.writer is not None:
-            return self.writer.write_outlines(partials, histories, temperature, seed)
+            return self.writer.write_outlines(partials, histories, temperature, seed, details)
         prompts = [outline_prompt(self.tokenizer, p, h, self.outline_opening) for p, h in zip(partials, histories)]
         # No repetition penalty: transformers applies it to the prompt's tokens too, so the writer would
         # avoid copying the very facts it was told (measured: oracle coverage 0.33 -> 0.00). Loops that
@@ -285,4 +289,23 @@ class LocalPolicy:
         for text, done in zip(texts, ended):
             outline, stopped = first_block(OUTLINE_OPENING + text.lstrip(" "))  # "- " + "History" or " History"
             outlines.append(clean_outline(whole_lines(outline, done or stopped)))
-        return outlines
+        details = [told_details(h) for h in histories] if details is None else details
+        notes = self.write_notes([d for task in details for d in task], temperature, seed)
+        start, written = 0, []
+        for outline, task in zip(outlines, details):
+            written.append(with_notes(outline, notes[start : start + len(task)]))
+            start += len(task)
+        return written
+
+    def write_notes(self, details: Sequence[str], temperature: float = 0.0, seed: int = 0) -> list[str]:
+        """One outline line per sentence the user gave (:func:`outline_notes.note_from`; "" where the
+        writer wrote nothing), with the note writer's adapter on where it has one (:attr:`notes_with_adapter`)."""
+        import contextlib
+
+        if not details:
+            return []
+        disable = getattr(self.model, "disable_adapter", None)
+        weights = contextlib.nullcontext() if self.notes_with_adapter or disable is None else disable()
+        with weights:
+            texts = self._generate([note_prompt(self.tokenizer, d) for d in details], NOTE_TOKENS, temperature, seed)
+        return [note_from(text) for text in texts]

@@ -51,12 +51,10 @@ def attach_writer(profile: Profile, train_dir: str | Path, policies: list[LocalP
 
 
 def load_writer(profile: Profile, adapter: str | Path) -> LocalPolicy:
-    """A writer that writer RFT trained, ready to write: its adapter on, its prompt as its training rows end."""
-    from .policy import TRAINED_WRITER_OPENING
-
+    """A note writer that writer RFT trained, ready to write: its adapter on for the notes it was trained on
+    (:mod:`proactive.outline_notes`), off for the plan before them, which it was not."""
     writer = local_policy(profile, adapter, name="writer")
-    writer.writes_with_adapter = True
-    writer.outline_opening = TRAINED_WRITER_OPENING  # as its training rows end (outline_rft.writer_rows)
+    writer.notes_with_adapter = True
     return writer
 
 

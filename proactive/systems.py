@@ -73,7 +73,11 @@ class OracleWriter(_Asks):
         return [""] * len(partials)
 
     def write_outlines(self, partials: Sequence[PartialTask], histories: Sequence[History]) -> list[str]:
-        return self.writer.write_outlines([oracle_request(p) for p in partials], [()] * len(partials))
+        handed = [oracle_request(p) for p in partials]
+        if getattr(self.writer, "writes_notes", False):  # a note for every fact, as for every answer elsewhere
+            return self.writer.write_outlines(handed, [()] * len(partials),
+                                              details=[[f.statement for f in p.hidden_facts] for p in partials])
+        return self.writer.write_outlines(handed, [()] * len(partials))
 
 
 class EndpointPolicy:

@@ -1,4 +1,4 @@
-"""Writer RFT's selection: keep the sampled outline that uses the most of what the user said, in its own words."""
+"""Writer RFT's selection: keep the sampled note that covers the user's sentence closest, in its own words."""
 
 from __future__ import annotations
 
@@ -6,66 +6,61 @@ import json
 
 import pytest
 
-from proactive.judges import EmbeddingJudge
-from proactive.outline_rft import REQUEST_WEIGHT, keep_best, said, said_coverage, writer_rows
-from proactive.outlines import CUT_MARK
-from proactive.simulator import NO_PREFERENCE
+from proactive.outline_rft import KeptNote, keep_best_notes, note_closeness, note_rows, training_details
 from tests.test_evaluation import _referral
 
-HISTORY = [("How old is the patient?", "The patient is a 62-year-old woman with new daily headaches for five weeks."),
-           ("What is your budget?", NO_PREFERENCE),
-           ("How soon?", "She needs to be seen this week and a temporal artery biopsy arranged.")]
-
-WRITTEN = ("- Reason for referral: suspected giant cell arteritis\n- History: 62-year-old woman, new daily headaches "
-           "for 5 weeks, jaw pain on chewing, scalp tender\n- Request: see this week, arrange temporal artery biopsy")
-PASTED = "\n".join(f"- {answer}" for _, answer in HISTORY if answer != NO_PREFERENCE)
+DETAIL = "The patient is a 62-year-old woman with new daily headaches for five weeks."
+WRITTEN = "- History: 62-year-old woman, daily headaches for 5 weeks"
+PASTED = f"- {DETAIL}"
+PADDED = f"- Note: {DETAIL.lower()} Please see her."
 
 
-def test_what_was_said_is_the_answers_that_gave_a_detail_and_the_requests_sentences():
-    facts = said(_referral(), HISTORY)
-    answers = [f for f in facts if f.importance == 1.0]
-    assert [f.statement for f in answers] == [HISTORY[0][1], HISTORY[2][1]]  # the decline told nothing
-    request = [f for f in facts if f.importance == REQUEST_WEIGHT]
-    assert request and all(f.statement in _referral().request for f in request)
-    # What the writer knows, never the task's hidden facts as such: no history, no answers.
-    assert all(f.importance == REQUEST_WEIGHT for f in said(_referral(), []))
-
-
-def test_the_kept_outline_uses_the_answers_in_its_own_words_not_a_paste_nor_a_cut_one(embedder):
-    judge = EmbeddingJudge(embedder)
+def test_the_users_sentences_are_the_training_tasks_hidden_facts_each_once():
     partial = _referral()
-    assert said_coverage(judge, WRITTEN, partial, HISTORY) > said_coverage(judge, PASTED, partial, HISTORY)
-    assert said_coverage(judge, WRITTEN + f"\n{CUT_MARK}", partial, HISTORY) is None
-    cut = WRITTEN + f"\n- More\n{CUT_MARK}"
-    samples = [[PASTED, "- Dear doctor"], [cut, WRITTEN], [WRITTEN.splitlines()[0], "- Dear doctor"]]
-    kept = keep_best(judge, [partial, partial], [HISTORY, HISTORY], samples)
-    # Dialogue 0: the best of a paste and a one-line outline; dialogue 1: the written outline, not the cut one.
-    assert [k.index for k in kept][-1] == 1 and kept[-1].outline == WRITTEN
-    assert all(k.outline != cut for k in kept)
-    assert all(k.outline != PASTED or k.score <= said_coverage(judge, WRITTEN, partial, HISTORY) for k in kept)
+    details = training_details([partial, partial])
+    assert details == [f.statement for f in partial.hidden_facts]
+    assert not set(details) & {f.statement for f in partial.visible_facts}  # the request already says those
 
 
-def test_nothing_is_kept_for_a_dialogue_whose_samples_were_all_cut_or_covered_nothing(embedder):
-    judge = EmbeddingJudge(embedder)
-    partial = _referral()
-    samples = [[f"- Dear doctor\n{CUT_MARK}"], ["- Lorem ipsum dolor"]]
-    assert keep_best(judge, [partial], [HISTORY], samples) == []
+def test_a_note_counts_when_it_writes_the_detail_in_not_when_it_pastes_or_misses_it(embedder):
+    assert note_closeness(embedder, WRITTEN, DETAIL) is not None
+    assert note_closeness(embedder, PASTED, DETAIL) is None and note_closeness(embedder, PADDED, DETAIL) is None
+    assert note_closeness(embedder, "- Budget: 8,000 euros", DETAIL) is None
+    assert note_closeness(embedder, "", DETAIL) is None
 
 
-def test_a_row_is_the_writers_prompt_and_the_kept_outline_ended_with_the_end_token():
-    from proactive.outline_rft import KeptOutline
+def test_the_kept_note_is_the_closest_written_in_one_and_none_when_all_paste_or_miss(embedder):
+    other = "She needs to be seen this week and a temporal artery biopsy arranged."
+    samples = [[PASTED, "- Weather: sunny"], [WRITTEN, ""], ["- Patient: woman, 62", PASTED]]
+    kept = keep_best_notes(embedder, [DETAIL, other], samples)
+    assert [k.detail for k in kept] == [DETAIL]  # the second detail got a paste, an empty note and a miss
+    closest = max((WRITTEN, "- Patient: woman, 62"), key=lambda n: note_closeness(embedder, n, DETAIL) or 0)
+    assert kept[0].note == closest and kept[0].note != PASTED
 
+
+@pytest.mark.parametrize("note, kept", [
+    ("- History: 62-year-old woman, daily headaches for 5 weeks", True),  # "five" is 5
+    ("- History: 62-year-old woman, daily headaches for 6 weeks", False),  # a number changed
+    ("- History: 62-year-old woman, daily headaches", False),  # a number dropped
+    ("- History: 62-year-old woman, 3 daily headaches for 5 weeks", False),  # one invented
+    ("- Patient: a 62-year-old woman with new daily headaches", False),  # copies most of the sentence
+])
+def test_a_kept_note_keeps_the_details_numbers_and_copies_at_most_half_of_it(note, kept):
+    from proactive.outline_rft import keeps
+
+    assert keeps(note, DETAIL) is kept
+
+
+def test_a_row_is_the_note_writers_prompt_and_the_kept_note_ended_with_the_end_token():
     class Tokenizer:
         eos_token = "<end>"
 
         def apply_chat_template(self, messages, tokenize=False, add_generation_prompt=True):
             return "|".join(m["content"] for m in messages) + "|assistant:"
 
-    rows = writer_rows(Tokenizer(), [_referral()], [HISTORY], [KeptOutline(0, WRITTEN, 0.8)])
-    assert rows[0]["prompt"].endswith("|assistant:-")
-    assert rows[0]["completion"] == " " + WRITTEN.removeprefix("- ") + "<end>"
-    # The writer's prompt lists what the answers said, as write_outlines' prompt does.
-    assert HISTORY[2][1] in rows[0]["prompt"] and NO_PREFERENCE not in rows[0]["prompt"].split("details I gave you")[-1]
+    rows = note_rows(Tokenizer(), [KeptNote(DETAIL, WRITTEN, 0.8)])
+    assert rows[0]["prompt"].endswith("|assistant:-") and DETAIL in rows[0]["prompt"]
+    assert rows[0]["completion"] == " History: 62-year-old woman, daily headaches for 5 weeks<end>"
 
 
 @pytest.mark.slow
@@ -80,7 +75,7 @@ def test_the_writer_stage_trains_a_writer_that_the_demo_writes_every_outline_wit
 
     profile = tmp_path / "writer.yaml"
     profile.write_text("base: cpu-smoke\nn_tasks: 2\neval_samples: 1\nagreement_tasks: 1\ntrain:\n  method: [grpo, writer]\n"
-                       "  grpo: {max_steps: 1}\n  writer: {dialogues: 3, samples: 2, epochs: 1, batch_size: 2}\n")
+                       "  grpo: {max_steps: 1}\n  writer: {tasks: 3, samples: 2, epochs: 1, batch_size: 2}\n")
     loaded = load_profile(str(profile))
     assert methods.describe(loaded) == "GRPO, 1 step, then writer RFT, 1 round" and methods.unit(loaded) == "steps"
     out = tmp_path / "demo"
@@ -91,12 +86,12 @@ def test_the_writer_stage_trains_a_writer_that_the_demo_writes_every_outline_wit
     writer = out / "train" / "writer" / "adapter"
     assert (writer / "adapter_model.safetensors").is_file() and not (out / "train" / "writer" / ".adapter.tmp").exists()
     record = [r for r in read_metrics(out / "train" / "metrics.jsonl") if r.get("method") == "writer"]
-    assert len(record) == 1 and record[0]["dialogues"] == 3 and record[0]["kept"] <= 3
+    assert len(record) == 1 and record[0]["details"] >= 3 and record[0]["kept"] <= record[0]["details"]
     assert record[0]["examples"] == record[0]["kept"]
     samples = [json.loads(line) for line in (out / "train" / "writer" / "samples.jsonl").read_text().splitlines()]
-    assert len(samples) == 3 and all(len(s["samples"]) == 2 for s in samples)
+    assert len(samples) == record[0]["details"] and all(len(s["samples"]) == 2 for s in samples)
     assert sum(s["kept"] is not None for s in samples) == record[0]["kept"]
-    assert all(s["kept"] is None or s["kept"] in [x["outline"] for x in s["samples"]] for s in samples)
+    assert all(s["kept"] is None or s["kept"] in [x["note"] for x in s["samples"]] for s in samples)
     report = json.loads((out / "report.json").read_text())
     assert report["training"] == "GRPO, 1 step, then writer RFT, 1 round"
     assert report["outline_writer"] == "the writer trained by writer RFT"
@@ -110,7 +105,7 @@ def test_the_writer_stage_trains_a_writer_that_the_demo_writes_every_outline_wit
 def test_a_finished_run_given_the_writer_stage_trains_only_the_writer(tmp_path):
     """An older run (policy trained, no writer) rerun with the writer stage added: the policy is not trained
     again (a finished GRPO run resumed would take one more step) and its adapter stays byte for byte; the
-    writer reads the trained policy's dialogues."""
+    writer trains on the training tasks' sentences."""
     from proactive.cli import main
     from proactive.training import read_metrics
 
@@ -121,7 +116,7 @@ def test_a_finished_run_given_the_writer_stage_trains_only_the_writer(tmp_path):
     assert main(["train", "--profile", str(profile), "--out", str(out)]) == 0
     adapter = out / "train" / "adapter" / "adapter_model.safetensors"
     before = adapter.read_bytes()
-    profile.write_text(common + "  method: [grpo, writer]\n  writer: {dialogues: 2, samples: 2, epochs: 1, batch_size: 2}\n")
+    profile.write_text(common + "  method: [grpo, writer]\n  writer: {tasks: 2, samples: 2, epochs: 1, batch_size: 2}\n")
     assert main(["train", "--profile", str(profile), "--out", str(out)]) == 0
     records = read_metrics(out / "train" / "metrics.jsonl")
     assert [r.get("method") for r in records].count("writer") == 1

@@ -1,10 +1,11 @@
-"""Writer RFT as a stage: after the asker is trained, train the outline writer the same way.
+"""Writer RFT as a stage: after the asker is trained, train the outline's note writer the same way.
 
-The trained policy holds dialogues on training tasks; the base model samples several outlines after
-each; the one that uses the most of what the user said, in its own words, is kept
-(:mod:`proactive.outline_rft`); a LoRA writer of its own is fine-tuned on the kept outlines and saved to
-``train/writer/adapter``. The evaluation writes every system's outline with it (one writer for all, so
-systems still differ only in their questions). The policy itself is handed on unchanged.
+Every outline ends with a note per detail the user gave (:mod:`proactive.outline_notes`). For the sentences
+users give on the training tasks (their hidden facts), the base model samples several notes each; the one
+that covers the sentence closest in its own words is kept (:mod:`proactive.outline_rft`); a LoRA note writer
+of its own is fine-tuned on the kept notes and saved to ``train/writer/adapter``. The evaluation writes
+every system's notes with it (one writer for all, so systems still differ only in their questions). The
+policy itself is handed on unchanged.
 """
 
 from __future__ import annotations
@@ -21,10 +22,7 @@ from . import Method, StageRun
 
 if TYPE_CHECKING:  # types only
     from ..config import Profile
-    from ..masking import PartialTask
-    from ..outline_rft import KeptOutline
-
-History = Sequence[tuple[str, str]]
+    from ..outline_rft import KeptNote
 
 #: Where in a run's ``train/`` folder the writer's adapter is saved.
 WRITER_DIR = "writer"
@@ -38,22 +36,21 @@ def writer_adapter(train_dir: str | Path) -> Path | None:
 
 @dataclass
 class WriterSettings:
-    """Writer RFT's recipe (the CPU defaults): how many training dialogues (the trained policy's, of
-    ``turns`` questions), outlines sampled after each and how warm, and the fine-tuning (epochs over the
-    kept outlines, learning rate, batch size)."""
+    """Writer RFT's recipe (the CPU defaults): how many training tasks give their hidden facts as the
+    sentences to write notes for, notes sampled for each and how warm, and the fine-tuning (epochs over
+    the kept notes, learning rate, batch size)."""
 
-    dialogues: int = 48
-    turns: int = 3
-    samples: int = 4
-    temperature: float = 0.7
+    tasks: int = 48
+    samples: int = 6
+    temperature: float = 0.8
     epochs: int = 2
     learning_rate: float = 4e-4
     batch_size: int = 8
-    #: Batches of outlines of about the same length (as ``RFTSettings.group_by_length``).
+    #: Batches of notes of about the same length (as ``RFTSettings.group_by_length``).
     group_by_length: bool = True
 
     RANGES: ClassVar[dict[str, tuple[float | None, float | None, bool]]] = {
-        "dialogues": (1, None, True), "turns": (1, None, True), "samples": (1, None, True),
+        "tasks": (1, None, True), "samples": (1, None, True),
         "temperature": (0.01, 10, True), "epochs": (1, None, True), "learning_rate": (0, 1, False),
         "batch_size": (1, None, True),
     }
@@ -63,10 +60,10 @@ class WriterSettings:
 class WriterRecord:
     """What the writer stage did, as it goes into ``metrics.jsonl``."""
 
-    dialogues: int
+    details: int  # the users' sentences notes were sampled for
     samples: int
-    kept: int  # dialogues with a finished sample that used anything said
-    kept_share: float  # mean share of what was said that the kept outlines use
+    kept: int  # details with a sampled note that covers them in its own words
+    kept_closeness: float  # mean cosine of the kept notes to their details
     examples: int
     sft_loss: float | None
     seconds: float
@@ -75,20 +72,18 @@ class WriterRecord:
         return {"method": WriterRFT.name, **asdict(self)}
 
 
-def fit_writer(partials: Sequence[PartialTask], histories: Sequence[History], profile: Profile,
-               settings: WriterSettings, folder: Path, similarity: Any = None, progress: bool = True,
-               ) -> tuple[list[KeptOutline], int, float | None]:
-    """Writer RFT on given dialogues: the base model samples ``settings.samples`` outlines after each, the
-    best is kept (every sample, its score and the kept one in ``folder/samples.jsonl``), and a LoRA writer
-    fine-tuned on them is saved whole (or not at all) to ``folder/adapter``. Returns what was kept, how
-    many rows were fine-tuned on, and the loss."""
+def fit_writer(details: Sequence[str], profile: Profile, settings: WriterSettings, folder: Path,
+               similarity: Any = None, progress: bool = True) -> tuple[list[KeptNote], int, float | None]:
+    """Writer RFT on the users' sentences ``details``: the base model samples ``settings.samples`` notes for
+    each, the closest in its own words is kept (every sample, its closeness and the kept one in
+    ``folder/samples.jsonl``), and a LoRA note writer fine-tuned on them is saved whole (or not at all) to
+    ``folder/adapter``. Returns what was kept, how many rows were fine-tuned on, and the loss."""
     from peft import get_peft_model
 
     from ..backends import EmbeddingSimilarity
-    from ..coverage import OwnWordsCoverage
     from ..files import atomic_write_jsonl
     from ..models import load_model_and_tokenizer, lora_config, torch_dtype
-    from ..outline_rft import keep_best, sample_outlines, sample_scores, writer_rows
+    from ..outline_rft import keep_best_notes, note_closeness, note_rows, sample_notes
     from ..policy import LocalPolicy
     from .rft import sft_round
 
@@ -96,21 +91,18 @@ def fit_writer(partials: Sequence[PartialTask], histories: Sequence[History], pr
     model, tokenizer = load_model_and_tokenizer(profile.model, dtype=torch_dtype(profile.train.dtype))
     base = LocalPolicy(model, tokenizer, name="writer", outline_tokens=profile.outline_tokens,
                        batch_size=profile.eval_batch_size)
-    samples = sample_outlines(base, partials, histories, settings.samples, settings.temperature,
-                              seed=profile.train_seed)
+    samples = sample_notes(base, details, settings.samples, settings.temperature, seed=profile.train_seed)
     # The coverage rule the report's judge applies (proactive.coverage), on the reward's embedding model.
-    judge = OwnWordsCoverage(similarity or EmbeddingSimilarity())
-    scores = sample_scores(judge, partials, histories, samples)
-    kept = keep_best(judge, partials, histories, samples, scores)
-    # Every sample with its score, and which was kept: a reader sees what the writer learned from.
-    chosen = {k.index: k for k in kept}
+    similarity = similarity or EmbeddingSimilarity()
+    kept = keep_best_notes(similarity, details, samples)
+    # Every sample with its closeness, and which was kept: a reader sees what the writer learned from.
+    chosen = {k.detail: k.note for k in kept}
     atomic_write_jsonl(folder / "samples.jsonl", [
-        {"task_id": p.task_id, "history": [list(pair) for pair in h],
-         "samples": [{"outline": group[i], "score": score[i]} for group, score in zip(samples, scores)],
-         "kept": chosen[i].outline if i in chosen else None}
-        for i, (p, h) in enumerate(zip(partials, histories))])
+        {"detail": detail, "samples": [{"note": group[i], "closeness": note_closeness(similarity, group[i], detail)
+                                        if group[i] else None} for group in samples],
+         "kept": chosen.get(detail)} for i, detail in enumerate(details)])
     model = get_peft_model(model, lora_config(profile.train))
-    rows = writer_rows(tokenizer, partials, histories, kept)
+    rows = note_rows(tokenizer, kept)
     model.train()
     loss = sft_round(model, tokenizer, rows, profile, settings, folder / "sft", seed=profile.train_seed,
                      progress=progress)
@@ -125,37 +117,33 @@ def fit_writer(partials: Sequence[PartialTask], histories: Sequence[History], pr
 
 
 def train_writer(policy_model: Any, run: StageRun, progress: bool = True) -> WriterRecord:
-    """Writer RFT on ``run``'s training tasks: dialogues by the trained policy (``settings.dialogues`` of
-    the training tasks, ``settings.turns`` questions each), then :func:`fit_writer` into ``train/writer/``."""
+    """Writer RFT on ``run``'s training tasks (``settings.tasks`` of them, their hidden facts the sentences
+    to write notes for): :func:`fit_writer` into ``train/writer/``. The policy is not used: what a user
+    answers is the fact's own sentence, whichever question drew it out."""
     from tqdm.auto import tqdm
 
-    from ..dialogues import run_dialogues
     from ..files import append_jsonl
-    from ..policy import LocalPolicy
+    from ..outline_rft import training_details
 
     settings, profile = run.settings, run.profile
     started = time.time()
     tasks = list(run.partials)
-    tasks = random.Random(profile.train_seed).sample(tasks, min(settings.dialogues, len(tasks)))
-    asker = LocalPolicy(policy_model, run.tokenizer, profile.question_prefix, profile.train.max_completion_length,
-                        name="policy", batch_size=profile.eval_batch_size, redraws=profile.redraws)
-    policy_model.eval()
-    dialogues = run_dialogues(asker, tasks, run.reward.matcher, turns=settings.turns, progress=progress)
-    kept, examples, loss = fit_writer([d.partial for d in dialogues], [d.history() for d in dialogues], profile,
-                                      settings, run.out / WRITER_DIR, getattr(run.reward.matcher, "similarity", None),
-                                      progress)
-    record = WriterRecord(dialogues=len(dialogues), samples=settings.samples, kept=len(kept),
-                          kept_share=round(sum(k.score for k in kept) / max(1, len(kept)), 4), examples=examples,
-                          sft_loss=loss, seconds=round(time.time() - started, 1))
+    tasks = random.Random(profile.train_seed).sample(tasks, min(settings.tasks, len(tasks)))
+    details = training_details(tasks)
+    kept, examples, loss = fit_writer(details, profile, settings, run.out / WRITER_DIR,
+                                      getattr(run.reward.matcher, "similarity", None), progress)
+    record = WriterRecord(details=len(details), samples=settings.samples, kept=len(kept),
+                          kept_closeness=round(sum(k.closeness for k in kept) / max(1, len(kept)), 4),
+                          examples=examples, sft_loss=loss, seconds=round(time.time() - started, 1))
     append_jsonl(run.metrics_path, record.to_dict())
-    tqdm.write(f"writer RFT: {record.kept} of {record.dialogues} training dialogues kept an outline (uses "
-               f"{record.kept_share:.3f} of what was said), {record.examples} outlines fine-tuned on, loss "
+    tqdm.write(f"writer RFT: {record.kept} of {record.details} users' sentences kept a note in the writer's own "
+               f"words (closeness {record.kept_closeness:.3f}), {record.examples} notes fine-tuned on, loss "
                f"{record.sft_loss}, {record.seconds:.0f} s")
     return record
 
 
 class WriterRFT(Method):
-    """Rejection-sampling fine-tuning of the outline writer (:func:`train_writer`); trains no policy."""
+    """Rejection-sampling fine-tuning of the outline's note writer (:func:`train_writer`); trains no policy."""
 
     name = "writer"
     label = "writer RFT"

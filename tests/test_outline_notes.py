@@ -1,0 +1,85 @@
+"""The outline's notes: one line per detail the user gave, written by the writer, judged as any outline line."""
+
+from __future__ import annotations
+
+from proactive.judges import EmbeddingJudge
+from proactive.masking import mask
+from proactive.outline_notes import NOTE_OPENING, note_from, note_prompt, with_notes
+from proactive.outlines import CUT_MARK, first_block, is_cut, without_mark
+from proactive.simulator import NO_PREFERENCE
+from tests.test_evaluation import _referral
+
+
+class _Tok:
+    def apply_chat_template(self, messages, tokenize=False, add_generation_prompt=True):
+        return "|".join(m["content"] for m in messages)
+
+
+def test_a_note_is_the_first_line_written_after_the_bullet_or_nothing():
+    assert note_from(" Budget: 8,000 euros\n- More") == "- Budget: 8,000 euros"
+    assert note_from("- Budget: 8,000 euros") == "- Budget: 8,000 euros"
+    assert note_from("") == note_from("\nBudget") == note_from(" -  ") == ""
+
+
+def test_the_note_prompt_holds_the_users_sentence_alone_and_opens_the_bullet():
+    prompt = note_prompt(_Tok(), "The budget is 8,000 euros.")
+    assert prompt.endswith("The budget is 8,000 euros." + NOTE_OPENING)
+
+
+def test_notes_follow_the_plan_once_each_and_a_cut_plan_stays_cut():
+    assert with_notes("- Goals\n- Budget: 8,000 euros", ["- Budget: 8,000 euros", "- Venue: the hall", "",
+                                                          "- Venue: the hall"]) == (
+        "- Goals\n- Budget: 8,000 euros\n- Venue: the hall")
+    cut = with_notes(f"- Goals\n{CUT_MARK}", ["- Venue: the hall"])
+    assert is_cut(cut) and without_mark(cut) == "- Goals\n- Venue: the hall"
+    assert with_notes("", ["- Venue: the hall"]) == "- Venue: the hall"
+
+
+def test_the_stop_rule_drops_empty_bullets_and_ends_a_loop_of_them_and_a_long_list():
+    assert first_block("-\n-\n-\n-") == ("", True)
+    assert first_block("- \n- Goals\n- Budget\n-\n-") == ("- Goals\n- Budget", True)
+    many = "\n".join(f"- {hour}:30 to {hour + 1}:30" for hour in range(12))
+    outline, ended = first_block(many, max_lines=8)
+    assert ended and len(outline.splitlines()) == 8
+
+
+def test_every_detail_the_user_gave_gets_a_note_written_by_the_note_writer(tasks, monkeypatch):
+    """The plan is written once per task, then one note per answer that gave a detail (a decline gets
+    none), each prompt holding that answer alone; the oracle's notes are for the facts it was handed."""
+    from proactive.policy import LocalPolicy
+    from proactive.systems import OracleWriter
+
+    calls = []
+
+    def generate(prompts, max_new_tokens, temperature, seed, stop=None, ended=None):
+        calls.append(list(prompts))
+        if ended is not None:
+            ended += [True] * len(prompts)
+            return ["Goals\n- Plan"] * len(prompts)
+        return [f" Note {i}: written" for i in range(len(prompts))]
+
+    policy = LocalPolicy(None, _Tok())
+    monkeypatch.setattr(policy, "_generate", generate)
+    partial = mask(tasks[0], "top_k", k=2)
+    history = [("Budget?", "The budget is 8,000 euros."), ("Venue?", NO_PREFERENCE), ("Date?", "It is on 3 May.")]
+    [outline] = policy.write_outlines([partial], [history])
+    assert outline == "- Goals\n- Plan\n- Note 0: written\n- Note 1: written"
+    assert len(calls[1]) == 2 and calls[1][0].endswith("The budget is 8,000 euros." + NOTE_OPENING)
+    calls.clear()
+    oracle = OracleWriter(policy)
+    oracle.write_outlines([partial], [()])
+    assert len(calls[1]) == len(partial.hidden_facts)
+    assert all(p.endswith(f.statement + NOTE_OPENING) for p, f in zip(calls[1], partial.hidden_facts))
+
+
+def test_an_outline_that_pastes_the_answers_as_notes_covers_nothing_one_that_writes_them_in_does(embedder):
+    """The trivial writer that lists the user's answers gains nothing from notes: the judge's paste rule
+    reads each pasted sentence as the user's, not the outline's."""
+    judge = EmbeddingJudge(embedder)
+    partial = _referral()
+    long = [f for f in partial.hidden_facts if len(f.statement.split()) >= 8]
+    assert long
+    pasted = with_notes("- Referral letter", [f"- {f.statement}" for f in long])
+    assert not any(judge.covered(pasted, long))
+    written = with_notes("- Referral letter", ["- History: 62-year-old woman, daily headaches for 5 weeks"])
+    assert any(judge.covered(written, partial.hidden_facts))
