@@ -84,9 +84,10 @@ print(f"{len(held_out)} held-out tasks; trained adapter: {adapter}")
 # ## Run every system
 #
 # Each system gets the same tasks and the same simulated user, and one writer writes every system's
-# outline, so systems differ only in the questions they ask: the untrained model, or, where the run
-# trained one (`make demo`'s profile has the `writer` stage: writer RFT, chapter 4), the trained writer.
-# Each system's
+# outline, so systems differ only in the questions they ask. An outline is the plan for the request, then
+# one note per answer that gave a detail, each written from that answer alone (`proactive.outline_notes`);
+# the notes are the untrained model's, or, where the run trained one (`make demo`'s profile has the
+# `writer` stage: writer RFT, chapter 4), the trained note writer's. Each system's
 # dialogues, outlines and judged coverage go to `eval/NAME.json` in the run folder, the format
 # `proactive evaluate` writes and `proactive compare` reads.
 #
