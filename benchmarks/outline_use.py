@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from proactive.backends import EmbeddingSimilarity
-from proactive.evaluation import SystemResult, paired_difference, system_metrics
+from proactive.evaluation import SystemResult, paired_difference, pairwise, system_metrics
 from proactive.files import read_json
 from proactive.judges import EmbeddingJudge
 from proactive.outlines import is_cut, without_mark
@@ -57,6 +57,9 @@ def main(runs: list[str]) -> None:
             if done:
                 line += (f"; {done['difference']:+.3f} [{done['ci_low']:+.3f}, {done['ci_high']:+.3f}] on the "
                          f"{done['tasks']} both finished")
+            wins = pairwise(trained, other, judge)["win_rate"]
+            line += (f"; trained's outline wins {wins['mean']:.3f} [{wins['ci_low']:.3f}, {wins['ci_high']:.3f}] "
+                     "(embedding judge, both orders, a tie half)")
             print(line)
 
 

@@ -2,7 +2,7 @@
 use what the questions drew out?
 
     .venv/bin/python benchmarks/writer_rft.py runs/demo OUT [--profile cpu-unsloth] [--tasks 48] [--samples 6]
-        [--epochs 2] [--learning-rate 4e-4]
+        [--epochs 4] [--learning-rate 1e-3] [--writer runs/demo/train/writer/adapter]
 
 Trains a LoRA note writer (``proactive.outline_rft``) on the hidden facts of the profile's training tasks
 (as the ``writer`` stage does: ``proactive.methods.writer.fit_writer``), then rewrites every system's
@@ -58,6 +58,8 @@ def main() -> None:
     parser.add_argument("--samples", type=int)
     parser.add_argument("--epochs", type=int)
     parser.add_argument("--learning-rate", type=float)
+    parser.add_argument("--writer", help="a trained note writer's adapter (a run's train/writer/adapter): write with "
+                                         "it and train none")
     args = parser.parse_args()
     run, out = Path(args.run), Path(args.out)
     profile = load_profile(args.profile)
@@ -66,15 +68,20 @@ def main() -> None:
     settings = replace(profile.train.settings("writer"), **{k: v for k, v in given.items() if v is not None})
     judge = EmbeddingJudge(EmbeddingSimilarity())
 
-    tasks = profile_partials(profile, "train")
-    details = training_details(random.Random(profile.train_seed).sample(tasks, min(settings.tasks, len(tasks))))
     started = time.time()
-    # The stage's own fitting (sampling, selection, fine-tuning), into OUT/writer/.
-    kept, examples, loss = fit_writer(details, profile, settings, out / WRITER_DIR, judge.similarity)
-    print(f"writer RFT on {len(details)} users' sentences, {settings.samples} notes each: kept {len(kept)} "
-          f"(closeness {sum(k.closeness for k in kept) / max(1, len(kept)):.3f}), fine-tuned on "
-          f"{examples}, loss {loss}, {time.time() - started:.0f} s")
-    writer = load_writer(profile, writer_adapter(out))  # as the demo writes with it
+    if args.writer:
+        adapter = Path(args.writer)
+        print(f"writing with {adapter}; no writer trained")
+    else:
+        tasks = profile_partials(profile, "train")
+        details = training_details(random.Random(profile.train_seed).sample(tasks, min(settings.tasks, len(tasks))))
+        # The stage's own fitting (sampling, selection, fine-tuning), into OUT/writer/.
+        kept, examples, loss = fit_writer(details, profile, settings, out / WRITER_DIR, judge.similarity)
+        print(f"writer RFT on {len(details)} users' sentences, {settings.samples} notes each: kept {len(kept)} "
+              f"(closeness {sum(k.closeness for k in kept) / max(1, len(kept)):.3f}), fine-tuned on "
+              f"{examples}, loss {loss}, {time.time() - started:.0f} s")
+        adapter = writer_adapter(out)
+    writer = load_writer(profile, adapter)  # as the demo writes with it
     print("\n| system | uses what its dialogue drew out | covers hidden | covers visible | cut |\n|---|---|---|---|---|")
     for path in sorted((run / "eval").glob("*.json")):
         result = rejudge(SystemResult.from_dict(read_json(path)), judge)

@@ -133,18 +133,28 @@ def first_block(text: str, min_lines: int = 2, max_lines: int = OUTLINE_MAX_LINE
     return "\n".join(kept) if bare else text, False
 
 
+#: A run of at least 6 characters written three times in a row ("2022-01-01-2022-01-01-2022-01-01-"): a loop
+#: with no comma in it, which a small model falls into inside a line too.
+_REPEATED_RUN = re.compile(r"(.{6,}?)\1\1")
+
+
 def _inline_loop_start(line: str) -> int | None:
-    """Where a line starts to repeat its own comma-separated items (the small model loops inside a line
-    too), or None."""
+    """Where a line starts to repeat its own comma-separated items, or a run of characters three times in
+    a row (the small model loops inside a line too), or None."""
     seen: set[str] = set()
     position = 0
+    starts = []
     for item in line.split(","):
         key = _line_key(item)
         if key and key in seen and position:
-            return position
+            starts.append(position)
+            break
         seen.add(key)
         position += len(item) + 1
-    return None
+    repeated = _REPEATED_RUN.search(line)
+    if repeated:
+        starts.append(repeated.start() + len(repeated.group(1)))  # keep the run once
+    return min(starts) if starts else None
 
 
 def whole_lines(text: str, ended: bool) -> str:

@@ -83,3 +83,13 @@ def test_an_outline_that_pastes_the_answers_as_notes_covers_nothing_one_that_wri
     assert not any(judge.covered(pasted, long))
     written = with_notes("- Referral letter", ["- History: 62-year-old woman, daily headaches for 5 weeks"])
     assert any(judge.covered(written, partial.hidden_facts))
+
+
+def test_the_stop_rule_ends_a_line_that_repeats_a_run_of_characters_without_commas():
+    looped = "- Data: 2022-01-01 2:22-2022-01-01-2022-01-01-2022-01-01-2022-01-01-2022-0"
+    outline, ended = first_block(looped + "\n- Next")
+    assert ended and outline == "- Data: 2022-01-01 2:22-2022-01-01"  # the run kept once, the loop gone
+    # Words repeated for emphasis, short runs and numbers that merely recur are not loops.
+    for line in ("- A very very very good plan", "- 10:00-10:30, 10:30-11:00 and 11:00-11:30",
+                 "- Budget: $1,000,000 for 2025-2026"):
+        assert first_block(line + "\n- Next") == (line + "\n- Next", False)
