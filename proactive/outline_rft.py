@@ -77,15 +77,23 @@ class KeptNote:
     closeness: float
 
 
-def keep_best_notes(similarity: Any, details: Sequence[str], samples: Sequence[Sequence[str]]) -> list[KeptNote]:
+def sample_closeness(similarity: Any, details: Sequence[str], samples: Sequence[Sequence[str]]) -> list[list[float | None]]:
+    """:func:`note_closeness` of every sampled note (None for an empty one), laid out as ``samples`` is."""
+    return [[note_closeness(similarity, group[i], detail) if group[i] else None for i, detail in enumerate(details)]
+            for group in samples]
+
+
+def keep_best_notes(similarity: Any, details: Sequence[str], samples: Sequence[Sequence[str]],
+                    closeness: Sequence[Sequence[float | None]] | None = None) -> list[KeptNote]:
     """For each detail, its sampled note (``samples[k][i]``: sample k of detail i) that covers it closest
     in its own words (:func:`note_closeness`) among those it :func:`keeps`; details whose samples all
-    missed, copied or changed a number keep none."""
+    missed, copied or changed a number keep none. ``closeness`` (from :func:`sample_closeness`) saves
+    scoring them again."""
+    closeness = closeness if closeness is not None else sample_closeness(similarity, details, samples)
     kept = []
     for i, detail in enumerate(details):
-        scored = [(note_closeness(similarity, group[i], detail), group[i]) for group in samples
-                  if group[i] and keeps(group[i], detail)]
-        scored = [(close, note) for close, note in scored if close is not None]
+        scored = [(close[i], group[i]) for close, group in zip(closeness, samples)
+                  if close[i] is not None and keeps(group[i], detail)]
         if scored:
             close, note = max(scored, key=lambda pair: pair[0])
             kept.append(KeptNote(detail, note, round(close, 4)))

@@ -120,10 +120,10 @@ class System(Protocol):
                        temperature: float = 0.0, seed: int = 0) -> list[str]: ...
 
 
-def outline_prompt(tokenizer: Any, partial: PartialTask, history: History, opening: str = OUTLINE_OPENING) -> str:
-    """The writer's prompt: the outline request in the chat template, its turn opened with ``opening``."""
+def outline_prompt(tokenizer: Any, partial: PartialTask, history: History) -> str:
+    """The writer's prompt: the outline request in the chat template, its turn opened with :data:`OUTLINE_OPENING`."""
     return tokenizer.apply_chat_template(outline_messages(partial, history), tokenize=False,
-                                         add_generation_prompt=True) + opening
+                                         add_generation_prompt=True) + OUTLINE_OPENING
 
 
 def _ticks(bar) -> Any:
@@ -164,8 +164,6 @@ class LocalPolicy:
         #: The model that writes this system's outlines, when not this one: a note writer trained by writer
         #: RFT (:mod:`proactive.outline_rft`), shared by every system so only the dialogues differ.
         self.writer: LocalPolicy | None = None
-        #: How this model's outline turn opens.
-        self.outline_opening = OUTLINE_OPENING
         #: Whether the notes (:mod:`proactive.outline_notes`) are written with the LoRA adapter on: a note
         #: writer trained by writer RFT writes them with its own; anything else with the base weights.
         self.notes_with_adapter = False
@@ -257,13 +255,14 @@ class LocalPolicy:
         ``restates_request``). The policy sees only the request and its own dialogue, never the facts."""
         return repeats_earlier(question, [q for q, _ in history]) or restates_request(question, partial.request)
 
-    def _writer_weights(self):
-        """The weights outlines are written with: the base model's (a PEFT adapter switched off for the
-        while) unless ``writes_with_adapter``; a model without an adapter writes as it is."""
+    def _writer_weights(self, adapter_on: bool):
+        """The weights an outline's plan or notes are written with: the base model's (a PEFT adapter switched
+        off for the while) unless ``adapter_on`` (:attr:`writes_with_adapter`, :attr:`notes_with_adapter`);
+        a model without an adapter writes as it is."""
         import contextlib
 
         disable = getattr(self.model, "disable_adapter", None)
-        return contextlib.nullcontext() if self.writes_with_adapter or disable is None else disable()
+        return contextlib.nullcontext() if adapter_on or disable is None else disable()
 
     def write_outlines(self, partials: Sequence[PartialTask], histories: Sequence[History],
                        temperature: float = 0.0, seed: int = 0,
@@ -278,12 +277,12 @@ class LocalPolicy:
         left out of coverage)."""
         if self.writer is not None:
             return self.writer.write_outlines(partials, histories, temperature, seed, details)
-        prompts = [outline_prompt(self.tokenizer, p, h, self.outline_opening) for p, h in zip(partials, histories)]
+        prompts = [outline_prompt(self.tokenizer, p, h) for p, h in zip(partials, histories)]
         # No repetition penalty: transformers applies it to the prompt's tokens too, so the writer would
         # avoid copying the very facts it was told (measured: oracle coverage 0.33 -> 0.00). Loops that
         # greedy decoding falls into are cut by clean_outline instead.
         ended: list[bool] = []
-        with self._writer_weights():
+        with self._writer_weights(self.writes_with_adapter):
             texts = self._generate(prompts, self.outline_tokens, temperature, seed, ended=ended)
         outlines = []
         for text, done in zip(texts, ended):
@@ -300,12 +299,8 @@ class LocalPolicy:
     def write_notes(self, details: Sequence[str], temperature: float = 0.0, seed: int = 0) -> list[str]:
         """One outline line per sentence the user gave (:func:`outline_notes.note_from`; "" where the
         writer wrote nothing), with the note writer's adapter on where it has one (:attr:`notes_with_adapter`)."""
-        import contextlib
-
         if not details:
             return []
-        disable = getattr(self.model, "disable_adapter", None)
-        weights = contextlib.nullcontext() if self.notes_with_adapter or disable is None else disable()
-        with weights:
+        with self._writer_weights(self.notes_with_adapter):
             texts = self._generate([note_prompt(self.tokenizer, d) for d in details], NOTE_TOKENS, temperature, seed)
         return [note_from(text) for text in texts]

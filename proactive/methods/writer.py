@@ -84,7 +84,7 @@ def fit_writer(details: Sequence[str], profile: Profile, settings: WriterSetting
     from ..backends import EmbeddingSimilarity
     from ..files import atomic_write_jsonl
     from ..models import load_model_and_tokenizer, lora_config, torch_dtype
-    from ..outline_rft import keep_best_notes, note_closeness, note_rows, sample_notes
+    from ..outline_rft import keep_best_notes, note_rows, sample_closeness, sample_notes
     from ..policy import LocalPolicy
     from .rft import sft_round
 
@@ -95,12 +95,12 @@ def fit_writer(details: Sequence[str], profile: Profile, settings: WriterSetting
     samples = sample_notes(base, details, settings.samples, settings.temperature, seed=profile.train_seed)
     # The coverage rule the report's judge applies (proactive.coverage), on the reward's embedding model.
     similarity = similarity or EmbeddingSimilarity()
-    kept = keep_best_notes(similarity, details, samples)
+    closeness = sample_closeness(similarity, details, samples)
+    kept = keep_best_notes(similarity, details, samples, closeness)
     # Every sample with its closeness, and which was kept: a reader sees what the writer learned from.
     chosen = {k.detail: k.note for k in kept}
     atomic_write_jsonl(folder / "samples.jsonl", [
-        {"detail": detail, "samples": [{"note": group[i], "closeness": note_closeness(similarity, group[i], detail)
-                                        if group[i] else None} for group in samples],
+        {"detail": detail, "samples": [{"note": group[i], "closeness": close[i]} for group, close in zip(samples, closeness)],
          "kept": chosen.get(detail)} for i, detail in enumerate(details)])
     model = get_peft_model(model, lora_config(profile.train))
     rows = note_rows(tokenizer, kept)
