@@ -55,7 +55,7 @@ from proactive.backends import EmbeddingSimilarity
 from proactive.config import load_profile
 from proactive.evaluation import elicited_by_kind, naming_the_request
 from proactive.html_views import dialogues_side_by_side_html
-from proactive.human_eval import pair_items, save_items
+from proactive.human_eval import human_eval_pairs, save_items
 from proactive.judges import EmbeddingJudge
 from proactive.matching import FactMatcher
 from proactive.pipeline import (
@@ -84,10 +84,12 @@ print(f"{len(held_out)} held-out tasks; trained adapter: {adapter}")
 # ## Run every system
 #
 # Each system gets the same tasks and the same simulated user, and one writer writes every system's
-# outline, so systems differ only in the questions they ask. An outline is the plan for the request, then
-# one note per answer that gave a detail, each written from that answer alone (`proactive.outline_notes`);
-# the notes are the untrained model's, or, where the run trained one (`make demo`'s profile has the
-# `writer` stage: writer RFT, chapter 4), the trained note writer's. Each system's
+# outline, so systems differ only in the questions they ask. An outline is the plan for the request
+# (written from the request alone, once per task: every system's outline starts from the same plan), then
+# one note per answer that gave a detail, each written from that answer alone (`proactive.outline_notes`;
+# a note that copies the answer or changes its numbers is written again). The notes are the untrained
+# model's, or, where the run trained one (`make demo`'s profile has the `writer` stage: writer RFT,
+# chapter 4), the trained note writer's. So an outline changes only by what the questions drew out. Each system's
 # dialogues, outlines and judged coverage go to `eval/NAME.json` in the run folder, the format
 # `proactive evaluate` writes and `proactive compare` reads.
 #
@@ -202,10 +204,11 @@ for name, count in agreement["unreadable_replies"].items():
 # ## Hand over to people
 #
 # The paper's human study compares two systems' questions and outlines blind. These are the pairs
-# chapter 6 shows to a human rater.
+# chapter 6 shows to a human rater: the trained system's questions and outlines against the untrained
+# model's, and its outlines against no clarification's (does asking make the deliverable better?).
 
 # %%
-items = pair_items(by_name["trained"], by_name["untrained"])
+items = human_eval_pairs(by_name)
 save_items(run.human_eval_items, items)
 print(f"{len(items)} comparisons saved for chapter 6")
 

@@ -51,9 +51,20 @@ def pair_items(a: SystemResult, b: SystemResult, kinds: Sequence[str] = (QUESTIO
     for kind in kinds:  # items in task order, in ``kinds`` order within a task
         for partial, mine, theirs in paired_texts(a, b, kind):
             by_task.setdefault(partial.task_id, []).append(
-                PairItem(f"{partial.task_id}/{kind}", partial.task_id, kind, partial.request,
+                PairItem(f"{partial.task_id}/{kind}/{b.name}", partial.task_id, kind, partial.request,
                          a.name, b.name, mine, theirs, partial.to_dict()))
     return [item for items in by_task.values() for item in items]
+
+
+def human_eval_pairs(by_name: dict[str, SystemResult]) -> list[PairItem]:
+    """What a person judges after a run: the trained system's questions and outlines against the untrained
+    model's (what training changed), and its outlines against no clarification's (does asking make the
+    deliverable better? the paper's outline preference), where the run has those systems."""
+    trained = by_name["trained"]
+    items = pair_items(trained, by_name["untrained"]) if "untrained" in by_name else []
+    if "no clarification" in by_name:
+        items += pair_items(trained, by_name["no clarification"], kinds=(OUTLINE,))
+    return items
 
 
 def save_items(path: str | Path, items: Sequence[PairItem]) -> None:

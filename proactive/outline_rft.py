@@ -11,25 +11,13 @@ user's sentence and the note: the writer learns to write in what it was told, no
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .coverage import COVERAGE_THRESHOLD, copied_share, own_lines
+from .coverage import COVERAGE_THRESHOLD, own_lines
 from .masking import PartialTask
-
-#: A kept note repeats at most this share of the user's sentence in one unbroken run: stricter than the
-#: judge's paste rule (0.6), so the writer learns to write the detail in, not to copy it a word short of a
-#: paste. Measured on make demo's held-out details (benchmarks/README): the greedy writer fine-tuned on
-#: notes chosen by closeness alone copied the answers.
-KEPT_COPY_SHARE = 0.5
-
-_NUMBER = re.compile(r"\d[\d,.]*\d|\d")
-#: Numbers written as words count as the numbers they are ("five weeks" is "5 weeks").
-_NUMBER_WORDS = {w: str(i) for i, w in enumerate((
-    "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
-    "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty"))}
+from .outline_notes import keeps
 
 
 def training_details(partials: Sequence[PartialTask]) -> list[str]:
@@ -52,22 +40,6 @@ def note_closeness(similarity: Any, note: str, detail: str, threshold: float = C
     return close if close >= threshold else None
 
 
-def same_numbers(note: str, detail: str) -> bool:
-    """Whether ``note`` states exactly the numbers ``detail`` states ("18,000" and "18000", "five" and "5"
-    alike): a note that changes or invents a number misinforms, however close it reads."""
-    def numbers(text: str) -> set[str]:
-        words = {_NUMBER_WORDS[w] for w in re.findall(r"[a-z]+", text.lower()) if w in _NUMBER_WORDS}
-        return {n.replace(",", "") for n in _NUMBER.findall(text)} | words
-
-    return numbers(note) == numbers(detail)
-
-
-def keeps(note: str, detail: str) -> bool:
-    """Whether a covering ``note`` may be kept: its numbers are the detail's and it copies at most
-    :data:`KEPT_COPY_SHARE` of the detail in one run."""
-    return same_numbers(note, detail) and copied_share(note.lstrip("- "), detail) <= KEPT_COPY_SHARE
-
-
 @dataclass(frozen=True)
 class KeptNote:
     """One detail's best sampled note and how close it comes to the detail."""
@@ -86,7 +58,7 @@ def sample_closeness(similarity: Any, details: Sequence[str], samples: Sequence[
 def keep_best_notes(similarity: Any, details: Sequence[str], samples: Sequence[Sequence[str]],
                     closeness: Sequence[Sequence[float | None]] | None = None) -> list[KeptNote]:
     """For each detail, its sampled note (``samples[k][i]``: sample k of detail i) that covers it closest
-    in its own words (:func:`note_closeness`) among those it :func:`keeps`; details whose samples all
+    in its own words (:func:`note_closeness`) among those it :func:`proactive.outline_notes.keeps`; details whose samples all
     missed, copied or changed a number keep none. ``closeness`` (from :func:`sample_closeness`) saves
     scoring them again."""
     closeness = closeness if closeness is not None else sample_closeness(similarity, details, samples)

@@ -106,10 +106,12 @@ def first_block(text: str, min_lines: int = 2, max_lines: int = OUTLINE_MAX_LINE
     """The writer's stop rule: once an outline has ``min_lines`` lines it ends at its first blank line
     (a list of bullet points is over before the small model moves on to a letter or a question to
     itself) or at the first line it already wrote (the model has started to loop); it ends at
-    ``max_lines`` lines, and at a second bullet with nothing after it ("-" alone, another loop a small
-    model falls into; such bullets are dropped). Returns the outline and whether the rule ended it."""
+    ``max_lines`` lines, at a line that says after its heading what two lines before it said (:func:`_body`:
+    "- 3:30: The organisers will provide ..." again and again under new headings), and at a second bullet
+    with nothing after it ("-" alone, another loop a small model falls into; such bullets are dropped). Returns the outline and whether the rule ended it."""
     kept: list[str] = []
     seen: set[str] = set()
+    bodies: dict[str, int] = {}  # what lines say after their heading, and how often
     written = 0  # non-blank lines kept so far
     bare = 0  # bullets with nothing after them
     for line in text.strip().split("\n"):
@@ -123,6 +125,11 @@ def first_block(text: str, min_lines: int = 2, max_lines: int = OUTLINE_MAX_LINE
             return "\n".join(kept).rstrip(), True
         if written >= max_lines and key:
             return "\n".join(kept).rstrip(), True
+        body = _body(key)
+        if body and bodies.get(body, 0) >= LOOP_BODIES:
+            return "\n".join(kept).rstrip(), True
+        if body:
+            bodies[body] = bodies.get(body, 0) + 1
         seen.add(key)
         written += bool(key)
         looped = _inline_loop_start(line)
@@ -131,6 +138,19 @@ def first_block(text: str, min_lines: int = 2, max_lines: int = OUTLINE_MAX_LINE
             return "\n".join(kept).rstrip(), True
         kept.append(line)
     return "\n".join(kept) if bare else text, False
+
+
+#: A line whose body two earlier lines already had ends the outline: the writer is looping under new headings.
+LOOP_BODIES = 2
+#: Bodies shorter than this many words ("TBD", "10") may recur in an outline that is not looping.
+LOOP_BODY_WORDS = 4
+
+
+def _body(key: str) -> str:
+    """What a line (its :func:`_line_key`) says after its heading ("8:30-9:00: the hall costs 300" says "the
+    hall costs 300"), punctuation and case aside; "" when that is under :data:`LOOP_BODY_WORDS` words."""
+    words = re.findall(r"[a-z0-9$%]+", key.split(": ", 1)[-1])
+    return " ".join(words) if len(words) >= LOOP_BODY_WORDS else ""
 
 
 #: A run of at least 6 characters written three times in a row ("2022-01-01-2022-01-01-2022-01-01-"): a loop

@@ -32,7 +32,7 @@ from .evaluation import (
 from .files import atomic_write_json, atomic_write_text
 from .fixed_list import FixedList
 from .html_views import report_html
-from .human_eval import pair_items, save_items
+from .human_eval import human_eval_pairs, save_items
 from .judges import OUTLINE, EmbeddingJudge, Judge, LLMJudge, agreement_rate
 from .masking import PartialTask
 from .matching import FactMatcher
@@ -239,7 +239,7 @@ def run_demo(profile: Profile, out: str | Path, samples: int | None = None, log=
     table = results_table(results, judge, reference="trained")
     agreement = judge_agreement(by_name["trained"], by_name["untrained"], [judge, llm_judge(profile, base)],
                                 n=min(len(test), profile.agreement_tasks))
-    save_items(run.human_eval_items, pair_items(by_name["trained"], by_name["untrained"]))
+    save_items(run.human_eval_items, human_eval_pairs(by_name))
     stage("judging and human-evaluation items")
 
     report = {

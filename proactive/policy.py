@@ -14,7 +14,15 @@ from typing import Any, Protocol
 
 from .errors import ProactiveError
 from .masking import PartialTask
-from .outline_notes import NOTE_TOKENS, note_from, note_prompt, with_notes
+from .outline_notes import (
+    NOTE_REWRITE_TEMPERATURE,
+    NOTE_REWRITES,
+    NOTE_TOKENS,
+    keeps,
+    note_from,
+    note_prompt,
+    with_notes,
+)
 from .outlines import clean_outline, first_block, outline_messages, told_details, whole_lines
 from .questions import repeats_earlier, restates_request
 
@@ -167,6 +175,8 @@ class LocalPolicy:
         #: Whether the notes (:mod:`proactive.outline_notes`) are written with the LoRA adapter on: a note
         #: writer trained by writer RFT writes them with its own; anything else with the base weights.
         self.notes_with_adapter = False
+        #: Greedy plans written so far, by prompt (:meth:`plans`).
+        self._plans: dict[str, str] = {}
 
     def _generate(self, prompts: Sequence[str], max_new_tokens: int, temperature: float, seed: int,
                   stop: Sequence[int] | None = None, ended: list[bool] | None = None) -> list[str]:
@@ -268,39 +278,68 @@ class LocalPolicy:
                        temperature: float = 0.0, seed: int = 0,
                        details: Sequence[Sequence[str]] | None = None) -> list[str]:
         """The final outline for each task after its dialogue (greedy unless ``temperature``): the plan for
-        the request, then a note for each detail the user gave (``details``; by default the answers that gave
-        one, ``outlines.told_details``), each written on its own (:mod:`proactive.outline_notes`). With a
-        :attr:`writer` (a note writer trained by writer RFT), that model writes. The plan's turn opens with
-        :data:`OUTLINE_OPENING`, so it writes the deliverable rather than "I'm ready, go ahead". It ends where
-        the model ends it or by the stop rule (``outlines.first_block``); one that runs out of
-        ``outline_tokens`` before either is cut at its last complete line and marked (``outlines.CUT_MARK``:
-        left out of coverage)."""
+        the request (:meth:`plans`), then a note for each detail the user gave (``details``; by default the
+        answers that gave one, ``outlines.told_details``), each written on its own (:meth:`write_notes`).
+        With a :attr:`writer` (a note writer trained by writer RFT), that model writes."""
         if self.writer is not None:
             return self.writer.write_outlines(partials, histories, temperature, seed, details)
-        prompts = [outline_prompt(self.tokenizer, p, h) for p, h in zip(partials, histories)]
-        # No repetition penalty: transformers applies it to the prompt's tokens too, so the writer would
-        # avoid copying the very facts it was told (measured: oracle coverage 0.33 -> 0.00). Loops that
-        # greedy decoding falls into are cut by clean_outline instead.
-        ended: list[bool] = []
-        with self._writer_weights(self.writes_with_adapter):
-            texts = self._generate(prompts, self.outline_tokens, temperature, seed, ended=ended)
-        outlines = []
-        for text, done in zip(texts, ended):
-            outline, stopped = first_block(OUTLINE_OPENING + text.lstrip(" "))  # "- " + "History" or " History"
-            outlines.append(clean_outline(whole_lines(outline, done or stopped)))
+        plans = self.plans(partials, temperature, seed)
         details = [told_details(h) for h in histories] if details is None else details
         notes = self.write_notes([d for task in details for d in task], temperature, seed)
         start, written = 0, []
-        for outline, task in zip(outlines, details):
-            written.append(with_notes(outline, notes[start : start + len(task)]))
+        for plan, task in zip(plans, details):
+            written.append(with_notes(plan, notes[start : start + len(task)]))
             start += len(task)
         return written
 
+    def plans(self, partials: Sequence[PartialTask], temperature: float = 0.0, seed: int = 0) -> list[str]:
+        """The writer's plan of the deliverable for each request, from the request alone: what the user said
+        in the dialogue goes in as notes, so every system's outline for a task starts from the same plan and
+        only what its questions drew out differs (written with the dialogue in the prompt, the 135M writer's
+        plan changed with it and dropped the request's own points: benchmarks/README). Greedy plans are kept
+        and reused (:attr:`_plans`): every system writes the same one. The turn opens with
+        :data:`OUTLINE_OPENING`, so the model writes the deliverable rather than "I'm ready, go ahead"; a plan
+        ends where the model ends it or by the stop rule (``outlines.first_block``); one that runs out of
+        ``outline_tokens`` before either is cut at its last complete line and marked (``outlines.CUT_MARK``:
+        left out of coverage)."""
+        prompts = [outline_prompt(self.tokenizer, p, ()) for p in partials]
+        keep = temperature == 0  # a sampled plan is a sample: written afresh
+        todo = ([prompts.index(p) for p in dict.fromkeys(prompts) if p not in self._plans] if keep
+                else list(range(len(prompts))))
+        if todo:
+            # No repetition penalty: transformers applies it to the prompt's tokens too, so the writer would
+            # avoid copying the very facts it was told (measured: oracle coverage 0.33 -> 0.00). Loops that
+            # greedy decoding falls into are ended by the stop rule instead.
+            ended: list[bool] = []
+            with self._writer_weights(self.writes_with_adapter):
+                texts = self._generate([prompts[i] for i in todo], self.outline_tokens, temperature, seed, ended=ended)
+            written = {}
+            for i, text, done in zip(todo, texts, ended):
+                plan, stopped = first_block(OUTLINE_OPENING + text.lstrip(" "))  # "- " + "History" or " History"
+                written[i] = clean_outline(whole_lines(plan, done or stopped))
+                if keep:
+                    self._plans[prompts[i]] = written[i]
+        return [self._plans[prompt] if keep else written[i] for i, prompt in enumerate(prompts)]
+
     def write_notes(self, details: Sequence[str], temperature: float = 0.0, seed: int = 0) -> list[str]:
         """One outline line per sentence the user gave (:func:`outline_notes.note_from`; "" where the
-        writer wrote nothing), with the note writer's adapter on where it has one (:attr:`notes_with_adapter`)."""
+        writer wrote nothing), with the note writer's adapter on where it has one (:attr:`notes_with_adapter`).
+        Greedy notes that copy the sentence or change a number (not ``outline_notes.keeps``) are written again,
+        sampled, up to :data:`outline_notes.NOTE_REWRITES` times; each keeps its first rewrite that keeps,
+        else its greedy note. That rule reads only the sentence and the note, never the hidden facts."""
         if not details:
             return []
         with self._writer_weights(self.notes_with_adapter):
-            texts = self._generate([note_prompt(self.tokenizer, d) for d in details], NOTE_TOKENS, temperature, seed)
-        return [note_from(text) for text in texts]
+            notes = [note_from(text) for text in self._generate(
+                [note_prompt(self.tokenizer, d) for d in details], NOTE_TOKENS, temperature, seed)]
+            for attempt in range(NOTE_REWRITES if temperature == 0 else 0):
+                todo = [i for i, (note, detail) in enumerate(zip(notes, details)) if not (note and keeps(note, detail))]
+                if not todo:
+                    break
+                texts = self._generate([note_prompt(self.tokenizer, details[i]) for i in todo], NOTE_TOKENS,
+                                       NOTE_REWRITE_TEMPERATURE, seed + 1 + attempt)
+                for i, text in zip(todo, texts):
+                    note = note_from(text)
+                    if note and keeps(note, details[i]):
+                        notes[i] = note
+        return notes

@@ -8,7 +8,7 @@ left (a notebook can evaluate the demo's adapter; the demo reuses a notebook's t
     train/                  adapter/, metrics.jsonl, curves.html, config.json; RFT's rft/, GRPO's checkpoints/;
                             tensorboard/ when train.report_to names it
     eval/NAME.json          one system's dialogues, outlines and coverage (``proactive evaluate``)
-    human_eval_items.jsonl  trained vs untrained pairs for the human-preference widget
+    human_eval_items.jsonl  pairs for the human-preference widget (human_eval.human_eval_pairs)
     best_fixed_list.json    the strongest baseline that reads nothing, chosen on the corpus's training tasks
     best_fixed_list_in3.json  the same for IN3's held-out side, chosen on IN3's training side
     report.json, .html      the demo's report

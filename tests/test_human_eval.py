@@ -148,3 +148,28 @@ def test_a_bad_line_in_the_middle_is_still_an_error(tmp_path):
     path.write_bytes(b'{"item_id": "caf\xe9"}\n')
     with pytest.raises(ProactiveError, match="not UTF-8 text"):
         load_judgments(path)
+
+
+def test_a_runs_pairs_are_questions_and_outlines_against_untrained_and_outlines_against_no_clarification(tasks):
+    """Each item is named by its task, kind and opponent, so the two outline comparisons of one task are
+    different items a session keeps apart; a system that asked nothing has no questions to compare."""
+    from proactive.evaluation import SystemResult
+    from proactive.human_eval import human_eval_pairs
+    from proactive.masking import mask
+    from proactive.simulator import Dialogue, Turn
+
+    partials = [mask(t, "top_k", k=2) for t in tasks[:2]]
+
+    def result(name, asks):
+        dialogues = [Dialogue(p, [Turn("Who is this for?", "Teenagers.")] if asks else [], outline=f"- {name} {i}")
+                     for i, p in enumerate(partials)]
+        return SystemResult(name, dialogues, [[]] * 2, [[]] * 2)
+
+    by_name = {r.name: r for r in (result("trained", True), result("untrained", True), result("no clarification", False))}
+    items = human_eval_pairs(by_name)
+    kinds = sorted((i.kind, i.system_b) for i in items)
+    assert kinds == sorted([("questions", "untrained"), ("outline", "untrained"), ("outline", "no clarification")] * 2)
+    assert len({i.item_id for i in items}) == len(items) == 6
+    assert {i.text_b for i in items if i.system_b == "no clarification"} == {"- no clarification 0", "- no clarification 1"}
+    del by_name["no clarification"]
+    assert len(human_eval_pairs(by_name)) == 4

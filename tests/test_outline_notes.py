@@ -93,3 +93,63 @@ def test_the_stop_rule_ends_a_line_that_repeats_a_run_of_characters_without_comm
     for line in ("- A very very very good plan", "- 10:00-10:30, 10:30-11:00 and 11:00-11:30",
                  "- Budget: $1,000,000 for 2025-2026"):
         assert first_block(line + "\n- Next") == (line + "\n- Next", False)
+
+
+def test_the_plan_is_written_from_the_request_alone_once_for_every_system(tasks, monkeypatch):
+    """What the user said goes in as notes, so the plan's prompt holds the request alone; a second system's
+    outline for the same task starts from the same greedy plan, not written again; a sampled plan is."""
+    from proactive.policy import LocalPolicy
+
+    plans = []
+
+    def generate(prompts, max_new_tokens, temperature, seed, stop=None, ended=None):
+        if ended is not None:  # the plan
+            plans.append(list(prompts))
+            ended += [True] * len(prompts)
+            return [f"Goals\n- Plan {len(plans)}"] * len(prompts)
+        return [" Budget: eight thousand euros"] * len(prompts)
+
+    policy = LocalPolicy(None, _Tok())
+    monkeypatch.setattr(policy, "_generate", generate)
+    partial, other = mask(tasks[0], "top_k", k=2), mask(tasks[1], "top_k", k=2)
+    asked = [("Budget?", "The budget is 8,000 euros for the whole day.")]
+    [first] = policy.write_outlines([partial], [asked])
+    assert len(plans) == 1 and "8,000" not in plans[0][0] and partial.request in plans[0][0]
+    [again, fresh] = policy.write_outlines([partial, other], [(), ()])  # another system, no questions
+    assert len(plans) == 2 and len(plans[1]) == 1  # only the new request's plan is written
+    assert again == "- Goals\n- Plan 1" and first.startswith(again) and fresh == "- Goals\n- Plan 2"
+    policy.write_outlines([partial], [()], temperature=0.7)
+    assert len(plans) == 3  # a sampled plan is a sample
+
+
+def test_a_note_that_copies_the_sentence_or_changes_a_number_is_written_again(monkeypatch):
+    """Greedy notes that paste the user's sentence or change its numbers are sampled again, up to
+    NOTE_REWRITES times; each keeps its first rewrite that writes the detail in, else its greedy note.
+    Only those notes are rewritten, and sampled notes (writer RFT's) are not."""
+    from proactive.outline_notes import NOTE_REWRITES, keeps
+    from proactive.policy import LocalPolicy
+
+    budget = "The budget for the whole day is 8,000 euros in total."
+    venue = "The party will be held in the village hall on Main Street."
+    stuck = "We expect about forty guests from both sides of the family."
+    written = {budget: [" Budget: 9,000 euros", " Budget: 8,000 euros, whole day"],  # a changed number, then kept
+               venue: [" Venue: village hall, Main Street"]}
+    calls = []
+
+    def generate(prompts, max_new_tokens, temperature, seed, stop=None, ended=None):
+        details = [p.split("|")[-1].removesuffix(NOTE_OPENING) for p in prompts]
+        calls.append((temperature, details))
+        if temperature == 0:
+            return [" " + d for d in details]  # pastes every sentence
+        return [written.get(d, [" " + d])[min(len(calls) - 2, len(written.get(d, [""])) - 1)] for d in details]
+
+    policy = LocalPolicy(None, _Tok())
+    monkeypatch.setattr(policy, "_generate", generate)
+    notes = policy.write_notes([budget, venue, stuck])
+    assert notes == ["- Budget: 8,000 euros, whole day", "- Venue: village hall, Main Street", "- " + stuck]
+    assert keeps(notes[0], budget) and keeps(notes[1], venue) and not keeps(notes[2], stuck)
+    assert calls[1][1] == [budget, venue, stuck] and calls[2][1] == [budget, stuck]  # only what failed
+    assert len(calls) == 1 + NOTE_REWRITES and all(t > 0 for t, _ in calls[1:])
+    calls.clear()
+    policy.write_notes([budget], temperature=0.8)
+    assert len(calls) == 1

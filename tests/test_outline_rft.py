@@ -46,7 +46,7 @@ def test_the_kept_note_is_the_closest_written_in_one_and_none_when_all_paste_or_
     ("- Patient: a 62-year-old woman with new daily headaches", False),  # copies most of the sentence
 ])
 def test_a_kept_note_keeps_the_details_numbers_and_copies_at_most_half_of_it(note, kept):
-    from proactive.outline_rft import keeps
+    from proactive.outline_notes import keeps
 
     assert keeps(note, DETAIL) is kept
 

@@ -129,8 +129,8 @@ def test_an_outline_opens_as_an_outline_and_never_stops_mid_sentence(tasks, monk
 
     policy = LocalPolicy(None, _Tok(), "Question: What")
     monkeypatch.setattr(policy, "_generate", generate)
-    partial = mask(tasks[0], "top_k", k=2)
-    finished, cut, one_line = policy.write_outlines([partial] * 3, [()] * 3)
+    partials = [mask(t, "top_k", k=2) for t in tasks[:3]]
+    finished, cut, one_line = policy.write_outlines(partials, [()] * 3)
     assert all(p.endswith(OUTLINE_OPENING) for p in seen["prompts"])  # the deliverable, not "I'm ready"
     assert finished == "- Goals\n- Budget: 8,000 euros"
     assert cut == f"- Goals\n- Venue: the hall\n{CUT_MARK}"  # the unfinished line goes; marked as cut
@@ -213,7 +213,9 @@ def test_the_outline_bar_counts_tokens_and_changes_no_outline(tasks, bundled_cha
     assert len(bars) == 2 and bars[0] is bars[1]  # one bar for both batches
     assert bars[0].total == 12 and bars[0].n == 12 and bars[0].unit == "token"
     monkeypatch.setattr(policy_module, "_ticks", lambda bar: None)
-    assert writer.write_outlines(partials, [(), ()]) == with_bar
+    # A fresh writer: this one keeps its greedy plans and would not write them again.
+    fresh = LocalPolicy(bundled_chat.model, bundled_chat.tokenizer, outline_tokens=6, batch_size=1)
+    assert fresh.write_outlines(partials, [(), ()]) == with_bar
 
 
 def test_the_stop_rule_ends_numbered_loops_and_loops_inside_a_line():
@@ -226,3 +228,13 @@ def test_the_stop_rule_ends_numbered_loops_and_loops_inside_a_line():
     # Numbers a line states are not list numbers: different amounts are different lines.
     assert first_block("- 20 guests\n- 30 guests\n- 40 guests") == ("- 20 guests\n- 30 guests\n- 40 guests", False)
     assert first_block("- Budget: $1,000, flexible\n- Date: May") == ("- Budget: $1,000, flexible\n- Date: May", False)
+    # A loop under new headings: the third line that says what two before it said ends the outline.
+    looping = "\n".join(f"- {h}:{m}0-{h}:{m}5: The organisers will provide water and cups for runners."
+                         for h, m in ((1, 1), (1, 3), (2, 1), (2, 3)))
+    assert first_block("- Route: the coast road\n" + looping) == (
+        "- Route: the coast road\n" + "\n".join(looping.splitlines()[:2]), True)
+    # Short bodies recur in outlines that are not looping; different bodies are different lines.
+    tbd = "- Venue: TBD\n- Date: TBD\n- Budget: TBD\n- Theme: TBD"
+    assert first_block(tbd) == (tbd, False)
+    steps = "\n".join(f"- Step {i}: mix the {x} into the bowl slowly" for i, x in enumerate(("flour", "eggs", "milk"), 1))
+    assert first_block(steps) == (steps, False)
