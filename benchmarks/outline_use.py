@@ -1,12 +1,14 @@
 """Does the outline use what the questions drew out? A run folder's outlines, judged again with today's judge.
 
-    .venv/bin/python benchmarks/outline_use.py runs/demo [OTHER_RUN ...]
+    .venv/bin/python benchmarks/outline_use.py runs/demo [OTHER_RUN ...] [--llm]
 
 For each run (``proactive demo``'s folder, its ``eval/*.json``) and system: the share of the hidden facts
 its own dialogue drew out that its outline covers, its coverage of all hidden facts, how many outlines
 were cut, and the trained system's coverage against each baseline's, paired by task with a bootstrap 95%
 interval (on all tasks, a cut outline read as written, and on the tasks where both finished). The judge
-is today's embedding judge, so runs written before a judge change compare on equal terms.
+is today's embedding judge, so runs written before a judge change compare on equal terms. ``--llm`` adds each
+pairwise win rate by the LLM judge too (the bundled model reading both outlines, in both orders, as the demo's
+judge agreement does; a few seconds a pair on 2 cores).
 """
 
 from __future__ import annotations
@@ -26,8 +28,21 @@ def _cell(value) -> str:
     return f"{value['mean']:.3f} [{value['ci_low']:.3f}, {value['ci_high']:.3f}]" if value else "-"
 
 
-def main(runs: list[str]) -> None:
+def llm_judge():
+    """The demo's LLM judge: the cpu profile's (bundled) model, untrained."""
+    from proactive.config import load_profile
+    from proactive.models import load_model_and_tokenizer
+    from proactive.pipeline import llm_judge as demo_llm_judge
+    from proactive.policy import LocalPolicy
+
+    profile = load_profile("cpu")
+    model, tokenizer = load_model_and_tokenizer(profile.model, dtype=profile.eval_dtype)
+    return demo_llm_judge(profile, LocalPolicy(model, tokenizer))
+
+
+def main(runs: list[str], llm: bool = False) -> None:
     judge = EmbeddingJudge(EmbeddingSimilarity())
+    second = llm_judge() if llm else None
     for run in map(Path, runs):
         results = {}
         for path in sorted((run / "eval").glob("*.json")):
@@ -60,10 +75,13 @@ def main(runs: list[str]) -> None:
             wins = pairwise(trained, other, judge)["win_rate"]
             line += (f"; trained's outline wins {wins['mean']:.3f} [{wins['ci_low']:.3f}, {wins['ci_high']:.3f}] "
                      "(embedding judge, both orders, a tie half)")
-            print(line)
+            if second is not None:
+                wins = pairwise(trained, other, second, progress=True)["win_rate"]
+                line += f", {wins['mean']:.3f} [{wins['ci_low']:.3f}, {wins['ci_high']:.3f}] ({second.name})"
+            print(line, flush=True)
 
 
 if __name__ == "__main__":
     if len(sys.argv) < 2:
         raise SystemExit(__doc__)
-    main(sys.argv[1:])
+    main([a for a in sys.argv[1:] if a != "--llm"], llm="--llm" in sys.argv[1:])

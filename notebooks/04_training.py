@@ -244,7 +244,9 @@ display(Markdown(f"```python\n{inspect.getsource(train_rft)}```"))
 # the base model samples several notes each; the one that covers the sentence closest in its own words,
 # with its numbers unchanged, is kept (`proactive.outline_rft.keep_best_notes`, under the judge the report
 # uses, whose paste rule gives a copied sentence nothing); a LoRA note writer of its own is fine-tuned on
-# the kept notes and writes every system's notes in the evaluation.
+# the kept notes and writes every system's notes in the evaluation. The same rule (`outline_notes.keeps`:
+# copy at most half the sentence, keep its numbers and some of its words) also makes the writer try again,
+# at inference, on a note that fails it.
 
 # %%
 from proactive.outline_rft import keep_best_notes

@@ -175,8 +175,9 @@ class LocalPolicy:
         #: Whether the notes (:mod:`proactive.outline_notes`) are written with the LoRA adapter on: a note
         #: writer trained by writer RFT writes them with its own; anything else with the base weights.
         self.notes_with_adapter = False
-        #: Greedy plans written so far, by prompt (:meth:`plans`).
+        #: Greedy plans written so far, by prompt (:meth:`plans`), and greedy notes, by sentence (:meth:`write_notes`).
         self._plans: dict[str, str] = {}
+        self._notes: dict[str, str] = {}
 
     def _generate(self, prompts: Sequence[str], max_new_tokens: int, temperature: float, seed: int,
                   stop: Sequence[int] | None = None, ended: list[bool] | None = None) -> list[str]:
@@ -326,9 +327,20 @@ class LocalPolicy:
         writer wrote nothing), with the note writer's adapter on where it has one (:attr:`notes_with_adapter`).
         Greedy notes that copy the sentence or change a number (not ``outline_notes.keeps``) are written again,
         sampled, up to :data:`outline_notes.NOTE_REWRITES` times; each keeps its first rewrite that keeps,
-        else its greedy note. That rule reads only the sentence and the note, never the hidden facts."""
+        else its greedy note. That rule reads only the sentence and the note, never the hidden facts. Greedy
+        notes are kept and reused (:attr:`_notes`): the same sentence gets the same note in every system's
+        outline (a rewrite is sampled, and its batch would otherwise make it differ from system to system)."""
         if not details:
             return []
+        if temperature == 0:
+            new = list(dict.fromkeys(d for d in details if d not in self._notes))
+            if new:
+                self._notes.update(zip(new, self._write_notes(new, 0.0, seed)))
+            return [self._notes[d] for d in details]
+        return self._write_notes(details, temperature, seed)
+
+    def _write_notes(self, details: Sequence[str], temperature: float, seed: int) -> list[str]:
+        """:meth:`write_notes` without the kept notes: written now, greedy ones rewritten where they fail."""
         with self._writer_weights(self.notes_with_adapter):
             notes = [note_from(text) for text in self._generate(
                 [note_prompt(self.tokenizer, d) for d in details], NOTE_TOKENS, temperature, seed)]

@@ -153,3 +153,7 @@ def test_a_note_that_copies_the_sentence_or_changes_a_number_is_written_again(mo
     calls.clear()
     policy.write_notes([budget], temperature=0.8)
     assert len(calls) == 1
+    # Another system's outline: a sentence already written gets the same note, and only a new one is written.
+    calls.clear()
+    assert policy.write_notes([venue, "Forty guests.", budget]) == [notes[1], "- Forty guests.", notes[0]]
+    assert {tuple(d) for _, d in calls} == {("Forty guests.",)}  # written, and rewritten: it pastes

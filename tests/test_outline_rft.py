@@ -44,6 +44,8 @@ def test_the_kept_note_is_the_closest_written_in_one_and_none_when_all_paste_or_
     ("- History: 62-year-old woman, daily headaches", False),  # a number dropped
     ("- History: 62-year-old woman, 3 daily headaches for 5 weeks", False),  # one invented
     ("- Patient: a 62-year-old woman with new daily headaches", False),  # copies most of the sentence
+    ("- Visit: 62 and 5 more appointments booked for the clinic", False),  # its numbers, about something else
+    ("- Headaches: 62, female, 5 weeks of daily pain", True),  # few of its words, but some: "headache", "week"
 ])
 def test_a_kept_note_keeps_the_details_numbers_and_copies_at_most_half_of_it(note, kept):
     from proactive.outline_notes import keeps
