@@ -175,9 +175,10 @@ class LocalPolicy:
         #: Whether the notes (:mod:`proactive.outline_notes`) are written with the LoRA adapter on: a note
         #: writer trained by writer RFT writes them with its own; anything else with the base weights.
         self.notes_with_adapter = False
-        #: Greedy plans written so far, by prompt (:meth:`plans`), and greedy notes, by sentence (:meth:`write_notes`).
-        self._plans: dict[str, str] = {}
-        self._notes: dict[str, str] = {}
+        #: Greedy plans written so far, by prompt (:meth:`plans`), and greedy notes, by sentence
+        #: (:meth:`write_notes`); each also by whether the adapter was on for it.
+        self._plans: dict[tuple[str, bool], str] = {}
+        self._notes: dict[tuple[str, bool], str] = {}
 
     def _generate(self, prompts: Sequence[str], max_new_tokens: int, temperature: float, seed: int,
                   stop: Sequence[int] | None = None, ended: list[bool] | None = None) -> list[str]:
@@ -304,8 +305,9 @@ class LocalPolicy:
         ``outline_tokens`` before either is cut at its last complete line and marked (``outlines.CUT_MARK``:
         left out of coverage)."""
         prompts = [outline_prompt(self.tokenizer, p, ()) for p in partials]
+        keys = [(prompt, self.writes_with_adapter) for prompt in prompts]
         keep = temperature == 0  # a sampled plan is a sample: written afresh
-        todo = ([prompts.index(p) for p in dict.fromkeys(prompts) if p not in self._plans] if keep
+        todo = ([keys.index(k) for k in dict.fromkeys(keys) if k not in self._plans] if keep
                 else list(range(len(prompts))))
         if todo:
             # No repetition penalty: transformers applies it to the prompt's tokens too, so the writer would
@@ -319,24 +321,26 @@ class LocalPolicy:
                 plan, stopped = first_block(OUTLINE_OPENING + text.lstrip(" "))  # "- " + "History" or " History"
                 written[i] = clean_outline(whole_lines(plan, done or stopped))
                 if keep:
-                    self._plans[prompts[i]] = written[i]
-        return [self._plans[prompt] if keep else written[i] for i, prompt in enumerate(prompts)]
+                    self._plans[keys[i]] = written[i]
+        return [self._plans[key] if keep else written[i] for i, key in enumerate(keys)]
 
     def write_notes(self, details: Sequence[str], temperature: float = 0.0, seed: int = 0) -> list[str]:
         """One outline line per sentence the user gave (:func:`outline_notes.note_from`; "" where the
         writer wrote nothing), with the note writer's adapter on where it has one (:attr:`notes_with_adapter`).
-        Greedy notes that copy the sentence or change a number (not ``outline_notes.keeps``) are written again,
-        sampled, up to :data:`outline_notes.NOTE_REWRITES` times; each keeps its first rewrite that keeps,
-        else its greedy note. That rule reads only the sentence and the note, never the hidden facts. Greedy
-        notes are kept and reused (:attr:`_notes`): the same sentence gets the same note in every system's
-        outline (a rewrite is sampled, and its batch would otherwise make it differ from system to system)."""
+        Greedy notes that copy the sentence, change a number or keep few of its words (not
+        ``outline_notes.keeps``) are written again, sampled, up to :data:`outline_notes.NOTE_REWRITES` times;
+        each keeps its first rewrite that keeps, else its greedy note. That rule reads only the sentence and
+        the note, never the hidden facts. Greedy notes are kept and reused (:attr:`_notes`): the same sentence
+        gets the same note in every system's outline (a rewrite is sampled, and its batch would otherwise make
+        it differ from system to system)."""
         if not details:
             return []
         if temperature == 0:
-            new = list(dict.fromkeys(d for d in details if d not in self._notes))
+            adapter = self.notes_with_adapter
+            new = list(dict.fromkeys(d for d in details if (d, adapter) not in self._notes))
             if new:
-                self._notes.update(zip(new, self._write_notes(new, 0.0, seed)))
-            return [self._notes[d] for d in details]
+                self._notes.update(zip([(d, adapter) for d in new], self._write_notes(new, 0.0, seed)))
+            return [self._notes[d, adapter] for d in details]
         return self._write_notes(details, temperature, seed)
 
     def _write_notes(self, details: Sequence[str], temperature: float, seed: int) -> list[str]:

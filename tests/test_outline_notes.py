@@ -157,3 +157,7 @@ def test_a_note_that_copies_the_sentence_or_changes_a_number_is_written_again(mo
     calls.clear()
     assert policy.write_notes([venue, "Forty guests.", budget]) == [notes[1], "- Forty guests.", notes[0]]
     assert {tuple(d) for _, d in calls} == {("Forty guests.",)}  # written, and rewritten: it pastes
+    calls.clear()
+    policy.notes_with_adapter = True  # another writer's weights: its own notes
+    policy.write_notes([venue])
+    assert calls[0] == (0, [venue])
