@@ -7,8 +7,8 @@ time ("rewrite this as a note for the outline") it often can: the best of 8 samp
 the details in its own words, the greedy one 0.23 (benchmarks/README). So the final outline is the
 writer's plan for the request (from the request alone, the same for every system), then one note per detail
 the user gave (:func:`with_notes`); writer RFT (:mod:`proactive.outline_rft`) fine-tunes the note writer on its
-own best notes, and a greedy note that copies the user's sentence or changes a number is written again
-(:data:`NOTE_REWRITES`).
+own best notes, and a greedy note that copies the user's sentence, changes a number or drifts from it is
+written again (:data:`NOTE_REWRITES`).
 
 A note is judged as any outline line is (:mod:`proactive.coverage`): one that pastes the user's sentence
 covers nothing, so the writer cannot score by copying the answers.
@@ -22,6 +22,7 @@ from typing import Any
 
 from .coverage import copied_share
 from .outlines import CUT_MARK, _line_key, is_cut, without_mark
+from .questions import content_words
 
 #: The note writer's rules: the user's sentence alone is in its prompt (not the request, which a small
 #: model copies from instead: with the request beside the detail the best of 8 covered 0.36-0.41).
@@ -33,9 +34,10 @@ NOTE_SYSTEM_PROMPT = (
 NOTE_OPENING = "-"
 #: A note is one line: more tokens than this and the writer has moved on to something else.
 NOTE_TOKENS = 32
-#: A greedy note that copies the user's sentence or changes a number (not :func:`keeps`) is written again,
-#: sampled, up to this many times; the first that keeps is used, else the greedy one. On make demo's 72
-#: held-out answers (the trained note writer) 25 greedy notes kept, 43 after four rewrites (benchmarks/README).
+#: A greedy note that copies the user's sentence, changes a number or drifts from it (not :func:`keeps`) is
+#: written again, sampled, up to this many times; the first that keeps is used, else the greedy one. On make
+#: demo's 72 held-out sentences (the trained note writer, before the word rule) 25 greedy notes kept, 43 after
+#: four rewrites (benchmarks/README).
 NOTE_REWRITES = 4
 NOTE_REWRITE_TEMPERATURE = 0.8
 
@@ -73,8 +75,6 @@ KEPT_WORD_SHARE = 0.25
 
 def shared_words(note: str, detail: str) -> float:
     """The share of ``detail``'s content words that ``note`` has too (1 for a detail without any)."""
-    from .questions import content_words
-
     said = content_words(detail)
     return len(said & content_words(note)) / len(said) if said else 1.0
 

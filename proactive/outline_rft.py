@@ -58,8 +58,8 @@ def sample_closeness(similarity: Any, details: Sequence[str], samples: Sequence[
 def keep_best_notes(similarity: Any, details: Sequence[str], samples: Sequence[Sequence[str]],
                     closeness: Sequence[Sequence[float | None]] | None = None) -> list[KeptNote]:
     """For each detail, its sampled note (``samples[k][i]``: sample k of detail i) that covers it closest
-    in its own words (:func:`note_closeness`) among those it :func:`proactive.outline_notes.keeps`; details whose samples all
-    missed, copied or changed a number keep none. ``closeness`` (from :func:`sample_closeness`) saves
+    in its own words (:func:`note_closeness`) among those it :func:`proactive.outline_notes.keeps`; details
+    whose samples all missed, copied, changed a number or drifted keep none. ``closeness`` (from :func:`sample_closeness`) saves
     scoring them again."""
     closeness = closeness if closeness is not None else sample_closeness(similarity, details, samples)
     kept = []

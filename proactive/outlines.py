@@ -8,6 +8,7 @@ answers); the oracle writer sees every fact instead (the upper bound no intervie
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Sequence
 
 from .masking import PartialTask
@@ -108,10 +109,11 @@ def first_block(text: str, min_lines: int = 2, max_lines: int = OUTLINE_MAX_LINE
     itself) or at the first line it already wrote (the model has started to loop); it ends at
     ``max_lines`` lines, at a line that says after its heading what two lines before it said (:func:`_body`:
     "- 3:30: The organisers will provide ..." again and again under new headings), and at a second bullet
-    with nothing after it ("-" alone, another loop a small model falls into; such bullets are dropped). Returns the outline and whether the rule ended it."""
+    with nothing after it ("-" alone, another loop a small model falls into; such bullets are dropped).
+    Returns the outline and whether the rule ended it."""
     kept: list[str] = []
     seen: set[str] = set()
-    bodies: dict[str, int] = {}  # what lines say after their heading, and how often
+    bodies: Counter[str] = Counter()  # what lines say after their heading, and how often
     written = 0  # non-blank lines kept so far
     bare = 0  # bullets with nothing after them
     for line in text.strip().split("\n"):
@@ -126,10 +128,10 @@ def first_block(text: str, min_lines: int = 2, max_lines: int = OUTLINE_MAX_LINE
         if written >= max_lines and key:
             return "\n".join(kept).rstrip(), True
         body = _body(key)
-        if body and bodies.get(body, 0) >= LOOP_BODIES:
+        if body and bodies[body] >= LOOP_BODIES:
             return "\n".join(kept).rstrip(), True
         if body:
-            bodies[body] = bodies.get(body, 0) + 1
+            bodies[body] += 1
         seen.add(key)
         written += bool(key)
         looped = _inline_loop_start(line)
