@@ -107,8 +107,10 @@ def test_a_third_method_loads_from_a_profile_once_registered(as_is, tmp_path):
 @pytest.mark.slow
 def test_a_third_method_runs_through_train_demo_and_the_report(as_is, tmp_path, capsys):
     profile = tmp_path / "as-is.yaml"
-    # cpu-smoke, smaller still: the point is the path through train, demo and report, not the figures
-    profile.write_text("base: cpu-smoke\nn_tasks: 2\neval_samples: 1\nagreement_tasks: 1\ntrain:\n  method: [as_is]\n")
+    # cpu-smoke, smaller still: the point is the path through train, demo and report, not the figures (nor
+    # IN3's section, which tests/test_cli.py's demo covers)
+    profile.write_text("base: cpu-smoke\nn_tasks: 2\neval_samples: 1\nagreement_tasks: 1\nin3_held_out: 0\n"
+                       "train:\n  method: [as_is]\n")
     assert main(["train", "--profile", str(profile), "--out", str(tmp_path / "train-run")]) == 0
     assert "trained 1 passes" in capsys.readouterr().out
     config = json.loads((tmp_path / "train-run" / "train" / "config.json").read_text())

@@ -76,7 +76,9 @@ def test_the_writer_stage_trains_a_writer_that_the_demo_writes_every_outline_wit
     from proactive.training import read_metrics
 
     profile = tmp_path / "writer.yaml"
-    profile.write_text("base: cpu-smoke\nn_tasks: 2\neval_samples: 1\nagreement_tasks: 1\ntrain:\n  method: [grpo, writer]\n"
+    # IN3's held-out section is tests/test_cli.py's demo's to test, not this one's.
+    profile.write_text("base: cpu-smoke\nn_tasks: 2\neval_samples: 1\nagreement_tasks: 1\nin3_held_out: 0\n"
+                       "train:\n  method: [grpo, writer]\n"
                        "  grpo: {max_steps: 1}\n  writer: {tasks: 3, samples: 2, epochs: 1, batch_size: 2}\n")
     loaded = load_profile(str(profile))
     assert methods.describe(loaded) == "GRPO, 1 step, then writer RFT, 1 round" and methods.unit(loaded) == "steps"
