@@ -87,9 +87,9 @@ print(f"{len(held_out)} held-out tasks; trained adapter: {adapter}")
 # outline, so systems differ only in the questions they ask. An outline is the plan for the request
 # (written from the request alone, once per task: every system's outline starts from the same plan), then
 # one note per answer that gave a detail, each written from that answer alone (`proactive.outline_notes`;
-# a note that copies the answer or changes its numbers is written again). The notes are the untrained
-# model's, or, where the run trained one (`make demo`'s profile has the `writer` stage: writer RFT,
-# chapter 4), the trained note writer's. So an outline changes only by what the questions drew out. Each system's
+# the writer samples several notes and keeps the one that writes the most of the answer in). The notes are
+# the untrained model's, or, where the run trained one (`make demo`'s profile has the `writer` stage: writer
+# RFT, chapter 4), the trained note writer's. So an outline changes only by what the questions drew out. Each system's
 # dialogues, outlines and judged coverage go to `eval/NAME.json` in the run folder, the format
 # `proactive evaluate` writes and `proactive compare` reads.
 #

@@ -74,6 +74,7 @@ RANGES: dict[str, tuple[float | None, float | None, bool]] = {
     "seed": (0, MAX_SEED, True), "n_tasks": (1, None, True), "outline_tokens": (1, None, True),
     "eval_samples": (1, None, True), "eval_batch_size": (1, None, True), "agreement_tasks": (1, None, True),
     "qulac_pairs": (1, None, True), "fidelity_tasks": (1, None, True), "redraws": (0, 10, True),
+    "note_samples": (0, 64, True),
     "train.max_completion_length": (1, None, True), "train.lora_r": (1, None, True),
     "train.lora_alpha": (1, None, True), "train.lora_dropout": (0, 0.99, True), "train.train_tasks": (1, None, True),
     "train.in3_tasks": (0, None, True), "in3_held_out": (0, None, True),
@@ -219,6 +220,9 @@ class Profile:
     #: (``LocalPolicy.stale``). A small model copies questions from its own history; the reward
     #: already gives a repeat nothing, this spends a turn better. 0: ask the first question drawn.
     redraws: int = 0
+    #: Notes a local writer samples beside each greedy one, to choose the one that writes the most of the
+    #: user's sentence in (``outline_notes.best_note``; evaluation's outlines). 0: the greedy note alone.
+    note_samples: int = 8
     train: TrainSettings = field(default_factory=TrainSettings)
     #: Reward weights that differ from ``RewardConfig``'s defaults (``reward:`` in the YAML), used
     #: when training this profile and when its benchmark scores questions.

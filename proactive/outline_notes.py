@@ -7,8 +7,8 @@ time ("rewrite this as a note for the outline") it often can: the best of 8 samp
 the details in its own words, the greedy one 0.23 (benchmarks/README). So the final outline is the
 writer's plan for the request (from the request alone, the same for every system), then one note per detail
 the user gave (:func:`with_notes`); writer RFT (:mod:`proactive.outline_rft`) fine-tunes the note writer on its
-own best notes, and a greedy note that copies the user's sentence, changes a number or drifts from it is
-written again (:data:`NOTE_REWRITES`).
+own best notes, and each note is chosen from the writer's greedy note and several sampled ones: the one
+that writes the most of the sentence in without copying it or changing a number (:func:`best_note`).
 
 A note is judged as any outline line is (:mod:`proactive.coverage`): one that pastes the user's sentence
 covers nothing, so the writer cannot score by copying the answers.
@@ -34,12 +34,15 @@ NOTE_SYSTEM_PROMPT = (
 NOTE_OPENING = "-"
 #: A note is one line: more tokens than this and the writer has moved on to something else.
 NOTE_TOKENS = 32
-#: A greedy note that copies the user's sentence, changes a number or drifts from it (not :func:`keeps`) is
-#: written again, sampled, up to this many times; the first that keeps is used, else the greedy one. On make
-#: demo's 72 held-out sentences (the trained note writer, before the word rule) 25 greedy notes kept, 43 after
-#: four rewrites (benchmarks/README).
-NOTE_REWRITES = 4
-NOTE_REWRITE_TEMPERATURE = 0.8
+#: Beside its greedy note, the writer samples this many notes of each sentence (at
+#: :data:`NOTE_SAMPLE_TEMPERATURE`) and keeps the one that writes the most of the sentence in
+#: (:func:`best_note`). On 200 sentences the note writer never trained on (the corpus's validation tasks and
+#: IN3 training tasks past the demo's 48; make demo's trained note writer), the judge counted 0.745 covered
+#: when a greedy note that failed :func:`keeps` gave way to the first of 4 samples that kept it (the rule
+#: before), 0.81 with :func:`best_note` of greedy + 4 samples, 0.855 of greedy + 8 (benchmarks/note_choice.py).
+#: The profile's ``note_samples`` sets it (cpu-smoke: 2).
+NOTE_SAMPLES = 8
+NOTE_SAMPLE_TEMPERATURE = 0.8
 
 
 #: A kept note repeats at most this share of the user's sentence in one unbroken run: stricter than the
@@ -83,9 +86,20 @@ def keeps(note: str, detail: str) -> bool:
     """Whether ``note`` writes the user's ``detail`` in rather than copying it or saying something else: its
     numbers are the detail's, it copies at most :data:`KEPT_COPY_SHARE` of the detail in one run, and it has
     at least :data:`KEPT_WORD_SHARE` of the detail's content words. Writer RFT keeps only such notes, and the
-    writer rewrites a note that is not one (:data:`NOTE_REWRITES`). It reads the two texts alone."""
+    writer chooses among such notes (:func:`best_note`). It reads the two texts alone."""
     return (same_numbers(note, detail) and copied_share(note.lstrip("- "), detail) <= KEPT_COPY_SHARE
             and shared_words(note, detail) >= KEPT_WORD_SHARE)
+
+
+def best_note(notes: Sequence[str], detail: str) -> str:
+    """Of one sentence's written ``notes`` (the greedy one first, then samples), the one that :func:`keeps`
+    it with the most of its content words (:func:`shared_words`; the earlier on a tie); the first when none
+    keeps it ("" when there is none). It reads the sentence and the notes alone, never the hidden facts, so
+    a reader's note writer can do the same."""
+    kept = [note for note in notes if note and keeps(note, detail)]
+    if kept:
+        return max(kept, key=lambda note: shared_words(note, detail))  # max keeps the first of equals
+    return notes[0] if notes else ""
 
 
 def note_prompt(tokenizer: Any, detail: str) -> str:

@@ -15,10 +15,10 @@ from typing import Any, Protocol
 from .errors import ProactiveError
 from .masking import PartialTask
 from .outline_notes import (
-    NOTE_REWRITE_TEMPERATURE,
-    NOTE_REWRITES,
+    NOTE_SAMPLE_TEMPERATURE,
+    NOTE_SAMPLES,
     NOTE_TOKENS,
-    keeps,
+    best_note,
     note_from,
     note_prompt,
     with_notes,
@@ -156,13 +156,15 @@ class LocalPolicy:
 
     def __init__(self, model: Any, tokenizer: Any, question_prefix: str = "", max_new_tokens: int = 24,
                  name: str = "policy", outline_tokens: int = 128, batch_size: int = 16, redraws: int = 0,
-                 writes_with_adapter: bool = False):
+                 writes_with_adapter: bool = False, note_samples: int = NOTE_SAMPLES):
         self.model = model
         #: Whether outlines are written with the LoRA adapter on. Off by default: an adapter trained to ask
         #: writes poor outlines (on make demo's 24 held-out tasks they stopped after one line), and with it
         #: off every system's outline comes from the same writer, so only the dialogues differ.
         self.writes_with_adapter = writes_with_adapter
         self.redraws = redraws
+        #: Notes sampled beside each greedy one to choose from (:meth:`write_notes`); 0: the greedy note.
+        self.note_samples = note_samples
         self.tokenizer = tokenizer
         self.question_prefix = question_prefix
         self.max_new_tokens = max_new_tokens
@@ -181,9 +183,11 @@ class LocalPolicy:
         self._notes: dict[tuple[str, bool], str] = {}
 
     def _generate(self, prompts: Sequence[str], max_new_tokens: int, temperature: float, seed: int,
-                  stop: Sequence[int] | None = None, ended: list[bool] | None = None) -> list[str]:
+                  stop: Sequence[int] | None = None, ended: list[bool] | None = None,
+                  what: str = "questions") -> list[str]:
         """Completions of ``prompts`` in left-padded batches; ``ended`` (a list) receives, per prompt,
-        whether the model ended its text itself (an end token) rather than running out of tokens."""
+        whether the model ended its text itself (an end token) rather than running out of tokens. ``what``
+        they are ("questions", "outlines", "notes") names the progress bar."""
         import torch
         from tqdm.auto import tqdm
 
@@ -191,7 +195,6 @@ class LocalPolicy:
         texts: list[str] = []
         starts = range(0, len(prompts), self.batch_size)
         # A bar, gone when done, for questions in more than one batch (sampled dialogues, RFT's rounds) and for outlines.
-        what = "outlines" if max_new_tokens == self.outline_tokens else "notes" if max_new_tokens == NOTE_TOKENS else "questions"
         # Outlines are long (about a minute for 24 on 2 cores, often one batch): their bar counts the tokens
         # written, batch after batch; questions are short, so theirs counts batches.
         tokens = what == "outlines"
@@ -315,7 +318,8 @@ class LocalPolicy:
             # greedy decoding falls into are ended by the stop rule instead.
             ended: list[bool] = []
             with self._writer_weights(self.writes_with_adapter):
-                texts = self._generate([prompts[i] for i in todo], self.outline_tokens, temperature, seed, ended=ended)
+                texts = self._generate([prompts[i] for i in todo], self.outline_tokens, temperature, seed, ended=ended,
+                                       what="outlines")
             written = {}
             for i, text, done in zip(todo, texts, ended):
                 plan, stopped = first_block(OUTLINE_OPENING + text.lstrip(" "))  # "- " + "History" or " History"
@@ -327,12 +331,11 @@ class LocalPolicy:
     def write_notes(self, details: Sequence[str], temperature: float = 0.0, seed: int = 0) -> list[str]:
         """One outline line per sentence the user gave (:func:`outline_notes.note_from`; "" where the
         writer wrote nothing), with the note writer's adapter on where it has one (:attr:`notes_with_adapter`).
-        Greedy notes that copy the sentence, change a number or keep few of its words (not
-        ``outline_notes.keeps``) are written again, sampled, up to :data:`outline_notes.NOTE_REWRITES` times;
-        each keeps its first rewrite that keeps, else its greedy note. That rule reads only the sentence and
-        the note, never the hidden facts. Greedy notes are kept and reused (:attr:`_notes`): the same sentence
-        gets the same note in every system's outline (a rewrite is sampled, and its batch would otherwise make
-        it differ from system to system)."""
+        Greedy, each note is chosen from the greedy one and :attr:`note_samples` sampled ones: the one that
+        writes the most of the sentence in without copying it or changing a number
+        (``outline_notes.best_note``, which reads only the sentence and the notes, never the hidden facts).
+        Chosen notes are kept and reused (:attr:`_notes`): the same sentence gets the same note in every
+        system's outline (samples depend on their batch, so it would otherwise differ from system to system)."""
         if not details:
             return []
         if temperature == 0:
@@ -344,18 +347,15 @@ class LocalPolicy:
         return self._write_notes(details, temperature, seed)
 
     def _write_notes(self, details: Sequence[str], temperature: float, seed: int) -> list[str]:
-        """:meth:`write_notes` without the kept notes: written now, greedy ones rewritten where they fail."""
+        """:meth:`write_notes` without the kept notes: written now; greedy ones chosen among samples too."""
+        prompts = [note_prompt(self.tokenizer, d) for d in details]
         with self._writer_weights(self.notes_with_adapter):
-            notes = [note_from(text) for text in self._generate(
-                [note_prompt(self.tokenizer, d) for d in details], NOTE_TOKENS, temperature, seed)]
-            for attempt in range(NOTE_REWRITES if temperature == 0 else 0):
-                todo = [i for i, (note, detail) in enumerate(zip(notes, details)) if not (note and keeps(note, detail))]
-                if not todo:
-                    break
-                texts = self._generate([note_prompt(self.tokenizer, details[i]) for i in todo], NOTE_TOKENS,
-                                       NOTE_REWRITE_TEMPERATURE, seed + 1 + attempt)
-                for i, text in zip(todo, texts):
-                    note = note_from(text)
-                    if note and keeps(note, details[i]):
-                        notes[i] = note
-        return notes
+            notes = [note_from(text) for text in self._generate(prompts, NOTE_TOKENS, temperature, seed, what="notes")]
+            samples = self.note_samples if temperature == 0 else 0
+            if not samples:
+                return notes
+            # All samples in one call: fuller batches than one call per sample.
+            texts = self._generate(prompts * samples, NOTE_TOKENS, NOTE_SAMPLE_TEMPERATURE, seed + 1, what="notes")
+        sampled = [note_from(text) for text in texts]
+        return [best_note([note, *sampled[i::len(details)]], detail)
+                for i, (note, detail) in enumerate(zip(notes, details))]

@@ -32,7 +32,7 @@ def local_policy(profile: Profile, adapter: str | Path | None = None, name: str 
     return LocalPolicy(model, tokenizer, profile.question_prefix, profile.train.max_completion_length,
                        name=name or ("untrained" if adapter is None else "trained"),
                        outline_tokens=profile.outline_tokens, batch_size=profile.eval_batch_size,
-                       redraws=profile.redraws)
+                       redraws=profile.redraws, note_samples=profile.note_samples)
 
 
 def attach_writer(profile: Profile, train_dir: str | Path, policies: list[LocalPolicy]) -> Path | None:

@@ -51,14 +51,14 @@ def test_every_detail_the_user_gave_gets_a_note_written_by_the_note_writer(tasks
 
     calls = []
 
-    def generate(prompts, max_new_tokens, temperature, seed, stop=None, ended=None):
+    def generate(prompts, max_new_tokens, temperature, seed, stop=None, ended=None, what=None):
         calls.append(list(prompts))
         if ended is not None:
             ended += [True] * len(prompts)
             return ["Goals\n- Plan"] * len(prompts)
         return [f" Note {i}: written" for i in range(len(prompts))]
 
-    policy = LocalPolicy(None, _Tok())
+    policy = LocalPolicy(None, _Tok(), note_samples=0)  # the greedy notes (choosing among samples: below)
     monkeypatch.setattr(policy, "_generate", generate)
     partial = mask(tasks[0], "top_k", k=2)
     history = [("Budget?", "The budget is 8,000 euros."), ("Venue?", NO_PREFERENCE), ("Date?", "It is on 3 May.")]
@@ -102,7 +102,7 @@ def test_the_plan_is_written_from_the_request_alone_once_for_every_system(tasks,
 
     plans = []
 
-    def generate(prompts, max_new_tokens, temperature, seed, stop=None, ended=None):
+    def generate(prompts, max_new_tokens, temperature, seed, stop=None, ended=None, what=None):
         if ended is not None:  # the plan
             plans.append(list(prompts))
             ended += [True] * len(prompts)
@@ -122,42 +122,63 @@ def test_the_plan_is_written_from_the_request_alone_once_for_every_system(tasks,
     assert len(plans) == 3  # a sampled plan is a sample
 
 
-def test_a_note_that_copies_the_sentence_or_changes_a_number_is_written_again(monkeypatch):
-    """Greedy notes that paste the user's sentence or change its numbers are sampled again, up to
-    NOTE_REWRITES times; each keeps its first rewrite that writes the detail in, else its greedy note.
-    Only those notes are rewritten, and sampled notes (writer RFT's) are not."""
-    from proactive.outline_notes import NOTE_REWRITES, keeps
+def test_each_note_is_the_one_of_greedy_and_sampled_that_writes_the_most_of_the_sentence_in(monkeypatch):
+    """Beside its greedy note the writer samples ``note_samples`` more of each sentence (in one call) and
+    keeps the one that writes the most of the sentence's words in without pasting it or changing a number;
+    when none does, the greedy note. Sampled notes (writer RFT's) are not chosen among."""
+    from proactive.config import Profile
+    from proactive.outline_notes import NOTE_SAMPLES, keeps
     from proactive.policy import LocalPolicy
 
     budget = "The budget for the whole day is 8,000 euros in total."
     venue = "The party will be held in the village hall on Main Street."
     stuck = "We expect about forty guests from both sides of the family."
-    written = {budget: [" Budget: 9,000 euros", " Budget: 8,000 euros, whole day"],  # a changed number, then kept
-               venue: [" Venue: village hall, Main Street"]}
+    guests = "Forty guests."
+    written = {
+        # a changed number, a thin note that keeps, the fuller one, the fuller one again (the first is kept)
+        budget: [" Budget: 9,000 euros for the whole day", " Budget: 8,000 euros", " Budget: 8,000 euros, whole day",
+                 " Budget: whole day, 8,000 euros"],
+        # greedy misses most of it; one sample writes it in
+        venue: [" Venue: hall", " Venue: village hall, Main Street", " Venue: hall", " Venue: hall"],
+        # the greedy note keeps it and no sample does better: the greedy one
+        guests: [" Guests", " Guests: about 40", " Guests: 40 people", " People"],
+    }
+    greedy = {budget: " " + budget, venue: " Venue: hall", stuck: " " + stuck, guests: " Guests: forty"}
     calls = []
 
-    def generate(prompts, max_new_tokens, temperature, seed, stop=None, ended=None):
+    def generate(prompts, max_new_tokens, temperature, seed, stop=None, ended=None, what="questions"):
         details = [p.split("|")[-1].removesuffix(NOTE_OPENING) for p in prompts]
-        calls.append((temperature, details))
+        calls.append((temperature, details, what))
         if temperature == 0:
-            return [" " + d for d in details]  # pastes every sentence
-        return [written.get(d, [" " + d])[min(len(calls) - 2, len(written.get(d, [""])) - 1)] for d in details]
+            return [greedy.get(d, " " + d) for d in details]
+        seen: dict[str, int] = {}
+        out = []
+        for d in details:  # the k-th time a sentence's prompt appears: its k-th sample
+            k = seen[d] = seen.get(d, -1) + 1
+            out.append(written.get(d, [" " + d] * 4)[k])
+        return out
 
-    policy = LocalPolicy(None, _Tok())
+    policy = LocalPolicy(None, _Tok(), note_samples=4)
     monkeypatch.setattr(policy, "_generate", generate)
-    notes = policy.write_notes([budget, venue, stuck])
-    assert notes == ["- Budget: 8,000 euros, whole day", "- Venue: village hall, Main Street", "- " + stuck]
+    notes = policy.write_notes([budget, venue, stuck, guests])
+    assert notes == ["- Budget: 8,000 euros, whole day", "- Venue: village hall, Main Street", "- " + stuck,
+                     "- Guests: forty"]
     assert keeps(notes[0], budget) and keeps(notes[1], venue) and not keeps(notes[2], stuck)
-    assert calls[1][1] == [budget, venue, stuck] and calls[2][1] == [budget, stuck]  # only what failed
-    assert len(calls) == 1 + NOTE_REWRITES and all(t > 0 for t, _ in calls[1:])
+    assert [(t, w) for t, _, w in calls] == [(0, "notes"), (0.8, "notes")]  # greedy, then every sample at once
+    assert calls[1][1] == [budget, venue, stuck, guests] * 4
     calls.clear()
     policy.write_notes([budget], temperature=0.8)
     assert len(calls) == 1
     # Another system's outline: a sentence already written gets the same note, and only a new one is written.
     calls.clear()
-    assert policy.write_notes([venue, "Forty guests.", budget]) == [notes[1], "- Forty guests.", notes[0]]
-    assert {tuple(d) for _, d in calls} == {("Forty guests.",)}  # written, and rewritten: it pastes
+    assert policy.write_notes([venue, "Twelve tables.", budget]) == [notes[1], "- Twelve tables.", notes[0]]
+    assert {tuple(d) for _, d, _ in calls} == {("Twelve tables.",), ("Twelve tables.",) * 4}
     calls.clear()
     policy.notes_with_adapter = True  # another writer's weights: its own notes
     policy.write_notes([venue])
-    assert calls[0] == (0, [venue])
+    assert calls[0][:2] == (0, [venue])
+    # No samples: the greedy note, one call.
+    calls.clear()
+    policy.note_samples = 0
+    assert policy.write_notes([stuck + " "]) == ["- " + stuck] and len(calls) == 1
+    assert Profile(name="x").note_samples == NOTE_SAMPLES

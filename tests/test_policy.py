@@ -121,7 +121,7 @@ def test_an_outline_opens_as_an_outline_and_never_stops_mid_sentence(tasks, monk
 
     seen = {}
 
-    def generate(prompts, max_new_tokens, temperature, seed, stop=None, ended=None):
+    def generate(prompts, max_new_tokens, temperature, seed, stop=None, ended=None, what=None):
         seen["prompts"] = prompts
         ended += [True, False, False]
         return [" Goals\n- Budget: 8,000 euros", "Goals\n- Venue: the hall\n- Choose a location that is",
@@ -180,7 +180,7 @@ def test_outlines_are_written_by_the_base_model_with_the_adapter_switched_off(ta
         policy = LocalPolicy(model, _Tok(), writes_with_adapter=keeps)
         states = []
 
-        def generate(prompts, max_new_tokens, temperature, seed, stop=None, ended=None, states=states):
+        def generate(prompts, max_new_tokens, temperature, seed, stop=None, ended=None, what=None, states=states):
             states.append(model.adapter_on)
             ended += [True] * len(prompts)
             return ["Goals\n- Budget: 8,000 euros"] * len(prompts)
