@@ -3,6 +3,7 @@ the headline comparison's ceiling and verdict, and one real RFT round on the bun
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -208,6 +209,37 @@ def test_with_inquiries_first_a_facts_inquiry_is_tried_before_its_kinds_plain_qu
     (after,) = hinted_groups(_EchoPolicy(), [partial], _SizeToo(), samples=2, turns=3, plain_questions=True,
                              inquiries=True)
     assert after.best.turns[2].question == PLAIN_QUESTIONS["timeline"]
+
+
+def test_with_inquiries_alone_a_task_with_inquiries_gets_no_plain_question_and_the_others_still_do():
+    """``inquiries_alone``: a task whose file gives inquiries is asked with them only (nothing generated,
+    no kind's plain question even for a fact of a known kind); a task without them (the corpus's) is
+    hinted with plain questions as before."""
+    from proactive.methods.rft import RFTSettings, sample_round
+
+    inquiries = {"size": "How large is the room, in square units?", "money": "Any limits at all?",
+                 "when": "Is there a deadline for the kitchen?"}
+    with_inquiries = PartialTask("kitchen", "home", PARTIAL.request, FACTS, meta={"inquiries": inquiries})
+    without = PartialTask("kitchen-2", "home", PARTIAL.request, FACTS)
+    settings = RFTSettings(rounds=1, hinted_rounds=1, samples=2, plain_questions=True, inquiries=True,
+                           inquiries_alone=True)
+    class _Recording(_EchoPolicy):
+        def ask_many(self, partials, histories, **options):
+            self.asked_for = getattr(self, "asked_for", set()) | {p.task_id for p in partials}
+            return super().ask_many(partials, histories, **options)
+
+    policy = _Recording()
+    people, ours = sample_round(policy, [with_inquiries, without], _SizeToo(), settings, index=0, seed=0)
+    asked = [t.question for t in people.best.turns]
+    # "Any limits at all?" draws nothing from this user, and no plain budget question stands in for it.
+    assert asked == [inquiries["size"], inquiries["when"]]
+    assert not set(asked) & set(PLAIN_QUESTIONS.values())
+    assert PLAIN_QUESTIONS["budget"] in [t.question for t in ours.best.turns]
+    assert policy.asked_for == {"kitchen-2"}  # the policy sampled only for the task without inquiries
+    # Without the setting the same task's budget fact falls back to the plain question.
+    mixed = dataclasses.replace(settings, inquiries_alone=False)
+    (both, _) = sample_round(_EchoPolicy(), [with_inquiries, without], _SizeToo(), mixed, index=0, seed=0)
+    assert PLAIN_QUESTIONS["budget"] in [t.question for t in both.best.turns]
 
 
 def test_an_open_prefix_makes_every_kept_question_a_row_whatever_its_opening():

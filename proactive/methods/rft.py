@@ -59,6 +59,12 @@ class RFTSettings:
     #: request; the inquiry names the request's own content ("What type of accommodation do you prefer
     #: in Paris?").
     inquiries_first: bool = False
+    #: With ``inquiries`` and ``plain_questions``: a task whose file gives inquiries is asked with them
+    #: alone (``rft_sampling.inquiry_groups``: no plain kind question, nothing generated), the other tasks
+    #: (the corpus's) hinted with plain questions. Plain questions are one string per kind, learned fast
+    #: and asked everywhere after; a policy trained on IN3's inquiries alone named the request in 87% of
+    #: its questions on IN3's held-out tasks, with plain questions tried too in 19-28% (benchmarks/README.md).
+    inquiries_alone: bool = False
     #: Train on each kept dialogue's fact-drawing questions in up to this many other orders too, each
     #: re-asked of the simulated user (``rft_targets.variants``); 0: the kept order only. A small policy
     #: copies the questions in its history; seeing what else was worth asking after each one is how it
@@ -189,8 +195,9 @@ def sample_round(policy: Any, partials: Sequence[PartialTask], matcher: Any, set
     if index >= settings.hinted_rounds:
         return sample_groups(policy, partials, matcher, settings.samples, **options)
     # Tasks whose file gives example inquiries use them (when the settings say so); the rest are hinted.
-    # With plain questions every task is hinted, its inquiries tried after the plain question.
-    alone = settings.inquiries and not settings.plain_questions
+    # With plain questions every task is hinted, its inquiries tried beside the plain question, unless
+    # ``inquiries_alone``.
+    alone = settings.inquiries and (settings.inquiries_alone or not settings.plain_questions)
     asked = [p for p in partials if alone and p.inquiries()]
     rest = [p for p in partials if not (alone and p.inquiries())]
     groups = inquiry_groups(asked, matcher, settings.turns) if asked else []
