@@ -173,7 +173,7 @@ del policy, model  # training loads its own copy (4-bit through Unsloth on a GPU
 # | the same trained on 96 IN3 tasks, IN3's example inquiries tried too (two seeds) | 0.29 | 0.06 | 0.17 |
 #
 # (Those rows predate the simulated user of 2026-12-06, which answers people's questions better; `make demo` now
-# trains on the corpus and 48 of IN3's training tasks together and reports on both held-out sets.)
+# trains on the corpus and 192 of IN3's training tasks together and reports on both held-out sets.)
 #
 # What RFT keeps decides what the policy learns. Kind openings taught it the right *kinds* but padded
 # with half-remembered words of the request; trying each kind's plainest question first ("What is
@@ -195,11 +195,12 @@ del policy, model  # training loads its own copy (4-bit through Unsloth on a GPU
 # its content, as a person would: a kind question gets "I have no preference" or an answer about
 # something else. Below, one IN3 training task: the kind questions, then the annotator's question for
 # its most important specific detail, each put to the simulated user. That is why `make demo` trains on
-# IN3's training tasks beside the corpus's (`train.in3_tasks`), with IN3's questions tried in the hinted
-# round before the plain kind question (`train.rft.inquiries`, `inquiries_first`): the policy sees
-# requests whose own content it has to ask about, and questions that do. Its turn opens with
-# `Question:` alone, so a kept question that opens as people's do ("Which ...", "Do you ...") is
-# something it can be fine-tuned on.
+# IN3's training tasks beside the corpus's (`train.in3_tasks`), asked with IN3's questions alone, never a
+# plain kind question (`train.rft.inquiries`, `inquiries_alone`): the policy sees requests whose own
+# content it has to ask about, and questions that do. A plain kind question is one string, learned fast
+# and then asked everywhere: tried on IN3's details too, it crowded the request's content out of what the
+# policy asked. Its turn opens with `Question:` alone, so a kept question that opens as people's do
+# ("Which ...", "Do you ...") is something it can be fine-tuned on.
 
 # %%
 from proactive.canned_questions import PLAIN_QUESTIONS
