@@ -63,7 +63,7 @@ class RFTSettings:
     #: alone (``rft_sampling.inquiry_groups``: no plain kind question, nothing generated), the other tasks
     #: (the corpus's) hinted with plain questions. Plain questions are one string per kind, learned fast
     #: and asked everywhere after; a policy trained on IN3's inquiries alone named the request in 87% of
-    #: its questions on IN3's held-out tasks, with plain questions tried too in 19-28% (benchmarks/README.md).
+    #: its questions on IN3's held-out tasks, with plain questions tried too in 15-28% (benchmarks/README.md).
     inquiries_alone: bool = False
     #: Train on each kept dialogue's fact-drawing questions in up to this many other orders too, each
     #: re-asked of the simulated user (``rft_targets.variants``); 0: the kept order only. A small policy
