@@ -65,8 +65,9 @@ class RFTSettings:
     #: and asked everywhere after; a policy trained on IN3's inquiries alone named the request in 87% of
     #: its questions on IN3's held-out tasks, with plain questions tried too in 15-28% (benchmarks/README.md).
     inquiries_alone: bool = False
-    #: Train on each kept dialogue's fact-drawing questions in up to this many other orders too, each
-    #: re-asked of the simulated user (``rft_targets.variants``); 0: the kept order only. A small policy
+    #: Train on each kept dialogue's fact-drawing questions in up to this many orders, the kept one counted
+    #: first (so 1 adds nothing, 2 one more order), each re-asked of the simulated user
+    #: (``rft_targets.variants``); 0: the kept order only. A small policy
     #: copies the questions in its history; seeing what else was worth asking after each one is how it
     #: learns to ask something new.
     variants: int = 0
