@@ -27,12 +27,11 @@ import numpy as np
 
 from proactive.backends import EmbeddingSimilarity
 from proactive.config import load_profile
-from proactive.evaluation import INQUIRIES, headline, headline_shares, share_of
+from proactive.evaluation import INQUIRIES, headline, headline_shares, pooled_headline
 from proactive.files import atomic_write_json
 from proactive.fixed_list import NAME
 from proactive.matching import FactMatcher
 from proactive.run_folder import RunDir
-from proactive.stats import pooled_difference
 from proactive.system_specs import local_policy
 from proactive.task_files import load_task_set, profile_partials
 from proactive.training import train
@@ -56,18 +55,7 @@ def pooled(paths: list[Path]) -> dict:
     ids = runs[0]["task_ids"]
     if any(r["task_ids"] != ids for r in runs):
         raise SystemExit("headline --pool: the runs were measured on different held-out tasks")
-    report = {"runs": [str(p) for p in paths]}
-    for other in (o for o in (NAME, "template", "untrained") if all(o in r["shares"] for r in runs)):
-        matrix = np.array([np.array(r["shares"]["trained"]) - np.array(r["shares"][other]) for r in runs])
-        report[f"trained - {other}"] = pooled_difference(matrix, [str(p) for p in paths])
-    report["means"] = {k: round(float(np.mean([np.mean(r["shares"][k]) for r in runs])), 4) for k in SYSTEMS
-                       if all(k in r["shares"] for r in runs)}
-    if all(INQUIRIES in r["shares"] for r in runs):
-        # What share of the dataset's own inquiries the trained policy reaches: its per-task share averaged
-        # over the runs, against the inquiries' (the same in every run), tasks resampled.
-        mine = np.mean([r["shares"]["trained"] for r in runs], axis=0)
-        report["trained share of inquiries"] = share_of(mine, runs[0]["shares"][INQUIRIES])
-    return report
+    return pooled_headline([r["shares"] for r in runs], [str(p) for p in paths])
 
 
 def main() -> None:

@@ -475,6 +475,32 @@ def headline(shares: dict[str, Sequence[float]], reference: str = "trained",
     return report
 
 
+def pooled_headline(runs: Sequence[dict[str, Sequence[float]]], names: Sequence[str],
+                    against: Sequence[str] = (FIXED_LIST, "template", "untrained")) -> dict[str, Any]:
+    """The headline over several training seeds of one recipe: ``runs`` are each seed's per-task shares
+    (:func:`headline_shares`, the same held-out tasks in the same order), ``names`` the runs' names.
+    Trained minus each of ``against`` per run and pooled with runs and tasks resampled
+    (:func:`proactive.stats.pooled_difference`), each system's mean over runs, and what share of the
+    task file's own inquiries the trained policy reaches (its per-task share averaged over runs)."""
+    from .stats import pooled_difference
+
+    if not runs:
+        raise ValueError("pooled_headline: no runs to pool")
+    lengths = {len(r["trained"]) for r in runs}
+    if len(lengths) != 1:
+        raise ValueError(f"pooled_headline: the runs were measured on different numbers of tasks ({sorted(lengths)})")
+    report: dict[str, Any] = {"runs": list(names)}
+    for other in (o for o in against if all(o in r for r in runs)):
+        matrix = np.array([np.asarray(r["trained"], dtype=float) - np.asarray(r[other], dtype=float) for r in runs])
+        report[f"trained - {other}"] = pooled_difference(matrix, list(names))
+    report["means"] = {k: round(float(np.mean([np.mean(r[k]) for r in runs])), 4) for k in runs[0]
+                       if all(k in r for r in runs)}
+    if all(INQUIRIES in r for r in runs):
+        mine = np.mean([np.asarray(r["trained"], dtype=float) for r in runs], axis=0)
+        report["trained share of inquiries"] = share_of(mine, runs[0][INQUIRIES])
+    return report
+
+
 def share_of(mine: Sequence[float], reference: Sequence[float], seed: int = 0) -> dict[str, float] | None:
     """What share of ``reference``'s mean ``mine``'s reaches (ratio of means over paired tasks), with a
     bootstrap 95% interval over tasks; None where the reference draws out nothing."""

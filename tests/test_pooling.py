@@ -25,3 +25,21 @@ def test_one_run_has_no_spread_and_its_interval_is_over_tasks():
     m = pooled_difference(np.array([[0.2, -0.1, 0.1, 0.0]]), ["only"])
     assert m["runs_sd"] == 0.0 and m["runs_mean"] == pytest.approx(0.05)
     assert m["ci_low"] < 0 < m["ci_high"]
+
+
+def test_the_headline_pools_each_system_over_seeds_and_refuses_runs_on_different_tasks():
+    from proactive.evaluation import INQUIRIES, pooled_headline
+
+    # Two seeds on the same 4 tasks: the trained policy beats the template by 0.2 in one and 0.0 in the other.
+    run0 = {"trained": [0.4, 0.4, 0.4, 0.4], "template": [0.2, 0.2, 0.2, 0.2], INQUIRIES: [0.8, 0.8, 0.8, 0.8]}
+    run1 = {"trained": [0.2, 0.2, 0.2, 0.2], "template": [0.2, 0.2, 0.2, 0.2], INQUIRIES: [0.8, 0.8, 0.8, 0.8]}
+    report = pooled_headline([run0, run1], ["s0", "s1"])
+    assert report["runs"] == ["s0", "s1"]
+    assert report["trained - template"]["runs_mean"] == pytest.approx(0.1)
+    assert report["trained - template"]["runs_positive"] == 1
+    assert "trained - untrained" not in report  # neither run measured it
+    assert report["means"] == {"trained": 0.3, "template": 0.2, INQUIRIES: 0.8}
+    # The trained policy's per-task share averaged over seeds (0.3) against the inquiries' 0.8.
+    assert report["trained share of inquiries"]["share"] == pytest.approx(0.375)
+    with pytest.raises(ValueError, match="different numbers of tasks"):
+        pooled_headline([run0, {"trained": [0.1], "template": [0.1]}], ["s0", "s1"])
