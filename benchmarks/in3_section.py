@@ -43,8 +43,10 @@ def pooled(paths: list[Path]) -> dict:
         raise SystemExit(f"in3_section --pool: no in3_section.json in {', '.join(missing)}; run this script on "
                          "each run first")
     runs = [json.loads((p / "in3_section.json").read_text()) for p in paths]
-    # Sections written before task ids were kept say only how many tasks; the held-out slice is IN3's first ones.
-    ids = [r.get("task_ids") or r["headline"]["tasks"] for r in runs]
+    # Sections written before task ids were kept say only how many tasks (the held-out slice is IN3's first
+    # ones): then only the counts are compared.
+    keep_ids = all("task_ids" in r for r in runs)
+    ids = [r["task_ids"] if keep_ids else r["headline"]["tasks"] for r in runs]
     if any(i != ids[0] for i in ids):
         raise SystemExit("in3_section --pool: the runs were measured on different held-out tasks")
     report = pooled_headline([r["headline"]["shares"] for r in runs], [str(p) for p in paths])
