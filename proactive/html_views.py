@@ -124,6 +124,20 @@ def rft_group_html(group) -> str:
     return f"<blockquote>{esc(group.partial.request)}</blockquote>" + html_table(("", "dialogue", "score"), rows)
 
 
+def stage_line(metrics: dict[str, Any]) -> str:
+    """One training stage's line from a run's ``metrics.jsonl``: an RFT round (what it kept and fine-tuned on)
+    or writer RFT's (the outline notes it kept); any other stage by its name and time."""
+    m, seconds = metrics, float(metrics.get("seconds") or 0)
+    if "round" in m:
+        return (f"<li>RFT round {m['round']}: kept {m['kept']} of {m['tasks']} training tasks' dialogues, "
+                f"fine-tuned on {m.get('examples', '?')} questions (loss {m.get('sft_loss')}), {seconds:.0f} s</li>")
+    if m.get("method") == "writer":
+        return (f"<li>writer RFT: kept the best of {m.get('samples', '?')} notes for {m['kept']} of "
+                f"{m.get('details', '?')} training details, fine-tuned on them (loss {m.get('sft_loss')}), "
+                f"{seconds:.0f} s</li>")
+    return f"<li>{esc(str(m.get('method', 'training stage')))}: {seconds:.0f} s</li>"
+
+
 def recorded_demo_html(data: dict[str, Any], table: bool = False) -> str:
     """A recorded ``make demo`` run (``proactive.recorded``, name ``demo``): where it came from, its
     verdict, the headline shares with paired intervals, its RFT rounds; with ``table``, its results table."""
@@ -139,10 +153,7 @@ def recorded_demo_html(data: dict[str, Any], table: bool = False) -> str:
 
     rows = [(esc(name), f"{means[name]:.3f}", difference(name))
             for name in ("trained", FIXED_LIST, "template", "untrained", "ceiling") if name in means]
-    rounds = "".join(
-        f"<li>RFT round {m['round']}: kept {m['kept']} of {m['tasks']} training tasks' dialogues, fine-tuned on "
-        f"{m['examples']} questions (loss {m['sft_loss']}), {m['seconds']:.0f} s</li>"
-        for m in payload.get("train_metrics", []) if "kept" in m)
+    rounds = "".join(stage_line(m) for m in payload.get("train_metrics", []) if "kept" in m)
     minutes = report.get("wall_seconds", 0) / 60
     made = payload.get("run", {}).get("git_commit")
     made = f" The run itself ran at commit {made[:10]}." if made else ""
@@ -153,6 +164,13 @@ def recorded_demo_html(data: dict[str, Any], table: bool = False) -> str:
             + html_table(("system", "share of hidden facts drawn out", "trained minus it [95% CI]"), rows,
                          "border='1' cellpadding='4' style='border-collapse:collapse'")
             + (f"<ul>{rounds}</ul>" if rounds else ""))
+    # Runs recorded since the demo measured them: what the outlines gained, and the headline on IN3's held-out side.
+    if report.get("outline_verdict"):
+        html += f"<p>{esc(report['outline_verdict'])}</p>"
+    in3 = (report.get("in3") or {}).get("headline") or {}
+    if in3.get("verdict"):
+        html += (f"<p>On {report['in3'].get('tasks', '')} of IN3's held-out tasks (public, nobody here wrote "
+                 f"them): {esc(in3['verdict'])}</p>")
     if table:
         html += results_table_html(report["table"])
     return html

@@ -43,3 +43,20 @@ def test_the_committed_qulac_record_is_the_full_held_out_check():
     check = QulacCheck.from_dict(saved["payload"])
     assert check.summary() == saved["payload"]["summary"]
     assert check.summary()["pairs"] > 2000 and check.summary()["reward_auc"] > check.summary()["cosine_auc"]
+
+
+def test_the_committed_demo_record_renders_every_training_stage_and_the_outline_verdict():
+    from proactive.html_views import recorded_demo_html, stage_line
+
+    saved = recorded("demo")
+    assert saved is not None, "proactive/data/recorded/demo.json is missing: benchmarks/record_for_book.py demo"
+    html = recorded_demo_html(saved, table=True)
+    report = saved["payload"]["report"]
+    assert report["headline"]["verdict"].split(":")[0] in html
+    stages = [m for m in saved["payload"]["train_metrics"] if "kept" in m]
+    assert html.count("<li>") >= len(stages)
+    if report.get("outline_verdict"):
+        assert "Outlines:" in html
+    # A stage the view does not know by name (a future method's metrics line) is shown, not a KeyError.
+    assert stage_line({"method": "grpo", "kept": 3, "seconds": 12.4}) == "<li>grpo: 12 s</li>"
+    assert "writer RFT" in stage_line({"method": "writer", "kept": 2, "details": 5, "samples": 6, "seconds": 1})
