@@ -27,11 +27,16 @@ import numpy as np
 from proactive.backends import EmbeddingSimilarity
 from proactive.canned_questions import PLAIN_QUESTIONS
 from proactive.config import load_profile
-from proactive.evaluation import elicited_share, paired_difference, sampled_dialogues
+from proactive.evaluation import (
+    elicited_share,
+    naming_shares,
+    paired_difference,
+    per_task_shares,
+    sampled_dialogues,
+)
 from proactive.files import atomic_write_json
 from proactive.masking import PartialTask
 from proactive.matching import FactMatcher
-from proactive.questions import names_request_subject
 from proactive.rft_sampling import inquiry_groups
 from proactive.simulator import REVEALED, Dialogue, SimulatedUser
 from proactive.system_specs import local_policy
@@ -64,12 +69,10 @@ def side(name: str, partials: list[PartialTask], trained, base, matcher: FactMat
     mixed = [greedy_mix(p, matcher) for p in partials]
     shares = {"targets: inquiries alone": np.array(targets),
               "targets: greedy mix with plain questions": np.array([elicited_share(d) for d, _ in mixed])}
-    naming = {}
-    for label, policy in (("trained", trained), ("untrained", base)):
-        dialogues = sampled_dialogues(policy, partials, matcher, samples=samples, seed=seed)
-        shares[label] = np.array([elicited_share(d) for d in dialogues]).reshape(len(partials), -1).mean(axis=1)
-        asked = [(t.question, d.partial.request) for d in dialogues for t in d.turns]
-        naming[label] = round(sum(names_request_subject(q, r) for q, r in asked) / max(len(asked), 1), 4)
+    sampled = {label: sampled_dialogues(policy, partials, matcher, samples=samples, seed=seed)
+               for label, policy in (("trained", trained), ("untrained", base))}
+    shares.update({label: per_task_shares(held, len(partials)) for label, held in sampled.items()})
+    naming = naming_shares(sampled)
     report = {"tasks": len(partials), "means": {k: round(float(v.mean()), 4) for k, v in shares.items()},
               "trained - targets": paired_difference(shares["trained"], shares["targets: inquiries alone"]),
               "plain turns in the greedy mix": sum(n for _, n in mixed),
